@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit statuses, the same for every command.
+const (
+	exitOK          = 0 // all done
+	exitFailed      = 1 // finished with dead letters, or the input was bad
+	exitUsage       = 2 // usage or configuration error
+	exitInterrupted = 3 // stopped by a signal before the end; run again to resume
+)
+
+// exitError carries the status a command wants, with the error to print.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(err error) error { return &exitError{exitUsage, err} }
+func failure(err error) error    { return &exitError{exitFailed, err} }
+
+// onUsageError is the OnUsageError of the app and of every command: a flag
+// that does not parse is a usage error.
+func onUsageError(_ *cli.Context, err error, _ bool) error { return usageError(err) }
+
+// exitCode maps the error a command returned to an exit status, printing
+// it as one line on stderr.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailed
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.Is(err, context.Canceled):
+		code = exitInterrupted
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(stderr, "sluice: %s\n", msg)
+	}
+	return code
+}

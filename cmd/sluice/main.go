@@ -1,0 +1,54 @@
+// Command sluice is a memory-bounded streaming scraper for huge JSON
+// responses. Each subcommand lives in its own file; this one wires them
+// together and maps errors to exit codes in one place (exit.go).
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, &stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// stdio is where a command reads and writes; tests substitute buffers.
+type stdio struct {
+	in  io.Reader
+	out io.Writer
+	err io.Writer
+}
+
+// run is main without the process around it, so tests can call it.
+func run(ctx context.Context, args []string, io *stdio) int {
+	return exitCode(newApp(io).RunContext(ctx, args), io.err)
+}
+
+func newApp(io *stdio) *cli.App {
+	return &cli.App{
+		Name:      "sluice",
+		Usage:     "a memory-bounded streaming scraper for huge JSON responses",
+		Reader:    io.in,
+		Writer:    io.out,
+		ErrWriter: io.err,
+		// exitCode decides the status; urfave must not exit on its own.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   onUsageError,
+		Commands:       commands(io),
+	}
+}
+
+// commands lists the subcommands; each is built in its own file.
+func commands(io *stdio) []*cli.Command {
+	return []*cli.Command{
+		extractCommand(io),
+	}
+}
