@@ -1,0 +1,40 @@
+// Package batch turns a list of node IDs into a finished run: it reads and
+// checks the list, splits it into shards and batches, fetches every node of
+// a batch in a bounded github.com/alitto/pond/v2 pool, aggregates the
+// selected timestamps of each response while it streams, commits each batch
+// to a store, reports progress and returns a run summary.
+//
+// # Node lists
+//
+// [ReadNodes] reads one ID per line (or one CSV column), drops comments,
+// blank lines and duplicates, and reports invalid IDs with their line
+// number. [Shard] splits a list by a hash of each ID so that n machines can
+// share one list without overlap or gaps.
+//
+// # Plans and batches
+//
+// [NewPlan] cuts the list into batches of a fixed size. A batch is named by
+// its index and the plan's [Plan.Fingerprint], a sha256 of the list and the
+// parameters, so the same list and parameters always give the same batches:
+// that is what makes a killed run resumable. Batches are views into the list;
+// a plan holds nothing per node beyond the list itself.
+//
+// # Running
+//
+// [Run] runs the batches one after the other. Within a batch at most
+// Options.Concurrency nodes are fetched at once and at most
+// Options.QueueSize wait in the pool's queue; the submitting loop blocks
+// when the queue is full, so memory does not grow with the list. Each
+// worker borrows an extract.Extractor from a pool, counts the selected
+// values into an extract.Tally inside the Fetcher's consume function, and
+// leaves one store.Record (or one store.DeadLetter) per node. A batch is
+// committed only when every one of its nodes has an outcome; an
+// interrupted batch is dropped whole and done again by the next run.
+//
+// # Progress and summary
+//
+// Once a second (Options.Interval) the runner writes a progress bar when
+// the writer is a terminal, or one log/slog record otherwise. [Summary]
+// holds the final figures; its String method prints them the way the
+// seeds did.
+package batch
