@@ -1,8 +1,401 @@
 package extract
 
-import "errors"
+// This file holds the stream scanner: its state and buffer (streamScanner,
+// more), and the descent along the selectors (document, value, object,
+// array, key). Skipping unselected subtrees is in stream_skip.go; the
+// RFC 8259 validators used by strict mode and for selected values are in
+// strict.go.
+//
+// The descent recurses only along selector steps, so its Go stack depth is
+// bounded by the longest selector; every other subtree is skipped by loops
+// that track nesting in a bit stack.
 
-// PLACEHOLDER: replaced by the stream-mode implementation.
+import (
+	"fmt"
+	"io"
+)
+
+// maxDepth is the deepest nesting accepted, the same limit as encoding/json.
+// It bounds the bit stack, so memory stays O(buffer) whatever the input.
+const maxDepth = 10000
+
+// minBufferSize keeps room for the longest token piece that must be looked at
+// whole (a \uXXXX escape, a UTF-8 sequence, a literal).
+const minBufferSize = 16
+
+// streamScanner is the Stream mode. The buffer holds a window of the input:
+//
+//	buf[:pos]     already consumed (kept only if mark says so)
+//	buf[pos:end]  read from r, not consumed yet
+//	buf[end:]     free space for the next Read
+//
+// and base is the input offset of buf[0], so buf[i] is input byte base+i.
+// When more input is needed, more moves buf[min(pos, mark):end] to the front
+// (compaction) and reads after it. The buffer grows only when the kept part
+// fills it, which happens for a selected value (bounded by MaxValueSize), a
+// document key being compared (bounded by keyLimit) or a token piece of at
+// most minBufferSize bytes.
+type streamScanner struct {
+	// Configuration, fixed by newStreamScanner.
+	root     *pathNode // trie of the selectors
+	strict   bool      // validate everything per RFC 8259
+	maxValue int       // Options.MaxValueSize
+	keyLimit int       // longest escaped key that can still equal a selector key
+
+	// State of one Run.
+	r         io.Reader
+	emit      EmitFunc
+	buf       []byte // fixed-size window (see above); reused across runs
+	pos, end  int    // see above
+	base      int64  // input offset of buf[0]
+	eof       bool   // r reported io.EOF
+	err       error  // first error; sticky
+	mark      int    // if >= 0, buf[mark:] is kept on refill (a value or key being read)
+	markLimit int    // the kept part may not exceed this many bytes
+	markDrop  bool   // over markLimit: drop the mark (keys) instead of failing (values)
+	depth     int    // current nesting depth
+	stack     [maxDepth/64 + 1]uint64
+	scratch   []byte // unescaped key, reused
+}
+
 func newStreamScanner(opts Options, sels []Selector) (scanner, error) {
-	return nil, errors.New("extract: stream mode not built yet")
+	if len(sels) == 0 {
+		return nil, fmt.Errorf("extract: stream mode needs at least one selector")
+	}
+	for i, sel := range sels {
+		if len(sel.steps) == 0 {
+			return nil, fmt.Errorf("extract: selector %d is empty", i)
+		}
+	}
+	root, maxKey := buildTrie(sels)
+	size := opts.BufferSize
+	if size == 0 {
+		size = DefaultBufferSize
+	}
+	size = max(size, minBufferSize)
+	maxValue := opts.MaxValueSize
+	if maxValue <= 0 {
+		maxValue = DefaultMaxValueSize
+	}
+	return &streamScanner{
+		root:     root,
+		strict:   opts.Strict,
+		maxValue: maxValue,
+		keyLimit: 6*maxKey + 2, // \u00XX is the longest escape per byte; +2 quotes
+		buf:      make([]byte, size),
+	}, nil
+}
+
+func (s *streamScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
+	s.r, s.emit = r, emit
+	s.pos, s.end, s.base = 0, 0, 0
+	s.eof, s.err = false, nil
+	s.mark, s.depth = -1, 0
+	err := s.document()
+	s.r, s.emit = nil, nil // do not keep the caller's reader alive
+	return s.base + int64(s.end), err
+}
+
+// more reads more input after compacting the buffer. It returns false at the
+// end of the input or on an error (then in s.err). Callers store their read
+// position in s.pos before the call and reload s.pos, s.end and s.buf after it.
+func (s *streamScanner) more() bool {
+	if s.err != nil || s.eof {
+		return false
+	}
+	keep := s.pos
+	if s.mark >= 0 {
+		if s.end-s.mark > s.markLimit {
+			if !s.markDrop {
+				s.err = fmt.Errorf("extract: value at offset %d longer than %d bytes: %w",
+					s.base+int64(s.mark), s.maxValue, ErrValueTooLarge)
+				return false
+			}
+			s.mark = -1
+		} else {
+			keep = min(keep, s.mark)
+		}
+	}
+	if keep > 0 {
+		s.end = copy(s.buf, s.buf[keep:s.end])
+		s.pos -= keep
+		if s.mark >= 0 {
+			s.mark -= keep
+		}
+		s.base += int64(keep)
+	}
+	if s.end == len(s.buf) {
+		nb := make([]byte, 2*len(s.buf))
+		copy(nb, s.buf[:s.end])
+		s.buf = nb
+	}
+	for range 100 {
+		n, err := s.r.Read(s.buf[s.end:])
+		if n < 0 || n > len(s.buf)-s.end {
+			s.err = fmt.Errorf("extract: read at offset %d: invalid count %d from Read", s.base+int64(s.end), n)
+			return false
+		}
+		s.end += n
+		if err == io.EOF {
+			s.eof = true
+		} else if err != nil {
+			s.err = fmt.Errorf("extract: read at offset %d: %w", s.base+int64(s.end), err)
+		}
+		if n > 0 || err != nil {
+			return n > 0
+		}
+	}
+	s.err = fmt.Errorf("extract: read at offset %d: %w", s.base+int64(s.end), io.ErrNoProgress)
+	return false
+}
+
+// ensure makes at least n bytes available at s.pos, unless the input ends
+// first. It reports whether they are.
+func (s *streamScanner) ensure(n int) bool {
+	for s.end-s.pos < n {
+		if !s.more() {
+			return false
+		}
+	}
+	return true
+}
+
+// fail records a syntax error at buffer index i.
+func (s *streamScanner) fail(i int, msg string) error {
+	if s.err == nil {
+		s.err = &SyntaxError{Offset: s.base + int64(i), Msg: msg}
+	}
+	return s.err
+}
+
+// eofErr records that the input ended too early (or returns the read error
+// that ended it). where says what was being read.
+func (s *streamScanner) eofErr(where string) error {
+	if s.err == nil {
+		s.err = &SyntaxError{Offset: s.base + int64(s.end), Msg: "unexpected end of input " + where, Err: io.ErrUnexpectedEOF}
+	}
+	return s.err
+}
+
+// peek skips whitespace and returns the next byte without consuming it. It
+// reports false at the end of the input or on a read error.
+func (s *streamScanner) peek() (byte, bool) {
+	for {
+		for i := s.pos; i < s.end; i++ {
+			if c := s.buf[i]; c > ' ' || !isSpace(c) {
+				s.pos = i
+				return c, true
+			}
+		}
+		s.pos = s.end
+		if !s.more() {
+			return 0, false
+		}
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+// document reads one JSON value and checks that only whitespace follows.
+func (s *streamScanner) document() error {
+	c, ok := s.peek()
+	if !ok {
+		if s.err != nil {
+			return s.err
+		}
+		if s.base+int64(s.end) == 0 {
+			return s.eofErr("(empty input, no JSON document)")
+		}
+		return s.eofErr("(only whitespace, no JSON document)")
+	}
+	if err := s.value(s.root, c); err != nil {
+		return err
+	}
+	if c, ok := s.peek(); ok {
+		return s.fail(s.pos, "invalid character "+quoteChar(c)+" after top-level value")
+	}
+	return s.err // nil, or a read error met while looking for more
+}
+
+// value reads the value that starts with c at s.pos, following node n of
+// the selector trie (nil: nothing selected below).
+func (s *streamScanner) value(n *pathNode, c byte) error {
+	if n == nil {
+		return s.skipValue(c)
+	}
+	if len(n.sels) > 0 {
+		return s.capture(n, c)
+	}
+	switch {
+	case c == '{' && len(n.keys) > 0:
+		return s.object(n)
+	case c == '[' && n.wild != nil:
+		return s.array(n.wild)
+	}
+	return s.skipValue(c)
+}
+
+// capture reads a selected value, validated per RFC 8259, and emits it for
+// each selector that ends at n; then it descends into it for the selectors
+// that go deeper. The whole value stays in the buffer while it is read.
+func (s *streamScanner) capture(n *pathNode, c byte) error {
+	s.mark, s.markLimit, s.markDrop = s.pos, s.maxValue, false
+	err := s.skipStrict()
+	start := s.mark
+	s.mark = -1
+	if err != nil {
+		return err
+	}
+	if s.pos-start > s.maxValue {
+		return s.tooLarge(start)
+	}
+	raw := s.buf[start:s.pos:s.pos]
+	for _, sel := range n.sels {
+		if err := s.emit(sel, raw); err != nil {
+			s.err = err
+			return err
+		}
+	}
+	switch {
+	case c == '{' && len(n.keys) > 0:
+		s.pos = start // still in the buffer: read it again for the deeper selectors
+		return s.object(n)
+	case c == '[' && n.wild != nil:
+		s.pos = start
+		return s.array(n.wild)
+	}
+	return nil
+}
+
+func (s *streamScanner) tooLarge(start int) error {
+	s.err = fmt.Errorf("extract: value at offset %d longer than %d bytes: %w",
+		s.base+int64(start), s.maxValue, ErrValueTooLarge)
+	return s.err
+}
+
+// push enters a container at s.pos (its opening bracket) and consumes the
+// bracket.
+func (s *streamScanner) push(obj bool) error {
+	d := s.depth
+	if d >= maxDepth {
+		return s.fail(s.pos, fmt.Sprintf("nesting deeper than %d", maxDepth))
+	}
+	if obj {
+		s.stack[d>>6] |= 1 << (d & 63)
+	} else {
+		s.stack[d>>6] &^= 1 << (d & 63)
+	}
+	s.depth = d + 1
+	s.pos++
+	return nil
+}
+
+// object reads an object whose keys lead to the children of n.
+func (s *streamScanner) object(n *pathNode) error {
+	if err := s.push(true); err != nil {
+		return err
+	}
+	c, ok := s.peek()
+	if !ok {
+		return s.eofErr("in object")
+	}
+	if c == '}' {
+		s.pos++
+		s.depth--
+		return nil
+	}
+	for {
+		if c != '"' {
+			return s.fail(s.pos, "invalid character "+quoteChar(c)+" looking for object key")
+		}
+		child, err := s.key(n)
+		if err != nil {
+			return err
+		}
+		if c, ok = s.peek(); !ok {
+			return s.eofErr("after object key")
+		}
+		if c != ':' {
+			return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object key")
+		}
+		s.pos++
+		if c, ok = s.peek(); !ok {
+			return s.eofErr("looking for object value")
+		}
+		if err := s.value(child, c); err != nil {
+			return err
+		}
+		if c, ok = s.peek(); !ok {
+			return s.eofErr("in object")
+		}
+		switch c {
+		case ',':
+			s.pos++
+			if c, ok = s.peek(); !ok {
+				return s.eofErr("looking for object key")
+			}
+		case '}':
+			s.pos++
+			s.depth--
+			return nil
+		default:
+			return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object member (want ',' or '}')")
+		}
+	}
+}
+
+// array reads an array whose elements all follow node elem.
+func (s *streamScanner) array(elem *pathNode) error {
+	if err := s.push(false); err != nil {
+		return err
+	}
+	c, ok := s.peek()
+	if !ok {
+		return s.eofErr("in array")
+	}
+	if c == ']' {
+		s.pos++
+		s.depth--
+		return nil
+	}
+	for {
+		if err := s.value(elem, c); err != nil {
+			return err
+		}
+		if c, ok = s.peek(); !ok {
+			return s.eofErr("in array")
+		}
+		switch c {
+		case ',':
+			s.pos++
+			if c, ok = s.peek(); !ok {
+				return s.eofErr("looking for array element")
+			}
+		case ']':
+			s.pos++
+			s.depth--
+			return nil
+		default:
+			return s.fail(s.pos, "invalid character "+quoteChar(c)+" after array element (want ',' or ']')")
+		}
+	}
+}
+
+// key reads the object key at s.pos (its opening quote) and returns the
+// child of n it leads to, or nil. A key too long to equal any selector key
+// is not kept in the buffer.
+func (s *streamScanner) key(n *pathNode) (*pathNode, error) {
+	s.mark, s.markLimit, s.markDrop = s.pos, s.keyLimit, true
+	var err error
+	if s.strict {
+		err = s.strictString()
+	} else {
+		err = s.skipString()
+	}
+	start := s.mark
+	s.mark = -1
+	if err != nil || start < 0 {
+		return nil, err
+	}
+	return n.match(s.buf[start+1:s.pos-1], &s.scratch), nil
 }

@@ -1,0 +1,90 @@
+package extract
+
+import "bytes"
+
+// A pathNode is one node of the trie that merges all selectors, so that a
+// single pass over the document follows every selector at once. The root
+// stands for the whole document; an edge is a key or the wildcard [*].
+type pathNode struct {
+	sels   []int      // selectors that end here: the value at this node is emitted for each
+	keys   []pathEdge // children reached through an object key
+	wild   *pathNode  // child reached through [*], or nil
+	minKey int        // length of the shortest key in keys (quick reject)
+	maxKey int        // length of the longest key in keys
+}
+
+type pathEdge struct {
+	key  string // unescaped key
+	node *pathNode
+}
+
+// buildTrie merges sels into one trie. It also returns the length of the
+// longest key, which bounds how much of a document key must be kept to
+// compare it.
+func buildTrie(sels []Selector) (root *pathNode, maxKey int) {
+	root = &pathNode{}
+	for i, sel := range sels {
+		n := root
+		for _, st := range sel.steps {
+			n = n.child(st)
+			if !st.Wildcard && len(st.Key) > maxKey {
+				maxKey = len(st.Key)
+			}
+		}
+		n.sels = append(n.sels, i)
+	}
+	return root, maxKey
+}
+
+// child returns the child of n for st, adding it if needed.
+func (n *pathNode) child(st Step) *pathNode {
+	if st.Wildcard {
+		if n.wild == nil {
+			n.wild = &pathNode{}
+		}
+		return n.wild
+	}
+	for _, e := range n.keys {
+		if e.key == st.Key {
+			return e.node
+		}
+	}
+	c := &pathNode{}
+	if len(n.keys) == 0 || len(st.Key) < n.minKey {
+		n.minKey = len(st.Key)
+	}
+	if len(st.Key) > n.maxKey {
+		n.maxKey = len(st.Key)
+	}
+	n.keys = append(n.keys, pathEdge{key: st.Key, node: c})
+	return c
+}
+
+// match returns the child of n for the raw (still escaped) document key, or
+// nil. scratch is reused to unescape keys that hold a backslash.
+func (n *pathNode) match(raw []byte, scratch *[]byte) *pathNode {
+	if len(raw) < n.minKey {
+		return nil // unescaping never makes a key longer
+	}
+	if len(raw) <= n.maxKey {
+		for i := range n.keys {
+			if string(raw) == n.keys[i].key {
+				return n.keys[i].node
+			}
+		}
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return nil
+	}
+	key, ok := appendUnescaped((*scratch)[:0], raw)
+	*scratch = key
+	if !ok {
+		return nil
+	}
+	for i := range n.keys {
+		if string(key) == n.keys[i].key {
+			return n.keys[i].node
+		}
+	}
+	return nil
+}
