@@ -1,0 +1,138 @@
+package synth
+
+import "io"
+
+// chunkSize is how much a Reader renders at a time.
+const chunkSize = 32 << 10
+
+// Reader streams one body. It holds the templates and one chunk (a few
+// tens of KiB) whatever the body's size. The zero value is not usable:
+// call NewReader. A Reader is not safe for concurrent use.
+type Reader struct {
+	l   *layout
+	ts  *timeSeq
+	f   tsFormatter
+	er  rng    // picks element templates and seq steps
+	seq uint64 // seq of the last element
+	n   int64  // updates in the body
+	i   int64  // updates rendered so far
+
+	buf   []byte // rendered, buf[off:] not yet read
+	off   int
+	phase int // 0: head next, 1: elements, 2: all rendered
+	total int64
+}
+
+// NewReader returns a Reader of the body o describes. The same Options
+// always give the same bytes.
+func NewReader(o Options) *Reader {
+	return &Reader{
+		l:   newLayout(o),
+		ts:  newTimeSeq(o),
+		f:   tsFormatter{unix: o.UnixTimestamps},
+		er:  rng{streamSeed(o.Resource, o.Seed, 4)},
+		n:   o.updates(),
+		buf: make([]byte, 0, chunkSize+4096),
+	}
+}
+
+// Read implements io.Reader.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.off == len(r.buf) {
+		if r.phase == 2 {
+			return 0, io.EOF
+		}
+		r.fill()
+	}
+	n := copy(p, r.buf[r.off:])
+	r.off += n
+	r.total += int64(n)
+	return n, nil
+}
+
+// WriteTo implements io.WriterTo, writing the rest of the body to w
+// without an intermediate copy.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	var written int64
+	for {
+		if r.off == len(r.buf) {
+			if r.phase == 2 {
+				return written, nil
+			}
+			r.fill()
+		}
+		n, err := w.Write(r.buf[r.off:])
+		r.off += n
+		r.total += int64(n)
+		written += int64(n)
+		if err != nil {
+			return written, err
+		}
+	}
+}
+
+// Offset returns how many bytes of the body have been read so far.
+func (r *Reader) Offset() int64 { return r.total }
+
+// fill renders the next chunk: whole elements until chunkSize is reached.
+func (r *Reader) fill() {
+	b := r.buf[:0]
+	if r.phase == 0 {
+		b = append(b, r.l.head...)
+		b = append(b, '[')
+		if r.n == 0 {
+			b = append(b, ']')
+		}
+		r.phase = 1
+	}
+	for r.i < r.n && len(b) < chunkSize {
+		b = r.appendElem(b)
+	}
+	if r.i == r.n {
+		if r.n > 0 {
+			b = append(b, r.l.arrEnd...)
+		}
+		b = append(b, r.l.tail...)
+		r.phase = 2
+	}
+	r.buf, r.off = b, 0
+}
+
+// appendElem renders update r.i with its leading separator.
+func (r *Reader) appendElem(b []byte) []byte {
+	if r.i == 0 {
+		b = append(b, r.l.arrStart...)
+	} else {
+		b = append(b, r.l.arrSep...)
+	}
+	t := &r.l.elems[r.er.next()%numTemplates]
+	r.seq += 1 + r.er.next()%4096
+	ts := r.ts.next()
+	r.i++
+	b = append(b, t.pre...)
+	if r.l.tsFirst {
+		b = r.f.append(b, ts)
+		b = append(b, t.mid...)
+		b = appendUint(b, r.l.seqBase+r.seq)
+	} else {
+		b = appendUint(b, r.l.seqBase+r.seq)
+		b = append(b, t.mid...)
+		b = r.f.append(b, ts)
+	}
+	return append(b, t.post...)
+}
+
+// appendUint is strconv.AppendUint without the generic small-value paths.
+func appendUint(b []byte, v uint64) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for v >= 10 {
+		i--
+		q := v / 10
+		tmp[i] = byte('0' + v - q*10)
+		v = q
+	}
+	i--
+	tmp[i] = byte('0' + v)
+	return append(b, tmp[i:]...)
+}
