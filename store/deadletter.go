@@ -1,0 +1,65 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+)
+
+// The dead-letter file is NDJSON, one DeadLetter per line, sorted by
+// batch and node, each node at most once. It is rewritten whole at each
+// commit that changes it.
+
+// sortedDead returns the dead letters of m in file order.
+func sortedDead(m map[string]DeadLetter) []DeadLetter {
+	list := slices.Collect(maps.Values(m))
+	slices.SortFunc(list, func(a, b DeadLetter) int {
+		return cmp.Or(cmp.Compare(a.Batch, b.Batch), cmp.Compare(a.Node, b.Node))
+	})
+	return list
+}
+
+// encodeDead returns the content of a dead-letter file holding m.
+func encodeDead(m map[string]DeadLetter) ([]byte, error) {
+	var buf bytes.Buffer
+	for _, d := range sortedDead(m) {
+		line, err := json.Marshal(d)
+		if err != nil {
+			return nil, fmt.Errorf("dead letter %s: %w", d.Node, err)
+		}
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeDead reads a dead-letter file. Errors name the file and the line.
+func decodeDead(r io.Reader, name string) (map[string]DeadLetter, error) {
+	m := make(map[string]DeadLetter)
+	lr := newLineReader(r)
+	for {
+		line, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			return m, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		var d DeadLetter
+		if err := unmarshalLine(line, &d); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", name, lr.line, err)
+		}
+		if err := d.validate(); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", name, lr.line, err)
+		}
+		if _, dup := m[d.Node]; dup {
+			return nil, fmt.Errorf("%s: line %d: node %s appears twice", name, lr.line, d.Node)
+		}
+		m[d.Node] = d
+	}
+}
