@@ -20,7 +20,7 @@ func TestAdapterSteps(t *testing.T) {
 		changed bool
 		reason  string
 	}{
-		{t: 1, s: AdaptSample{Done: 5, Latency: 5 * time.Second}, size: 4, reason: ""},                                                // window not closed
+		{t: 1, s: AdaptSample{Done: 5, Latency: 5 * time.Second}, size: 4, reason: ""},                                                  // window not closed
 		{t: 5, s: AdaptSample{Done: 20, Latency: 20 * time.Second}, size: 5, changed: true, reason: "rate below target, latency holds"}, // 4/s < 10, baseline 1s
 		{t: 10, s: AdaptSample{Done: 45, Latency: 45 * time.Second}, size: 6, changed: true, reason: "rate below target, latency holds"},
 		{t: 15, s: AdaptSample{Done: 70, Latency: 70 * time.Second}, size: 6, reason: "holding"}, // at Max
