@@ -106,6 +106,9 @@ func TestBodyMatchesTruth(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			raw := readAll(t, c.o)
+			if size := c.o.Size(); size != int64(len(raw)) {
+				t.Fatalf("Size() = %d, body has %d bytes", size, len(raw))
+			}
 			var b body
 			if err := json.Unmarshal(raw, &b); err != nil {
 				t.Fatalf("body does not parse: %v\n%.400s", err, raw)
