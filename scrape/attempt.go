@@ -1,0 +1,212 @@
+package scrape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// snippetLen is how much of an error response's body goes in its error.
+const snippetLen = 256
+
+// attempt sends one request for node and, on a 2xx answer, streams its
+// body to consume. It returns nil on success, or the classified error.
+func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Reader) error, res *Result) *attemptError {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return &attemptError{err: ctx.Err()}
+	}
+	defer func() { <-c.slots }()
+	if err := c.waitTurn(ctx); err != nil {
+		if ctx.Err() != nil {
+			return &attemptError{err: ctx.Err()}
+		}
+		// The limiter knows the wait would outlast the node's deadline.
+		return &attemptError{err: fmt.Errorf("%w (%v): %w", ErrNodeTimeout, c.opts.MaxNodeTime, err)}
+	}
+
+	var (
+		actx   context.Context
+		cancel context.CancelFunc
+	)
+	if c.opts.RequestTimeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
+	} else {
+		actx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	if err != nil {
+		return &attemptError{err: fmt.Errorf("request: %w", err)}
+	}
+	req.Header = c.header.Clone()
+	res.Status, res.TTFB, res.WireBytes, res.BodyBytes = 0, 0, 0, 0
+
+	sent := c.opts.Now()
+	c.aimd.sentAt(sent)
+	c.requests.Add(1)
+	resp, err := c.hc.Do(req)
+	got := c.opts.Now()
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = c.red.redact(ue.URL)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return &attemptError{err: ctx.Err()}
+		case errors.Is(err, errCrossHost):
+			return &attemptError{err: err}
+		case actx.Err() == context.DeadlineExceeded:
+			return &attemptError{err: fmt.Errorf("request timeout (%v): %w", c.opts.RequestTimeout, err), retryable: true}
+		}
+		return &attemptError{err: err, retryable: true}
+	}
+	res.Status = resp.StatusCode
+	res.TTFB = got.Sub(sent)
+	c.observe(resp, sent, got)
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.statusError(resp)
+	}
+	aerr := c.readBody(ctx, actx, cancel, resp, node, consume, res)
+	c.log.Debug("attempt", "node", node, "status", resp.StatusCode, "wire", res.WireBytes,
+		"body", res.BodyBytes, "ttfb", res.TTFB, "took", c.opts.Now().Sub(sent), "ok", aerr == nil)
+	return aerr
+}
+
+// observe applies what a response says about the server's limits to the
+// whole client: its delay headers to the gate, a 429 or a success to the
+// rate.
+func (c *Client) observe(resp *http.Response, sent, got time.Time) {
+	if sd := parseServerDelay(resp.Header, got); !sd.until.IsZero() {
+		if c.gate.closeUntilAt(got, sd.until) {
+			c.log.Info("server asks to wait", "source", sd.source, "wait", sd.until.Sub(got), "status", resp.StatusCode)
+		}
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests:
+		c.s429.Add(1)
+		if r, ok := c.aimd.throttledAt(got, sent, c.gate.untilAt(got)); ok {
+			c.limiter.SetLimit(limitOf(r))
+			c.log.Info("rate lowered", "rate", r)
+		}
+	case code >= 500:
+		c.s5xx.Add(1)
+	case code >= 200 && code <= 299:
+		if r, ok := c.aimd.succeededAt(got); ok {
+			c.limiter.SetLimit(limitOf(r))
+		}
+	}
+}
+
+// statusError reads the start of an error response for its message and
+// drains a little more so that the connection can be reused.
+func (c *Client) statusError(resp *http.Response) *attemptError {
+	defer resp.Body.Close()
+	buf := make([]byte, snippetLen)
+	n, _ := io.ReadFull(resp.Body, buf)
+	io.CopyN(io.Discard, resp.Body, 64<<10)
+	snippet := buf[:n]
+	for len(snippet) > 0 && !utf8.Valid(snippet) {
+		snippet = snippet[:len(snippet)-1] // cut inside a rune
+	}
+	code := resp.StatusCode
+	return &attemptError{
+		err:       &StatusError{Code: code, Snippet: c.red.redact(string(snippet))},
+		retryable: code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500,
+	}
+}
+
+// readBody streams a 2xx body through the decoders, the cap and the
+// capture to consume, then drains what consume left so that a truncated
+// body is noticed and the capture is whole. The capture is renamed into
+// place only when everything succeeded.
+func (c *Client) readBody(ctx, actx context.Context, cancel context.CancelFunc, resp *http.Response,
+	node string, consume func(io.Reader) error, res *Result) *attemptError {
+	defer resp.Body.Close()
+	encs, err := parseEncodings(resp.Header.Get("Content-Encoding"))
+	if err != nil {
+		return &attemptError{err: err}
+	}
+	limit := c.opts.MaxBodySize
+	if len(encs) == 0 && limit >= 0 && resp.ContentLength > limit {
+		return &attemptError{err: fmt.Errorf("%w (%d bytes): Content-Length is %d", ErrBodyTooLarge, limit, resp.ContentLength)}
+	}
+
+	var stalled atomic.Bool
+	timer := time.AfterFunc(c.opts.StallTimeout, func() { stalled.Store(true); cancel() })
+	defer timer.Stop()
+	wire := &wireReader{r: resp.Body, stall: timer, stallD: c.opts.StallTimeout, bw: c.bw, ctx: actx}
+	body := &bodyReader{r: wire, max: limit}
+	defer func() {
+		res.WireBytes, res.BodyBytes = wire.n, body.n
+		c.wire.Add(wire.n)
+		c.body.Add(body.n)
+	}()
+
+	dec, release, derr := c.dec.open(wire, encs)
+	if derr == nil {
+		defer release()
+		body.r = dec
+	}
+	var capt *capture
+	if derr == nil && c.opts.CaptureDir != "" {
+		if capt, err = openCapture(c.opts.CaptureDir, node, &c.enc); err != nil {
+			return &attemptError{err: err}
+		}
+		body.capture = capt
+	}
+	var cerr error
+	if derr == nil {
+		cerr = consume(body)
+		if cerr == nil && body.err == nil {
+			_, _ = io.Copy(io.Discard, body) // the error stays in body.err
+		}
+	}
+
+	aerr := c.classify(ctx, actx, &stalled, wire, body, derr, cerr)
+	if capt != nil {
+		if aerr != nil {
+			capt.abort()
+		} else if err := capt.commit(); err != nil {
+			return &attemptError{err: err}
+		}
+	}
+	return aerr
+}
+
+// classify turns what happened to a body into an attempt's outcome. The
+// body's own failure (stall, timeout, cap, network) comes first: consume
+// usually fails because of it, and its error then says less.
+func (c *Client) classify(ctx, actx context.Context, stalled *atomic.Bool, wire *wireReader, body *bodyReader, derr, cerr error) *attemptError {
+	rerr := body.readErr()
+	if rerr == nil {
+		rerr = derr
+	}
+	switch {
+	case stalled.Load():
+		c.stalls.Add(1)
+		return &attemptError{err: fmt.Errorf("%w: no byte for %v after %d bytes", ErrStalled, c.opts.StallTimeout, wire.n), retryable: true}
+	case ctx.Err() != nil:
+		return &attemptError{err: ctx.Err()}
+	case actx.Err() == context.DeadlineExceeded:
+		return &attemptError{err: fmt.Errorf("request timeout (%v) after %d bytes", c.opts.RequestTimeout, wire.n), retryable: true}
+	case errors.Is(rerr, ErrBodyTooLarge):
+		return &attemptError{err: rerr}
+	case body.capErr != nil:
+		return &attemptError{err: body.capErr}
+	case rerr != nil:
+		return &attemptError{err: fmt.Errorf("read body after %d bytes: %w", wire.n, rerr), retryable: true}
+	case cerr != nil:
+		return &attemptError{err: fmt.Errorf("consume: %w", cerr), retryable: true}
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package scrape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Fetch gets node's body and passes it to consume, retrying as the package
+// doc describes. On success it returns the Result of the successful
+// attempt. A node that fails for good returns a *FetchError; a cancelled
+// ctx returns an error wrapping ctx.Err() (not a *FetchError: the node did
+// not fail, the run stopped).
+func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Reader) error) (Result, error) {
+	start := c.opts.Now()
+	res := Result{Node: node}
+	if c.closed.Load() {
+		return res, c.fail(&res, start, ErrClosed)
+	}
+	u, err := c.tmpl.url(node)
+	if err != nil {
+		return res, c.fail(&res, start, err)
+	}
+	nodeCtx := ctx
+	if c.opts.MaxNodeTime > 0 {
+		var cancel context.CancelFunc
+		nodeCtx, cancel = context.WithTimeout(ctx, c.opts.MaxNodeTime)
+		defer cancel()
+	}
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		aerr := c.attempt(nodeCtx, node, u, consume, &res)
+		if aerr == nil {
+			res.Duration = c.opts.Now().Sub(start)
+			return res, nil
+		}
+		if err := c.stopped(ctx, nodeCtx, node, aerr.err); err != nil {
+			if errors.Is(err, ErrNodeTimeout) {
+				return res, c.fail(&res, start, err)
+			}
+			res.Duration = c.opts.Now().Sub(start)
+			return res, err
+		}
+		if !aerr.retryable || attempt >= c.opts.MaxAttempts {
+			return res, c.fail(&res, start, aerr.err)
+		}
+		wait := c.backoff.delay(attempt, c.rand())
+		if dl, ok := nodeCtx.Deadline(); ok && time.Until(dl) < wait {
+			return res, c.fail(&res, start, fmt.Errorf("%w (%v) before attempt %d: %w",
+				ErrNodeTimeout, c.opts.MaxNodeTime, attempt+1, aerr.err))
+		}
+		c.retries.Add(1)
+		c.log.Warn("retry", "node", node, "attempt", attempt, "status", res.Status,
+			"wait", wait, "err", c.red.redact(aerr.err.Error()))
+		if err := sleep(nodeCtx, wait); err != nil {
+			if err := c.stopped(ctx, nodeCtx, node, aerr.err); err != nil {
+				if errors.Is(err, ErrNodeTimeout) {
+					return res, c.fail(&res, start, err)
+				}
+				res.Duration = c.opts.Now().Sub(start)
+				return res, err
+			}
+		}
+	}
+}
+
+// stopped reports why the loop must stop because a context ended: the
+// caller's cancellation (returned as is) or the node's time running out
+// (wrapping ErrNodeTimeout and the last error). nil: carry on.
+func (c *Client) stopped(ctx, nodeCtx context.Context, node string, last error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("scrape: node %q: %w", node, err)
+	}
+	if nodeCtx.Err() != nil {
+		return fmt.Errorf("%w (%v): %w", ErrNodeTimeout, c.opts.MaxNodeTime, last)
+	}
+	return nil
+}
+
+// fail counts and logs a final failure and wraps it in a *FetchError whose
+// message has no secret.
+func (c *Client) fail(res *Result, start time.Time, err error) error {
+	res.Duration = c.opts.Now().Sub(start)
+	c.failures.Add(1)
+	err = redactedError{msg: c.red.redact(err.Error()), err: err}
+	c.log.Warn("node failed", "node", res.Node, "attempts", res.Attempts, "status", res.Status, "err", err.Error())
+	return &FetchError{Node: res.Node, Attempts: res.Attempts, LastStatus: res.Status, Err: err}
+}
+
+// redactedError keeps the chain of err for errors.Is but prints msg, its
+// redacted text.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
+
+// waitTurn waits until the gate is open and the limiter grants a token.
+// The gate is checked again after the token, since a server may have
+// closed it while this request waited.
+func (c *Client) waitTurn(ctx context.Context) error {
+	for {
+		if d := c.gate.delayAt(c.opts.Now()); d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("rate limit: %w", err)
+		}
+		if c.gate.delayAt(c.opts.Now()) == 0 {
+			return nil
+		}
+	}
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

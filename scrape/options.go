@@ -1,0 +1,122 @@
+package scrape
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Defaults used where Options leaves a field zero.
+const (
+	DefaultConcurrency  = 8 // RIPEstat's documented limit per IP address
+	DefaultMaxAttempts  = 5
+	DefaultStallTimeout = 60 * time.Second
+	DefaultMaxBodySize  = 16 << 30
+)
+
+// Options configures a Client. The zero value is not usable (URL is
+// required); every other zero field takes the default its comment gives.
+type Options struct {
+	// URL is the template, e.g.
+	// "https://stat.ripe.net/data/bgp-updates/data.json?resource={node}&starttime={start}".
+	// {node} is the node, escaped for its place (query or path); every
+	// other {name} must be a key of Vars. Placeholders cannot sit in the
+	// scheme or host.
+	URL string
+	// Vars fills the other placeholders; values are escaped like {node}.
+	// A variable whose name looks secret ("key", "token", …) is redacted
+	// from logs and errors.
+	Vars map[string]string
+	// Header is sent with every request (API keys: never logged).
+	// Accept-Encoding is the client's own and is overwritten.
+	Header http.Header
+	// Rate is the starting and maximum number of requests per second,
+	// shared by all Fetch calls. Zero: no limit until the server answers
+	// 429, after which the rate adapts (see the package doc).
+	Rate float64
+	// Burst is the token bucket's size; zero means 1 (evenly spaced
+	// requests, which keeps a server's fixed windows from filling at
+	// once).
+	Burst int
+	// Concurrency caps the requests in flight and sizes the connection
+	// pool; zero means DefaultConcurrency.
+	Concurrency int
+	// MaxAttempts per node, first try included; zero means
+	// DefaultMaxAttempts.
+	MaxAttempts int
+	// MaxNodeTime caps the time one Fetch spends on a node, waits and
+	// retries included; zero means no cap.
+	MaxNodeTime time.Duration
+	// RequestTimeout caps one attempt, body included; zero means no cap
+	// (StallTimeout still catches a dead server).
+	RequestTimeout time.Duration
+	// StallTimeout abandons (and retries) an attempt whose response
+	// headers or body bytes do not arrive for that long; zero means
+	// DefaultStallTimeout.
+	StallTimeout time.Duration
+	// MaxBodySize caps the decoded body; past it the attempt fails with
+	// ErrBodyTooLarge (not retried). Zero means DefaultMaxBodySize,
+	// negative means no cap.
+	MaxBodySize int64
+	// BytesPerSecond is a budget on body bytes read from the network,
+	// shared by all Fetch calls; zero means none.
+	BytesPerSecond float64
+	// CaptureDir, when set, receives every successful body,
+	// zstd-compressed, as <CaptureName(node)>.json.zst. It must exist.
+	CaptureDir string
+	// Logger receives retries, server-imposed waits and rate changes
+	// (Warn/Info) and one line per attempt (Debug); nil means none.
+	Logger *slog.Logger
+	// Now is the clock for statistics and header deadlines; nil means
+	// time.Now.
+	Now func() time.Time
+	// MinBackoff and MaxBackoff bound the exponential back-off between
+	// attempts (full jitter); zero means DefaultMinBackoff and
+	// DefaultMaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// withDefaults checks o and fills its zero fields.
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.Rate < 0 || o.BytesPerSecond < 0:
+		return o, errors.New("negative Rate or BytesPerSecond")
+	case o.Burst < 0 || o.Concurrency < 0 || o.MaxAttempts < 0:
+		return o, errors.New("negative Burst, Concurrency or MaxAttempts")
+	case o.MaxNodeTime < 0 || o.RequestTimeout < 0 || o.StallTimeout < 0 || o.MinBackoff < 0 || o.MaxBackoff < 0:
+		return o, errors.New("negative duration")
+	}
+	if o.Burst == 0 {
+		o.Burst = 1
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.StallTimeout == 0 {
+		o.StallTimeout = DefaultStallTimeout
+	}
+	if o.MaxBodySize == 0 {
+		o.MaxBodySize = DefaultMaxBodySize
+	}
+	if o.MinBackoff == 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = max(DefaultMaxBackoff, o.MinBackoff)
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		return o, fmt.Errorf("MaxBackoff %v < MinBackoff %v", o.MaxBackoff, o.MinBackoff)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
