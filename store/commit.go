@@ -10,18 +10,19 @@ import (
 
 // A commit (txn) changes the folder from one committed state to the next:
 //
-//  1. new batch files, and the new dead letters staged as
-//     dead-letter.ndjson.next, each through a temp file, fsync and rename;
-//     then the folder is fsynced;
-//  2. manifest.json, naming the new files and the staged dead letters'
-//     sha256, through a temp file, fsync and rename, then a folder fsync.
-//     The rename is the commit point;
-//  3. dead-letter.ndjson.next renamed to dead-letter.ndjson, files that the
-//     manifest no longer names removed, a folder fsync.
+//  1. the new files, each through a temp file, fsync and rename; a file
+//     that replaces one the manifest names (the dead letters, a batch
+//     that is redone) is staged as NAME.next instead; then the folder is
+//     fsynced;
+//  2. manifest.json, naming the new files with their sha256, through a
+//     temp file, fsync and rename, then a folder fsync. The rename is the
+//     commit point;
+//  3. the staged files renamed into place, files that the manifest no
+//     longer names removed, a folder fsync.
 //
 // A process killed before the commit point leaves files that the
 // manifest does not name (Open removes them, and batches they belong to
-// are redone); one killed after it leaves steps 3 to Open.
+// are redone); one killed after it leaves step 3 to Open.
 type txn struct {
 	files    []namedData           // batch files to write, before the commit
 	man      manifest              // the manifest to commit
@@ -50,12 +51,17 @@ func (r *Run) apply(t *txn) error {
 
 func (r *Run) applySteps(t *txn) error {
 	dir, hook := r.dir, r.hook
+	var staged []string // final names of the files written as NAME.next
 	for _, f := range t.files {
-		if err := writeFile(dir, f.name, f.data, hook); err != nil {
+		name := f.name
+		if n, ok := parseBatchName(f.name); ok && r.man.find(n) >= 0 {
+			name += nextSuffix
+			staged = append(staged, f.name)
+		}
+		if err := writeFile(dir, name, f.data, hook); err != nil {
 			return err
 		}
 	}
-	staged := false
 	ndead := len(r.dead)
 	if t.dead != nil {
 		data, err := encodeDead(t.dead)
@@ -68,10 +74,10 @@ func (r *Run) applySteps(t *txn) error {
 			if err := writeFile(dir, deadNextName, data, hook); err != nil {
 				return err
 			}
-			staged = true
+			staged = append(staged, deadName)
 		}
 	}
-	if len(t.files) > 0 || staged {
+	if len(t.files) > 0 || len(staged) > 0 {
 		if err := syncDir(dir); err != nil {
 			return err
 		}
@@ -95,11 +101,11 @@ func (r *Run) applySteps(t *txn) error {
 		return err
 	}
 
-	if staged {
-		if err := os.Rename(filepath.Join(dir, deadNextName), filepath.Join(dir, deadName)); err != nil {
-			return fmt.Errorf("install %s: %w", deadName, err)
+	for _, name := range staged {
+		if err := os.Rename(filepath.Join(dir, name+nextSuffix), filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("install %s: %w", name, err)
 		}
-		if err := hook.at("rename " + deadNextName); err != nil {
+		if err := hook.at("install " + name); err != nil {
 			return err
 		}
 	}
@@ -111,7 +117,7 @@ func (r *Run) applySteps(t *txn) error {
 			return err
 		}
 	}
-	if staged || len(t.obsolete) > 0 {
+	if len(staged) > 0 || len(t.obsolete) > 0 {
 		return syncDir(dir)
 	}
 	return nil

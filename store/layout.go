@@ -10,7 +10,8 @@ import (
 const (
 	manifestName = "manifest.json"
 	deadName     = "dead-letter.ndjson"
-	deadNextName = deadName + ".next" // staged dead letters, committed by the manifest
+	nextSuffix   = ".next"            // a file staged to replace one the manifest names
+	deadNextName = deadName + nextSuffix
 	lockName     = ".lock"
 	tempPrefix   = ".tmp-" // temporary files; Open removes leftovers
 

@@ -62,8 +62,8 @@ func (r *Run) recover(p Params) error {
 	if err != nil {
 		return err
 	}
-	var batchFiles []string
-	hasDead, hasNext, changed := false, false, false
+	var batchFiles, staged []string
+	hasDead, changed := false, false
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -75,12 +75,12 @@ func (r *Run) recover(p Params) error {
 			changed = true
 		case name == deadName:
 			hasDead = true
-		case name == deadNextName:
-			hasNext = true
-		default:
-			if _, ok := parseBatchName(name); ok {
-				batchFiles = append(batchFiles, name)
+		case strings.HasSuffix(name, nextSuffix):
+			if base := strings.TrimSuffix(name, nextSuffix); base == deadName || isBatchName(base) {
+				staged = append(staged, base)
 			}
+		case isBatchName(name):
+			batchFiles = append(batchFiles, name)
 		}
 	}
 
@@ -89,7 +89,7 @@ func (r *Run) recover(p Params) error {
 	case errors.Is(err, fs.ErrNotExist):
 		// Open writes the manifest before any batch, so batch or dead-letter
 		// files without one are not this package's: leave them alone.
-		if len(batchFiles) > 0 || hasDead || hasNext {
+		if len(batchFiles) > 0 || hasDead || len(staged) > 0 {
 			return fmt.Errorf("holds batch or dead-letter files but no %s: not a run folder of this version, or a damaged one", manifestName)
 		}
 		m = newManifest(p, r.now())
@@ -110,12 +110,14 @@ func (r *Run) recover(p Params) error {
 	}
 	r.man = m
 
-	if r.dead, err = r.recoverDead(hasNext); err != nil {
-		return err
+	for _, name := range staged {
+		if err := r.installStaged(name); err != nil {
+			return err
+		}
+		changed = true
 	}
 	for _, name := range batchFiles {
-		n, _ := parseBatchName(name)
-		if m.find(n) >= 0 {
+		if n, _ := parseBatchName(name); m.find(n) >= 0 {
 			continue
 		}
 		r.log.Info("store: removing uncommitted batch file", "file", filepath.Join(r.dir, name))
@@ -125,43 +127,75 @@ func (r *Run) recover(p Params) error {
 		changed = true
 	}
 	if changed {
-		return syncDir(r.dir)
+		if err := syncDir(r.dir); err != nil {
+			return err
+		}
+	}
+	r.dead, err = r.loadDead()
+	return err
+}
+
+func isBatchName(name string) bool {
+	_, ok := parseBatchName(name)
+	return ok
+}
+
+// committedSHA256 returns the sha256 that the manifest gives file name,
+// or "" if it names no such file.
+func (m *manifest) committedSHA256(name string) string {
+	if name == deadName {
+		return m.DeadLetters.SHA256
+	}
+	if n, ok := parseBatchName(name); ok {
+		if i := m.find(n); i >= 0 {
+			return m.Batches[i].SHA256
+		}
+	}
+	return ""
+}
+
+// installStaged finishes or discards the staged name.next: the commit
+// that staged it got past its commit point if the manifest gives the
+// staged file's sha256 (and not the current file's); then it is renamed
+// into place. Otherwise the commit did not, and it is removed.
+func (r *Run) installStaged(name string) error {
+	path := filepath.Join(r.dir, name)
+	next := path + nextSuffix
+	want := r.man.committedSHA256(name)
+	nextSum, err := fileSHA256(next)
+	if err != nil {
+		return fmt.Errorf("read staged file: %w", err)
+	}
+	cur, err := fileSHA256(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if errors.Is(err, fs.ErrNotExist) && name == deadName {
+		cur = sha256Hex(nil) // no dead-letter file: no dead letters
+	}
+	if want != "" && nextSum == want && cur != want {
+		r.log.Info("store: finishing an interrupted commit", "file", path)
+		if err := os.Rename(next, path); err != nil {
+			return fmt.Errorf("finish interrupted commit: %w", err)
+		}
+		return nil
+	}
+	r.log.Info("store: removing a file staged by an interrupted commit", "file", next)
+	if err := os.Remove(next); err != nil {
+		return fmt.Errorf("remove staged file: %w", err)
 	}
 	return nil
 }
 
-// recoverDead makes dead-letter.ndjson the file the manifest committed:
-// a staged dead-letter.ndjson.next that the manifest names is renamed
-// into place (the commit got past its commit point), one it does not
-// name is removed (the commit did not). Then it loads the dead letters.
-func (r *Run) recoverDead(hasNext bool) (map[string]DeadLetter, error) {
+// loadDead reads the dead-letter file, checking it is the one the
+// manifest committed. A missing file holds no dead letters.
+func (r *Run) loadDead() (map[string]DeadLetter, error) {
 	path := filepath.Join(r.dir, deadName)
-	next := filepath.Join(r.dir, deadNextName)
-	want := r.man.DeadLetters.SHA256
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if sha256Hex(data) != want && hasNext {
-		staged, err := os.ReadFile(next)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", next, err)
-		}
-		if sha256Hex(staged) == want {
-			r.log.Info("store: finishing an interrupted commit", "file", path)
-			if err := os.Rename(next, path); err != nil {
-				return nil, fmt.Errorf("finish interrupted commit: %w", err)
-			}
-			data, hasNext = staged, false
-		}
-	}
-	if hasNext {
-		r.log.Info("store: removing uncommitted dead letters", "file", next)
-		if err := os.Remove(next); err != nil {
-			return nil, fmt.Errorf("remove uncommitted dead letters: %w", err)
-		}
-	}
-	if got := sha256Hex(data); got != want {
+	if got, want := sha256Hex(data), r.man.DeadLetters.SHA256; got != want {
 		return nil, fmt.Errorf("%s: sha256 %s does not match %s (%s): changed outside sluice?", path, got, manifestName, want)
 	}
 	return decodeDead(bytes.NewReader(data), path)
