@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -131,11 +132,14 @@ func (m *manifest) sum(dead int, now time.Time) {
 }
 
 func (m *manifest) encode() ([]byte, error) {
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // URLs keep their '&'
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", manifestName, err)
 	}
-	return append(data, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // readManifest loads dir/manifest.json and checks what the rest of the
