@@ -74,7 +74,9 @@ var crashCases = []crashCase{
 			must(t, r.CommitBatch(0, []Record{rec("AS1", 5)}, []DeadLetter{deadLetter("AS2", 503)}))
 			must(t, r.CommitRetry([]Record{rec("AS2", 4)}, nil)) // takes number 1
 		},
-		op: func(r *Run) error { return r.CommitBatch(1, []Record{rec("AS5", 2)}, []DeadLetter{deadLetter("AS6", 404)}) },
+		op: func(r *Run) error {
+			return r.CommitBatch(1, []Record{rec("AS5", 2)}, []DeadLetter{deadLetter("AS6", 404)})
+		},
 	},
 }
 

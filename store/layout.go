@@ -10,7 +10,7 @@ import (
 const (
 	manifestName = "manifest.json"
 	deadName     = "dead-letter.ndjson"
-	nextSuffix   = ".next"            // a file staged to replace one the manifest names
+	nextSuffix   = ".next" // a file staged to replace one the manifest names
 	deadNextName = deadName + nextSuffix
 	lockName     = ".lock"
 	tempPrefix   = ".tmp-" // temporary files; Open removes leftovers
