@@ -50,5 +50,8 @@ func newApp(io *stdio) *cli.App {
 func commands(io *stdio) []*cli.Command {
 	return []*cli.Command{
 		extractCommand(io),
+		scrapeCommand(io),
+		ripestatCommand(io),
+		replayCommand(io),
 	}
 }

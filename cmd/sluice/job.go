@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/batch"
+	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/store"
+)
+
+// A job is one run of the batch pipeline: scrape, ripestat, replay and demo
+// all end here, and differ only in where bodies come from.
+type job struct {
+	// url is the request template as stored in the manifest (redacted);
+	// for a replay it names the captures folder.
+	url        string
+	start, end string // the query window, for the manifest; may be empty
+	statusPath string // default of --status-path
+	// fetcher makes the Fetcher once the output folder is known (captures
+	// go under it); close releases it.
+	fetcher func(out string, log *slog.Logger) (f scrape.Fetcher, close func(), err error)
+}
+
+// env names the environment variable that can set a flag.
+func env(flag string) []string {
+	return []string{"SLUICE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
+}
+
+// jobFlags are the flags of every command that runs the batch pipeline.
+func jobFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "nodes", Usage: "node list: one ID per line, `FILE` or - for stdin", Required: true, EnvVars: env("nodes")},
+		&cli.StringFlag{Name: "column", Usage: "read the node list as CSV and take this column (1-based index or header name)", EnvVars: env("column")},
+		&cli.StringFlag{Name: "out", Usage: "output `DIR` (batch files, manifest, dead letters); created if missing", Required: true, EnvVars: env("out")},
+		&cli.StringFlag{Name: "mode", Value: string(extract.Stream), Usage: "extraction mode: stream, regex or full", EnvVars: env("mode")},
+		&cli.StringSliceFlag{Name: "path", Usage: "timestamp selector (repeatable)", EnvVars: env("path")},
+		&cli.StringSliceFlag{Name: "pattern", Usage: "regex mode: pattern with one capture group (repeatable; one per --path)", EnvVars: env("pattern")},
+		&cli.IntFlag{Name: "buffer-size", Value: extract.DefaultBufferSize, Usage: "stream buffer / regex chunk in bytes", EnvVars: env("buffer-size")},
+		&cli.IntFlag{Name: "max-value-size", Value: extract.DefaultMaxValueSize, Usage: "longest selected value in bytes", EnvVars: env("max-value-size")},
+		&cli.BoolFlag{Name: "strict", Usage: "validate every body per RFC 8259", EnvVars: env("strict")},
+		&cli.StringFlag{Name: "unit", Value: "s", Usage: "unit of numeric timestamps: s or ms", EnvVars: env("unit")},
+		&cli.DurationFlag{Name: "bucket", Value: batch.DefaultBucket, Usage: "width of the per-bucket counts (0: none)", EnvVars: env("bucket")},
+		&cli.IntFlag{Name: "batch-size", Value: batch.DefaultBatchSize, Usage: "nodes per batch file", EnvVars: env("batch-size")},
+		&cli.StringFlag{Name: "shard", Usage: "only this shard of the list, `k/n` (stable split by hash of the ID)", EnvVars: env("shard")},
+		&cli.IntFlag{Name: "concurrency", Value: batch.DefaultConcurrency, Usage: "nodes fetched at once", EnvVars: env("concurrency")},
+		&cli.BoolFlag{Name: "adaptive", Usage: "grow the pool while latency holds, shrink it on 429s and stalls", EnvVars: env("adaptive")},
+		&cli.DurationFlag{Name: "drain-timeout", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long in-flight nodes may finish", EnvVars: env("drain-timeout")},
+		&cli.StringFlag{Name: "status-path", Usage: "selector of an envelope status that must read \"ok\" (ripestat: status; \"\": no check)", EnvVars: env("status-path")},
+		&cli.BoolFlag{Name: "retry-dead", Usage: "run only the dead-lettered nodes of --out again", EnvVars: env("retry-dead")},
+		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto, bar, text, json or none", EnvVars: env("progress")},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log records on stderr: text or json", EnvVars: env("log-format")},
+		&cli.BoolFlag{Name: "verbose", Usage: "log every retry and rate change", EnvVars: env("verbose")},
+	}
+}
+
+// fetchFlags are the flags of the commands that fetch over HTTP.
+func fetchFlags(rate float64) []cli.Flag {
+	return []cli.Flag{
+		&cli.Float64Flag{Name: "rate", Value: rate, Usage: "requests per second, shared by all workers (0: no limit until a 429)", EnvVars: env("rate")},
+		&cli.IntFlag{Name: "burst", Value: 1, Usage: "token bucket size", EnvVars: env("burst")},
+		&cli.IntFlag{Name: "max-attempts", Value: scrape.DefaultMaxAttempts, Usage: "attempts per node before it is dead-lettered", EnvVars: env("max-attempts")},
+		&cli.DurationFlag{Name: "max-node-time", Value: 30 * time.Minute, Usage: "total time per node, retries included", EnvVars: env("max-node-time")},
+		&cli.DurationFlag{Name: "request-timeout", Usage: "cap on one attempt, body included (0: none; the stall timeout still applies)", EnvVars: env("request-timeout")},
+		&cli.DurationFlag{Name: "stall-timeout", Value: scrape.DefaultStallTimeout, Usage: "abandon and retry a body that sends nothing for this long", EnvVars: env("stall-timeout")},
+		&cli.Int64Flag{Name: "max-body-size", Value: scrape.DefaultMaxBodySize, Usage: "largest decoded body in bytes", EnvVars: env("max-body-size")},
+		&cli.Float64Flag{Name: "bytes-per-second", Usage: "bandwidth budget on body reads (0: none)", EnvVars: env("bytes-per-second")},
+		&cli.BoolFlag{Name: "capture", Usage: "keep every body, zstd-compressed, in OUT/captures for replay", EnvVars: env("capture")},
+		&cli.StringSliceFlag{Name: "header", Usage: "extra request header 'K: V' (repeatable; never logged)", EnvVars: env("header")},
+	}
+}
+
+// parseHeaders turns --header values into an http.Header-shaped map.
+func parseHeaders(vals []string) (map[string][]string, error) {
+	h := make(map[string][]string)
+	for _, v := range vals {
+		k, val, ok := strings.Cut(v, ":")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t\r\n") {
+			return nil, fmt.Errorf("--header: want 'Name: value', got a value without a name")
+		}
+		h[k] = append(h[k], strings.TrimSpace(val))
+	}
+	return h, nil
+}
+
+// httpFetcher builds the fetcher of scrape and ripestat from the flags.
+func httpFetcher(c *cli.Context, tmpl string, vars map[string]string) func(string, *slog.Logger) (scrape.Fetcher, func(), error) {
+	return func(out string, log *slog.Logger) (scrape.Fetcher, func(), error) {
+		hdr, err := parseHeaders(c.StringSlice("header"))
+		if err != nil {
+			return nil, nil, usageError(err)
+		}
+		o := scrape.Options{
+			URL:            tmpl,
+			Vars:           vars,
+			Header:         hdr,
+			Rate:           c.Float64("rate"),
+			Burst:          c.Int("burst"),
+			Concurrency:    c.Int("concurrency"),
+			MaxAttempts:    c.Int("max-attempts"),
+			MaxNodeTime:    c.Duration("max-node-time"),
+			RequestTimeout: c.Duration("request-timeout"),
+			StallTimeout:   c.Duration("stall-timeout"),
+			MaxBodySize:    c.Int64("max-body-size"),
+			BytesPerSecond: c.Float64("bytes-per-second"),
+			Logger:         log,
+		}
+		if c.Bool("adaptive") {
+			// The pool may grow to 4× (batch.AdaptOptions); the client's
+			// connection cap must not be what stops it.
+			o.Concurrency *= 4
+		}
+		if c.Bool("capture") {
+			o.CaptureDir = filepath.Join(out, "captures")
+			if err := os.MkdirAll(o.CaptureDir, 0o755); err != nil {
+				return nil, nil, fmt.Errorf("captures: %w", err)
+			}
+		}
+		cl, err := scrape.New(o)
+		if err != nil {
+			return nil, nil, usageError(err)
+		}
+		return cl, cl.Close, nil
+	}
+}
+
+// newLogger makes the stderr logger of a job command.
+func newLogger(c *cli.Context, io *stdio) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if c.Bool("verbose") {
+		level = slog.LevelDebug
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	switch f := c.String("log-format"); f {
+	case "text":
+		return slog.New(slog.NewTextHandler(io.err, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(io.err, ho)), nil
+	default:
+		return nil, usageError(fmt.Errorf("--log-format %q: want text or json", f))
+	}
+}
+
+// readNodes reads the --nodes list and reports what it dropped.
+func readNodes(c *cli.Context, io *stdio, log *slog.Logger) ([]string, error) {
+	name := c.String("nodes")
+	in := io.in
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--nodes: %w", err))
+		}
+		defer f.Close()
+		in = f
+	}
+	list, err := batch.ReadNodes(in, batch.ListOptions{Column: c.String("column")})
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--nodes %s: %w", name, err))
+	}
+	for _, iv := range list.Invalid {
+		log.Warn("invalid node skipped", "file", name, "line", iv.Line, "reason", iv.Reason, "text", iv.Text)
+	}
+	if list.DuplicateCount > 0 {
+		log.Warn("duplicate nodes dropped", "file", name, "count", list.DuplicateCount)
+	}
+	if list.InvalidCount > len(list.Invalid) {
+		log.Warn("more invalid nodes skipped", "file", name, "count", list.InvalidCount-len(list.Invalid))
+	}
+	if len(list.Nodes) == 0 {
+		return nil, usageError(fmt.Errorf("--nodes %s: no valid node", name))
+	}
+	return list.Nodes, nil
+}
+
+// runJob runs the batch pipeline described by the flags of c and by j.
+func runJob(c *cli.Context, io *stdio, j job) error {
+	log, err := newLogger(c, io)
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	nodes, err := readNodes(c, io, log)
+	if err != nil {
+		return err
+	}
+	mode, err := extract.ParseMode(c.String("mode"))
+	if err != nil {
+		return usageError(err)
+	}
+	unit, err := extract.ParseUnit(c.String("unit"))
+	if err != nil {
+		return usageError(err)
+	}
+	shard, err := batch.ParseShard(c.String("shard"))
+	if err != nil {
+		return usageError(err)
+	}
+	pf, err := progressFormat(c.String("progress"))
+	if err != nil {
+		return usageError(err)
+	}
+	paths := c.StringSlice("path")
+	if len(paths) == 0 {
+		paths = []string{extract.DefaultPath}
+	}
+	eo := extract.Options{
+		Mode:         mode,
+		Paths:        paths,
+		Patterns:     c.StringSlice("pattern"),
+		BufferSize:   c.Int("buffer-size"),
+		MaxValueSize: c.Int("max-value-size"),
+		Strict:       c.Bool("strict"),
+	}
+	// Check the selectors and patterns now: a typo is a usage error, not
+	// 80,000 dead letters.
+	if _, err := extract.New(eo); err != nil {
+		return usageError(err)
+	}
+	bucket := c.Duration("bucket")
+	statusPath := j.statusPath
+	if c.IsSet("status-path") {
+		statusPath = c.String("status-path")
+	}
+	params := store.Params{
+		URL:       j.url,
+		Paths:     paths,
+		Mode:      string(mode),
+		Start:     j.start,
+		End:       j.end,
+		BatchSize: c.Int("batch-size"),
+		Shard:     shard.String(),
+		Bucket:    bucket.String(),
+		Unit:      c.String("unit"),
+	}
+	plan, err := batch.NewPlan(nodes, batch.PlanOptions{
+		Size:  params.BatchSize,
+		Shard: shard,
+		Params: []string{params.URL, strings.Join(params.Paths, " "), params.Mode,
+			params.Start, params.End, params.Bucket, params.Unit},
+	})
+	if err != nil {
+		return usageError(err)
+	}
+	params.NodesSHA256 = plan.NodesSHA256()
+
+	run, err := store.Open(out, params, store.OpenOptions{Logger: log})
+	if err != nil {
+		if errors.Is(err, store.ErrParamsMismatch) {
+			return usageError(fmt.Errorf("%w (use another --out, or the same parameters to resume)", err))
+		}
+		return err
+	}
+	defer run.Close()
+	fetcher, closeFetcher, err := j.fetcher(out, log)
+	if err != nil {
+		return err
+	}
+	defer closeFetcher()
+
+	bo := batch.Options{
+		Extract:        eo,
+		Unit:           unit,
+		Bucket:         bucket,
+		StatusPath:     statusPath,
+		Concurrency:    c.Int("concurrency"),
+		DrainTimeout:   c.Duration("drain-timeout"),
+		ProgressFormat: pf,
+		Logger:         log,
+	}
+	if bucket == 0 {
+		bo.Bucket = -1 // batch: negative means none
+	}
+	if c.String("progress") != "none" {
+		bo.Progress = io.err
+	}
+	if c.Bool("adaptive") {
+		bo.Adapt = &batch.AdaptOptions{}
+	}
+
+	var sum batch.Summary
+	if c.Bool("retry-dead") {
+		dead, derr := run.DeadLetters()
+		if derr != nil {
+			return derr
+		}
+		if len(dead) == 0 {
+			fmt.Fprintf(io.err, "no dead letters in %s: nothing to retry\n", out)
+			return nil
+		}
+		retry := make([]string, len(dead))
+		for i, d := range dead {
+			retry[i] = d.Node
+		}
+		sum, err = batch.RetryDead(c.Context, retry, fetcher, run, bo)
+	} else {
+		sum, err = batch.Run(c.Context, plan, fetcher, run, bo)
+	}
+	fmt.Fprint(io.err, sum.String())
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return &exitError{exitInterrupted, err}
+		}
+		return err
+	}
+	dead, err := run.DeadLetters()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.err, "output: %s (export with: sluice export %s --format csv)\n", out, out)
+	if len(dead) > 0 {
+		return failure(fmt.Errorf("%d nodes dead-lettered in %s; run again with --retry-dead to retry them",
+			len(dead), filepath.Join(out, "dead-letter.ndjson")))
+	}
+	return nil
+}
+
+// progressFormat parses --progress; "none" is handled by the caller.
+func progressFormat(s string) (batch.ProgressFormat, error) {
+	if s == "none" {
+		return batch.ProgressAuto, nil
+	}
+	return batch.ParseProgressFormat(s)
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// parseVars turns --var name=value flags into a map.
+func parseVars(vals []string) (map[string]string, error) {
+	vars := make(map[string]string, len(vals))
+	for _, v := range vals {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--var %q: want name=value", v)
+		}
+		vars[k] = val
+	}
+	return vars, nil
+}
+
+// expandForManifest writes the template with its variables filled in (but
+// {node} kept), so that the manifest tells two runs with other variables
+// apart. The result is redacted by the caller.
+func expandForManifest(tmpl string, vars map[string]string) string {
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", vars[k])
+	}
+	return tmpl
+}
