@@ -14,6 +14,9 @@ const (
 	aimdDecrease = 0.85 // rate *= aimdDecrease after a 429
 	aimdIncrease = 0.05 // per second, as a fraction of the rate after the last cut
 	aimdFloor    = 0.05 // requests per second; never slower than one per 20 s
+	// aimdQuiet is the epoch after a 429 that came without a Retry-After
+	// or reset: the server's window is unknown, and most are 1 s or less.
+	aimdQuiet = time.Second
 )
 
 // aimd adapts the shared request rate to a server's limit: additive
@@ -59,8 +62,10 @@ func (a *aimd) sentAt(t time.Time) {
 }
 
 // throttledAt records a 429 received at t for a request sent at sent. open
-// is when the client-wide gate opens (zero if it is open): the recovery
-// starts only then. It returns the new rate and whether it changed.
+// is when the client-wide gate opens (zero if it is open): the new epoch,
+// and the recovery, start then, or aimdQuiet after t when the server said
+// nothing about its window. It returns the new rate and whether it
+// changed.
 func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -73,7 +78,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 	}
 	a.rate = max(aimdFloor, min(a.ceiling, base*aimdDecrease))
 	a.step = a.rate * aimdIncrease
-	a.epoch = t
+	a.epoch = t.Add(aimdQuiet)
 	if open.After(t) {
 		a.epoch = open
 	}

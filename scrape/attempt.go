@@ -50,7 +50,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 	res.Status, res.TTFB, res.WireBytes, res.BodyBytes = 0, 0, 0, 0
 
 	sent := c.opts.Now()
-	c.aimd.sentAt(sent)
+	c.limits.aimd.sentAt(sent)
 	c.requests.Add(1)
 	resp, err := c.hc.Do(req)
 	got := c.opts.Now()
@@ -86,24 +86,21 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 // whole client: its delay headers to the gate, a 429 or a success to the
 // rate.
 func (c *Client) observe(resp *http.Response, sent, got time.Time) {
-	if sd := parseServerDelay(resp.Header, got); !sd.until.IsZero() {
-		if c.gate.closeUntilAt(got, sd.until) {
-			c.log.Info("server asks to wait", "source", sd.source, "wait", sd.until.Sub(got), "status", resp.StatusCode)
+	o := c.limits.observeAt(resp.StatusCode, resp.Header, sent, got)
+	if o.gateMoved {
+		c.log.Info("server asks to wait", "source", o.delay.source, "wait", o.delay.until.Sub(got), "status", resp.StatusCode)
+	}
+	if o.rateChanged {
+		c.limiter.SetLimit(limitOf(o.rate))
+		if resp.StatusCode == http.StatusTooManyRequests {
+			c.log.Info("rate lowered", "rate", o.rate)
 		}
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusTooManyRequests:
 		c.s429.Add(1)
-		if r, ok := c.aimd.throttledAt(got, sent, c.gate.untilAt(got)); ok {
-			c.limiter.SetLimit(limitOf(r))
-			c.log.Info("rate lowered", "rate", r)
-		}
 	case code >= 500:
 		c.s5xx.Add(1)
-	case code >= 200 && code <= 299:
-		if r, ok := c.aimd.succeededAt(got); ok {
-			c.limiter.SetLimit(limitOf(r))
-		}
 	}
 }
 

@@ -64,8 +64,7 @@ type Client struct {
 	limiter *rate.Limiter // requests
 	bw      *rate.Limiter // body bytes; nil: no budget
 	slots   chan struct{} // Concurrency tokens
-	gate    gate
-	aimd    *aimd
+	limits  limits
 	backoff backoff
 	rand    func() float64 // uniform in [0, 1), for jitter
 	red     redactor
@@ -110,7 +109,7 @@ func New(o Options) (*Client, error) {
 		header:  o.Header.Clone(),
 		limiter: rate.NewLimiter(limitOf(o.Rate), o.Burst),
 		slots:   make(chan struct{}, o.Concurrency),
-		aimd:    newAIMD(o.Rate),
+		limits:  limits{aimd: newAIMD(o.Rate)},
 		backoff: backoff{base: o.MinBackoff, max: o.MaxBackoff},
 		rand:    rand.Float64,
 		red:     red,
@@ -171,7 +170,7 @@ func bwBurst(bps float64) int {
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
-	r := c.aimd.rateAt(c.opts.Now())
+	r := c.limits.aimd.rateAt(c.opts.Now())
 	if math.IsInf(r, 1) {
 		r = 0
 	}

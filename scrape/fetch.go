@@ -104,7 +104,7 @@ func (e redactedError) Unwrap() error { return e.err }
 // closed it while this request waited.
 func (c *Client) waitTurn(ctx context.Context) error {
 	for {
-		if d := c.gate.delayAt(c.opts.Now()); d > 0 {
+		if d := c.limits.gate.delayAt(c.opts.Now()); d > 0 {
 			if err := sleep(ctx, d); err != nil {
 				return err
 			}
@@ -116,7 +116,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 			}
 			return fmt.Errorf("rate limit: %w", err)
 		}
-		if c.gate.delayAt(c.opts.Now()) == 0 {
+		if c.limits.gate.delayAt(c.opts.Now()) == 0 {
 			return nil
 		}
 	}

@@ -1,0 +1,172 @@
+package scrape
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestAIMDSteps(t *testing.T) {
+	a := newAIMD(100)
+	type step struct {
+		name        string
+		kind        string // "ok", "429"
+		now, sent   int    // ms
+		open        int    // ms; 0: gate open
+		wantRate    float64
+		wantChanged bool
+	}
+	steps := []step{
+		{"success at ceiling keeps it", "ok", 10, 9, 0, 100, false},
+		{"429 cuts to 85%", "429", 20, 19, 120, 85, true},
+		{"429 in flight during the cut is ignored", "429", 21, 15, 0, 85, false},
+		{"429 sent before the gate opened is ignored", "429", 100, 60, 0, 85, false},
+		{"no growth before the epoch", "ok", 110, 105, 0, 85, false},
+		{"growth: 4.25/s for 1 s after the epoch", "ok", 1120, 1119, 0, 89.25, true},
+		{"a new window's 429 cuts again", "429", 1200, 1150, 0, 89.25 * 0.85, true},
+		{"bare 429 in the quiet second is ignored", "429", 2100, 1500, 0, 89.25 * 0.85, false},
+		{"bare 429 after the quiet second cuts", "429", 2300, 2250, 0, 89.25 * 0.85 * 0.85, true},
+	}
+	for _, s := range steps {
+		var r float64
+		var changed bool
+		switch s.kind {
+		case "ok":
+			r, changed = a.succeededAt(at(s.now))
+		case "429":
+			var open time.Time
+			if s.open > 0 {
+				open = at(s.open)
+			}
+			r, changed = a.throttledAt(at(s.now), at(s.sent), open)
+		}
+		if math.Abs(r-s.wantRate) > 1e-9 || changed != s.wantChanged {
+			t.Errorf("%s: rate %v changed %v, want %v %v", s.name, r, changed, s.wantRate, s.wantChanged)
+		}
+	}
+}
+
+func TestAIMDNeverPassesCeilingOrFloor(t *testing.T) {
+	a := newAIMD(10)
+	for i := range 200 { // 200 cuts, a second apart
+		a.throttledAt(at(2000*i), at(2000*i), time.Time{})
+	}
+	if r := a.rateAt(t0); r != aimdFloor {
+		t.Fatalf("after 200 cuts rate = %v, want the floor %v", r, aimdFloor)
+	}
+	b := newAIMD(10)
+	for i := range 3 {
+		b.throttledAt(at(2000*i), at(2000*i), time.Time{})
+	}
+	for i := range 1000 { // 1000 s of successes
+		b.succeededAt(at(500_000 + 1000*i))
+	}
+	if r := b.rateAt(t0); r != 10 {
+		t.Fatalf("after growth rate = %v, want the ceiling 10", r)
+	}
+}
+
+func TestAIMDUnlimitedCutsFromMeasuredRate(t *testing.T) {
+	a := newAIMD(0)
+	for i := range 50 { // 50 requests in 500 ms: 50/s over the last second
+		a.sentAt(at(500 + 10*i))
+	}
+	r, changed := a.throttledAt(at(1000), at(990), time.Time{})
+	if !changed || r != 50*aimdDecrease {
+		t.Fatalf("rate %v changed %v, want %v", r, changed, 50*aimdDecrease)
+	}
+}
+
+// fixedWindowServer models a server that allows limit requests per fixed
+// window, the way bench/mockapi does, optionally with rate-limit headers.
+type fixedWindowServer struct {
+	limit   int
+	window  time.Duration
+	headers bool
+	counts  map[int64]int
+}
+
+func (s *fixedWindowServer) handle(t time.Time) (int, http.Header) {
+	w := t.UnixNano() / int64(s.window)
+	s.counts[w]++
+	h := http.Header{}
+	end := time.Unix(0, (w+1)*int64(s.window))
+	status := http.StatusOK
+	if s.counts[w] > s.limit {
+		status = http.StatusTooManyRequests
+	}
+	if s.headers {
+		h.Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, s.limit-s.counts[w])))
+		h.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(end.UnixNano())/1e9, 'f', 3, 64))
+		if status == http.StatusTooManyRequests {
+			h.Set("Retry-After", strconv.FormatFloat(end.Sub(t).Seconds(), 'f', 3, 64))
+		}
+	}
+	return status, h
+}
+
+// TestLimitsSettleUnderServerLimit drives the gate and the AIMD with a
+// client that starts at three times the server's limit and sends evenly
+// at its current rate (a token bucket of burst 1), against a fixed-window
+// server with and without rate-limit headers, for simulated time. After a
+// warm-up the client must get at least 90 % of the limit with at most 5 %
+// of its requests refused.
+func TestLimitsSettleUnderServerLimit(t *testing.T) {
+	for _, tt := range []struct {
+		headers bool
+		limit   int
+		window  time.Duration
+		warmup  time.Duration
+	}{
+		{true, 20, 200 * time.Millisecond, 200 * time.Millisecond},
+		{true, 100, time.Second, time.Second},
+		{false, 20, 200 * time.Millisecond, 12 * time.Second},
+		{false, 100, time.Second, 12 * time.Second},
+	} {
+		t.Run(fmt.Sprintf("headers=%v/limit=%d/%v", tt.headers, tt.limit, tt.window), func(t *testing.T) {
+			srv := &fixedWindowServer{limit: tt.limit, window: tt.window, headers: tt.headers, counts: map[int64]int{}}
+			serverRate := float64(tt.limit) / tt.window.Seconds()
+			l := limits{aimd: newAIMD(3 * serverRate)}
+			const latency = time.Millisecond
+			start := time.Unix(1795953600, 0) // on a window boundary
+			measureFrom, end := start.Add(tt.warmup), start.Add(tt.warmup+40*time.Second)
+			var ok, refused, sent int
+			next := start
+			for now := start; now.Before(end); {
+				if d := l.gate.delayAt(now); d > 0 {
+					now = now.Add(d)
+					continue
+				}
+				if now.Before(next) {
+					now = next
+					continue
+				}
+				status, h := srv.handle(now)
+				l.observeAt(status, h, now, now.Add(latency))
+				if !now.Before(measureFrom) {
+					sent++
+					if status == http.StatusOK {
+						ok++
+					} else {
+						refused++
+					}
+				}
+				next = now.Add(time.Duration(float64(time.Second) / l.aimd.rateAt(now)))
+				now = now.Add(latency)
+			}
+			got := float64(ok) / end.Sub(measureFrom).Seconds()
+			t.Logf("achieved %.1f/s of %.1f/s (%.1f%%), %d of %d refused (%.2f%%), final rate %.1f/s",
+				got, serverRate, 100*got/serverRate, refused, sent, 100*float64(refused)/float64(sent), l.aimd.rateAt(end))
+			if got < 0.9*serverRate {
+				t.Errorf("achieved %.1f/s < 90%% of the limit %.1f/s", got, serverRate)
+			}
+			if float64(refused) > 0.05*float64(sent) {
+				t.Errorf("%d of %d requests refused, > 5%%", refused, sent)
+			}
+		})
+	}
+}
