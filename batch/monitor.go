@@ -1,0 +1,106 @@
+package batch
+
+import (
+	"time"
+)
+
+// monitor is the runner's one periodic goroutine: on each tick it writes
+// progress and, with Options.Adapt, resizes the pool.
+type monitor struct {
+	r     *runner
+	prog  *progress // nil: no progress output
+	adapt *Adapter  // nil: fixed concurrency
+}
+
+func (r *runner) newMonitor() (*monitor, error) {
+	m := &monitor{r: r}
+	if r.o.Progress != nil {
+		m.prog = newProgress(r.o.Progress, r.o.ProgressFormat, r.start)
+	}
+	if r.o.Adapt != nil {
+		a, err := NewAdapter(*r.o.Adapt, r.o.Concurrency, r.start)
+		if err != nil {
+			return nil, err
+		}
+		m.adapt = a
+	}
+	return m, nil
+}
+
+// loop ticks until done is closed.
+func (m *monitor) loop(done <-chan struct{}) {
+	tick, stop := m.r.o.Ticker(m.r.o.Interval)
+	defer stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick:
+			m.step(m.r.o.Now())
+		}
+	}
+}
+
+// step does one tick's work at now.
+func (m *monitor) step(now time.Time) {
+	r := m.r
+	var st statsView
+	if s, ok := r.f.(statser); ok {
+		fs := s.Stats()
+		st.status429, st.stalls, st.retries = fs.Status429, fs.Stalls, fs.Retries
+	}
+	if m.adapt != nil {
+		d := m.adapt.Observe(now, AdaptSample{
+			Done:      r.ok.Load() + r.dead.Load(),
+			Latency:   time.Duration(r.latSum.Load()),
+			Status429: st.status429,
+			Stalls:    st.stalls,
+		})
+		if d.Changed {
+			r.pool.Resize(d.Size)
+			r.log("pool resized", "size", d.Size, "reason", d.Reason, "nodes_per_s", round1(d.Rate), "latency", d.Latency)
+		}
+	}
+	if m.prog != nil {
+		m.prog.report(now, r.snapshot(now, st))
+	}
+}
+
+// final writes the last progress report and ends a bar line.
+func (m *monitor) final(now time.Time) {
+	if m.prog == nil {
+		return
+	}
+	var st statsView
+	if s, ok := m.r.f.(statser); ok {
+		fs := s.Stats()
+		st.status429, st.retries = fs.Status429, fs.Retries
+	}
+	m.prog.report(now, m.r.snapshot(now, st))
+	m.prog.finish()
+}
+
+// statsView is what the monitor reads from a Fetcher's Stats, when it has them.
+type statsView struct{ status429, stalls, retries int64 }
+
+// snapshot reads the counters (and the memory) at now. The Fetcher's own
+// retry count is live (it counts attempts of nodes still in flight), ours
+// only grows as nodes finish: show the larger.
+func (r *runner) snapshot(now time.Time, st statsView) Snapshot {
+	s := Snapshot{
+		OK:        r.ok.Load(),
+		Dead:      r.dead.Load(),
+		Total:     r.total,
+		InFlight:  r.inFlight.Load(),
+		Retries:   max(r.retries.Load(), st.retries),
+		Status429: st.status429,
+		Bytes:     r.bytes.Load(),
+		Elapsed:   now.Sub(r.start),
+	}
+	s.Done = s.OK + s.Dead
+	if m, err := r.o.Memory(); err == nil {
+		s.Memory = m
+		r.notePeak(m.Peak)
+	}
+	return s
+}

@@ -1,0 +1,155 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/store"
+)
+
+// Defaults used where Options leaves a field zero.
+const (
+	DefaultConcurrency = 8 // RIPEstat's documented limit of concurrent requests per IP
+	DefaultBucket      = time.Hour
+	DefaultStatusOK    = "ok"
+	DefaultInterval    = time.Second
+)
+
+// ErrInterrupted is returned (wrapped, with the batch it stopped at) when
+// the run's context is cancelled before the last batch is committed. It
+// wraps context.Canceled, so errors.Is(err, context.Canceled) holds too.
+var ErrInterrupted = fmt.Errorf("run interrupted: %w", context.Canceled)
+
+// ErrEnvelope marks a body whose envelope status (Options.StatusPath) is
+// missing or not Options.StatusOK. Such an attempt fails and is retried; a
+// node whose last attempt fails this way is dead-lettered, never recorded
+// with zero values.
+var ErrEnvelope = errors.New("bad envelope status")
+
+// Store is what the runner needs of a run folder; *store.Run implements it.
+type Store interface {
+	// Completed reports whether batch is already done (and intact).
+	Completed(batch int) bool
+	// CommitBatch stores a whole batch atomically.
+	CommitBatch(batch int, recs []store.Record, dead []store.DeadLetter) error
+	// CommitRetry stores the outcome of retried dead-lettered nodes.
+	CommitRetry(recs []store.Record, dead []store.DeadLetter) error
+}
+
+// Options configure Run and RetryDead. The zero value fetches with 8
+// workers, extracts extract.DefaultPath in stream mode, counts per hour,
+// does not check an envelope and writes no progress.
+type Options struct {
+	// Extract configures the extractor; its Paths are the timestamp
+	// selectors (all counted into one Tally). Mode, buffer and size caps
+	// apply as documented in extract.Options.
+	Extract extract.Options
+	// Unit is the unit of numeric timestamps.
+	Unit extract.Unit
+	// Bucket is the width of the per-bucket counts; zero means
+	// DefaultBucket (1h), negative means no per-bucket counts.
+	Bucket time.Duration
+	// StatusPath, when set, is a selector (e.g. "status") read in the same
+	// pass as the timestamps. A body whose value there is missing or is
+	// not StatusOK fails the attempt with ErrEnvelope. In Regex mode with
+	// explicit Extract.Patterns, the last pattern must capture the status.
+	StatusPath string
+	// StatusOK is the accepted status; "" means DefaultStatusOK ("ok").
+	StatusOK string
+
+	// Concurrency is the number of nodes fetched at once (the pool's
+	// workers); zero means DefaultConcurrency.
+	Concurrency int
+	// QueueSize bounds the nodes waiting for a worker; the loop that
+	// submits them blocks while it is full. Zero means Concurrency.
+	QueueSize int
+	// Adapt, when not nil, resizes the pool as AdaptOptions describes.
+	Adapt *AdaptOptions
+	// DrainTimeout is how long in-flight nodes may run on after the
+	// context is cancelled before their fetches are cancelled too. Zero
+	// cancels them at once. Either way the unfinished batch is not
+	// committed.
+	DrainTimeout time.Duration
+
+	// Progress receives progress reports every Interval; nil means none.
+	Progress io.Writer
+	// ProgressFormat selects bar, text or JSON; zero is ProgressAuto.
+	ProgressFormat ProgressFormat
+	// Interval is the time between progress reports and adaptive
+	// decisions; zero means DefaultInterval (1s).
+	Interval time.Duration
+	// Logger, when set, receives one record per committed or skipped
+	// batch and per pool resize.
+	Logger *slog.Logger
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Ticker returns the channel that paces the monitor and a function
+	// that stops it; nil means a time.Ticker of Interval.
+	Ticker func(d time.Duration) (<-chan time.Time, func())
+	// Memory reads the process's memory for progress and the summary;
+	// nil means ReadMemory.
+	Memory func() (Memory, error)
+}
+
+// withDefaults fills the zero fields and checks the others.
+func (o Options) withDefaults() (Options, error) {
+	if o.Bucket == 0 {
+		o.Bucket = DefaultBucket
+	}
+	if o.Bucket < 0 {
+		o.Bucket = 0
+	}
+	if o.StatusOK == "" {
+		o.StatusOK = DefaultStatusOK
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.QueueSize == 0 {
+		o.QueueSize = o.Concurrency
+	}
+	if o.Interval == 0 {
+		o.Interval = DefaultInterval
+	}
+	switch {
+	case o.Concurrency < 0 || o.QueueSize < 0:
+		return o, fmt.Errorf("batch: concurrency %d and queue size %d must be positive", o.Concurrency, o.QueueSize)
+	case o.DrainTimeout < 0 || o.Interval < 0:
+		return o, fmt.Errorf("batch: negative drain timeout %v or interval %v", o.DrainTimeout, o.Interval)
+	}
+	if len(o.Extract.Paths) == 0 {
+		o.Extract.Paths = []string{extract.DefaultPath}
+	}
+	if o.StatusPath != "" {
+		o.Extract.Paths = append(o.Extract.Paths[:len(o.Extract.Paths):len(o.Extract.Paths)], o.StatusPath)
+		if n := len(o.Extract.Patterns); n != 0 && n != len(o.Extract.Paths) {
+			return o, fmt.Errorf("batch: %d regex patterns for %d timestamp paths and a status path: the last pattern must capture the status", n, len(o.Extract.Paths)-1)
+		}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Ticker == nil {
+		o.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}
+	}
+	if o.Memory == nil {
+		o.Memory = ReadMemory
+	}
+	if o.Adapt != nil {
+		a := *o.Adapt
+		if a.Max == 0 {
+			a.Max = 4 * o.Concurrency
+		}
+		o.Adapt = &a
+	}
+	return o, nil
+}

@@ -1,0 +1,309 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alitto/pond/v2"
+
+	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/store"
+)
+
+// runner is the state of one Run or RetryDead call. Its counters are
+// updated by the pool's workers and read by the monitor goroutine.
+type runner struct {
+	o     Options
+	f     scrape.Fetcher
+	nTime int    // selectors 0..nTime-1 are timestamps; nTime is the status
+	mode  string // extraction mode, recorded per node
+
+	extractors sync.Pool // *extract.Extractor, one per busy worker, reused
+	pool       pond.Pool
+	fetchCtx   context.Context // outlives the run's context by DrainTimeout
+
+	start     time.Time
+	total     int64 // nodes this run has to do
+	inFlight  atomic.Int64
+	ok, dead  atomic.Int64
+	abandoned atomic.Int64
+	retries   atomic.Int64
+	bytes     atomic.Int64
+	latSum    atomic.Int64 // nanoseconds, for the adapter
+	lat       latencyHist
+	peakRSS   atomic.Int64
+	committed atomic.Int64 // nodes in batches committed by this run
+}
+
+// statser is implemented by Fetchers that count their requests
+// (*scrape.Client).
+type statser interface{ Stats() scrape.Stats }
+
+// Run fetches every node of p in batches, one batch after the other, and
+// commits each complete batch to st. Batches that st reports Completed are
+// skipped, so running the same plan again on the same store resumes it.
+//
+// Within a batch, nodes run in a pond pool of Options.Concurrency workers
+// with a queue of Options.QueueSize; a node's final failure becomes a dead
+// letter of its batch, never an empty record.
+//
+// When ctx is cancelled Run stops submitting nodes, lets in-flight ones
+// run for Options.DrainTimeout, commits the current batch only if all its
+// nodes finished, and returns an error wrapping ErrInterrupted (and so
+// context.Canceled). Any other error (a failing store, bad Options) is
+// returned wrapped with the batch it concerns. The Summary is filled in
+// either case.
+func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (Summary, error) {
+	sum := Summary{Nodes: p.Len(), Batches: p.NumBatches()}
+	r, err := newRunner(f, o)
+	if err != nil {
+		return sum, err
+	}
+	skip := make([]bool, p.NumBatches())
+	for i := range skip {
+		if st.Completed(i) {
+			skip[i] = true
+			sum.SkippedBatches++
+			sum.SkippedNodes += len(p.Batch(i).Nodes)
+			r.log("batch skipped: done by an earlier run", "batch", i)
+		}
+	}
+	r.total = int64(p.Len() - sum.SkippedNodes)
+
+	err = r.run(ctx, &sum, func(ctx context.Context) error {
+		slots := make([]outcome, p.Size())
+		for i := range p.NumBatches() {
+			if skip[i] {
+				continue
+			}
+			if ctx.Err() != nil {
+				return r.interrupted(ctx, &sum, i, p.NumBatches())
+			}
+			b := p.Batch(i)
+			out := slots[:len(b.Nodes)]
+			recs, dead, complete := r.runBatch(ctx, b.Index, b.Nodes, out)
+			if !complete {
+				return r.interrupted(ctx, &sum, i, p.NumBatches())
+			}
+			if err := st.CommitBatch(b.Index, recs, dead); err != nil {
+				return fmt.Errorf("batch: batch %d (%s): commit: %w", b.Index, b.ID, err)
+			}
+			sum.Committed++
+			r.committed.Add(int64(len(recs) + len(dead)))
+			r.log("batch committed", "batch", b.Index, "id", b.ID, "nodes", len(recs), "dead", len(dead))
+		}
+		return nil
+	})
+	return sum, err
+}
+
+// RetryDead fetches dead-lettered nodes again (--retry-dead), in chunks
+// of DefaultBatchSize, and commits each finished chunk with
+// st.CommitRetry: successes leave the dead-letter file for a new batch
+// file, failures replace their dead letters. Interruption behaves as in
+// Run; chunks committed before it stay committed.
+func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, o Options) (Summary, error) {
+	p, err := NewPlan(nodes, PlanOptions{})
+	sum := Summary{Nodes: len(nodes), Batches: p.NumBatches()}
+	if err != nil {
+		return sum, err
+	}
+	r, err := newRunner(f, o)
+	if err != nil {
+		return sum, err
+	}
+	r.total = int64(p.Len())
+	err = r.run(ctx, &sum, func(ctx context.Context) error {
+		slots := make([]outcome, p.Size())
+		for b := range p.Batches() {
+			if ctx.Err() != nil {
+				return r.interrupted(ctx, &sum, b.Index, p.NumBatches())
+			}
+			// Batch 0 in the dead letters is a placeholder: CommitRetry
+			// keeps each node's original batch.
+			recs, dead, complete := r.runBatch(ctx, 0, b.Nodes, slots[:len(b.Nodes)])
+			if !complete {
+				return r.interrupted(ctx, &sum, b.Index, p.NumBatches())
+			}
+			if err := st.CommitRetry(recs, dead); err != nil {
+				return fmt.Errorf("batch: retry dead letters %d-%d: commit: %w", b.Index*p.Size(), b.Index*p.Size()+len(b.Nodes)-1, err)
+			}
+			sum.Committed++
+			r.committed.Add(int64(len(recs) + len(dead)))
+			r.log("dead letters retried", "chunk", b.Index, "ok", len(recs), "dead", len(dead))
+		}
+		return nil
+	})
+	return sum, err
+}
+
+func newRunner(f scrape.Fetcher, o Options) (*runner, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	// One extractor now checks the options; the pool makes more alike.
+	ex, err := extract.New(o.Extract)
+	if err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
+	}
+	r := &runner{o: o, f: f, mode: string(ex.Mode()), nTime: len(o.Extract.Paths)}
+	if o.StatusPath != "" {
+		r.nTime--
+	}
+	r.extractors.Put(ex)
+	return r, nil
+}
+
+// extractor borrows an Extractor; return it with r.extractors.Put.
+func (r *runner) extractor() (*extract.Extractor, error) {
+	if ex, ok := r.extractors.Get().(*extract.Extractor); ok {
+		return ex, nil
+	}
+	return extract.New(r.o.Extract)
+}
+
+// run owns the pool, the drain timer and the monitor around body, and
+// fills the summary when body returns.
+func (r *runner) run(ctx context.Context, sum *Summary, body func(context.Context) error) error {
+	r.start = r.o.Now()
+	r.pool = pond.NewPool(r.o.Concurrency, pond.WithQueueSize(r.o.QueueSize), pond.WithNonBlocking(false))
+	defer r.pool.StopAndWait()
+
+	// In-flight fetches run on fetchCtx, which is cancelled DrainTimeout
+	// after ctx (or when run returns).
+	fetchCtx, cancelFetch := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelFetch()
+	r.fetchCtx = fetchCtx
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
+	defer stop()
+	wg.Go(func() { r.drain(ctx, done, cancelFetch) })
+
+	var mon *monitor
+	if r.o.Progress != nil || r.o.Adapt != nil {
+		var err error
+		if mon, err = r.newMonitor(); err != nil {
+			return err
+		}
+		wg.Go(func() { mon.loop(done) })
+	}
+
+	err := body(ctx)
+
+	// Stop the monitor before the final figures so it writes no more.
+	stop()
+	r.fill(sum)
+	if mon != nil {
+		mon.final(r.o.Now())
+	}
+	return err
+}
+
+// drain cancels the fetches DrainTimeout after ctx is cancelled.
+func (r *runner) drain(ctx context.Context, done <-chan struct{}, cancelFetch func()) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	if r.o.DrainTimeout <= 0 {
+		cancelFetch()
+		return
+	}
+	t := time.NewTimer(r.o.DrainTimeout)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		cancelFetch()
+	case <-done:
+	}
+}
+
+// runBatch runs nodes in the pool and waits for all of them. out has one
+// slot per node. complete is false when the run was interrupted before
+// every node had a trustworthy outcome; recs and dead are then partial
+// and must not be committed.
+func (r *runner) runBatch(ctx context.Context, batch int, nodes []string, out []outcome) (recs []store.Record, dead []store.DeadLetter, complete bool) {
+	clear(out)
+	// The group's context is the run's: tasks still queued when it is
+	// cancelled are dropped by pond without running.
+	g := r.pool.NewGroupContext(ctx)
+	for i, node := range nodes {
+		if ctx.Err() != nil {
+			break
+		}
+		// Submit blocks while the pool's queue is full: at most
+		// Concurrency + QueueSize nodes are ever in the pool.
+		g.Submit(func() { out[i] = r.fetchNode(ctx, batch, node) })
+	}
+	// Wait returns once every submitted task has finished or been
+	// dropped; the error only repeats ctx's, which the slots show too.
+	_ = g.Wait()
+
+	complete = true
+	for i := range out {
+		switch out[i].kind {
+		case succeeded:
+			recs = append(recs, out[i].rec)
+		case failed:
+			dead = append(dead, out[i].dead)
+		default:
+			complete = false
+		}
+	}
+	return recs, dead, complete
+}
+
+// interrupted marks the summary and builds the error Run returns.
+func (r *runner) interrupted(ctx context.Context, sum *Summary, batch, batches int) error {
+	sum.Interrupted = true
+	cause := context.Cause(ctx)
+	return fmt.Errorf("batch: stopped at batch %d of %d (%d committed by this run, the unfinished batch is not written): %w (%v)",
+		batch, batches, sum.Committed, ErrInterrupted, cause)
+}
+
+// fill copies the counters into the summary.
+func (r *runner) fill(sum *Summary) {
+	sum.OK, sum.Dead = r.ok.Load(), r.dead.Load()
+	sum.Processed = sum.OK + sum.Dead
+	sum.Retries = r.retries.Load()
+	sum.Bytes = r.bytes.Load()
+	sum.Elapsed = r.o.Now().Sub(r.start)
+	if s, ok := r.f.(statser); ok {
+		sum.Status429 = s.Stats().Status429
+	}
+	ls := r.lat.stats()
+	sum.Mean, sum.P50, sum.P95, sum.Max = ls.Mean, ls.P50, ls.P95, ls.Max
+	if m, err := r.o.Memory(); err == nil {
+		r.notePeak(m.Peak)
+	}
+	sum.PeakRSS = r.peakRSS.Load()
+	// Finished nodes not in a committed batch belong to the batch an
+	// interruption left unfinished.
+	sum.Dropped = sum.Processed - r.committed.Load()
+}
+
+func (r *runner) notePeak(p int64) {
+	for {
+		old := r.peakRSS.Load()
+		if p <= old || r.peakRSS.CompareAndSwap(old, p) {
+			return
+		}
+	}
+}
+
+func (r *runner) log(msg string, args ...any) {
+	if r.o.Logger != nil {
+		r.o.Logger.Info(msg, args...)
+	}
+}
