@@ -53,5 +53,6 @@ func commands(io *stdio) []*cli.Command {
 		scrapeCommand(io),
 		ripestatCommand(io),
 		replayCommand(io),
+		exportCommand(io),
 	}
 }
