@@ -1,8 +1,251 @@
 package extract
 
-import "errors"
+// Regex mode, organised as follows: regex_pattern.go checks and compiles a
+// pattern (and the expression of its prefixes that tells whether a match
+// could still grow); this file runs the patterns over a window of the
+// stream. The window is the carried tail of the previous chunk followed by
+// the next chunk:
+//
+//	buf[0:len(buf)]   the window; buf[0] is byte base of the stream
+//	next[i]           stream offset where pattern i resumes (>= base)
+//
+// A place where a match of pattern i may start is decided when the
+// window's text from there to its end cannot be the beginning of a match
+// (pattern.live says so), or at the end of the input: then whether and how
+// the pattern matches there cannot change with more input. The first place
+// that is not decided ("the cut") and everything after it is carried into
+// the next window. Each value is therefore found exactly once, the same at
+// every chunk size.
 
-// PLACEHOLDER: replaced by the regex-mode implementation.
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// regexScanner is the Regex mode scanner. It matches text, not paths: a
+// pattern derived from data.updates[*].timestamp finds every "timestamp"
+// key anywhere in the document, even inside strings, and does not check
+// that the document is JSON.
+type regexScanner struct {
+	pats     []*regexPattern
+	chunk    int   // bytes read per window
+	maxValue int   // cap on a captured value
+	limit    []int // per pattern: longest match (or text that could become one) allowed
+	buf      []byte
+	next     []int64
+	found    []regexMatch // matches of the current window, all patterns
+	base     int64        // stream offset of buf[0] in the current window, for errors
+}
+
+// regexMatch is one match in the window, in window indexes.
+type regexMatch struct {
+	start, end int // the whole match
+	vs, ve     int // the captured value; vs < 0 if the group took no part
+	sel        int
+}
+
+// limitSlack is room in a match for what lies between the literal prefix
+// and the captured value (spaces, a colon).
+const limitSlack = 256
+
 func newRegexScanner(opts Options, sels []Selector) (scanner, error) {
-	return nil, errors.New("extract: regex mode not built yet")
+	srcs := opts.Patterns
+	if len(srcs) == 0 {
+		srcs = make([]string, len(sels))
+		for i, sel := range sels {
+			p, err := derivedPattern(sel)
+			if err != nil {
+				return nil, fmt.Errorf("extract: regex mode: %w", err)
+			}
+			srcs[i] = p
+		}
+	}
+	s := &regexScanner{chunk: opts.BufferSize, maxValue: opts.MaxValueSize}
+	for i, src := range srcs {
+		p, err := compileRegexPattern(src)
+		if err != nil {
+			return nil, fmt.Errorf("extract: regex pattern %d %q: %w", i, src, err)
+		}
+		s.pats = append(s.pats, p)
+		s.limit = append(s.limit, len(p.lit)+opts.MaxValueSize+limitSlack)
+	}
+	s.next = make([]int64, len(s.pats))
+	return s, nil
+}
+
+func (s *regexScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
+	buf := s.buf[:0]
+	defer func() { s.buf = buf[:0] }()
+	clear(s.next)
+	var base int64 // stream offset of buf[0]
+	for {
+		// Append one chunk (short only at the end of the input).
+		start := len(buf)
+		buf = slices.Grow(buf, s.chunk)[:start+s.chunk]
+		n, err := io.ReadFull(r, buf[start:])
+		buf = buf[:start+n]
+		eof := false
+		switch err {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			eof = true
+		default:
+			return base + int64(len(buf)), fmt.Errorf("extract: read at offset %d: %w", base+int64(start), err)
+		}
+		if n == 0 && !eof {
+			continue
+		}
+
+		cut, err := s.window(buf, base, eof)
+		if err != nil {
+			return base + int64(len(buf)), err
+		}
+		for _, m := range s.found {
+			if m.start >= cut {
+				continue
+			}
+			var v []byte
+			if m.vs >= 0 {
+				if m.ve-m.vs > s.maxValue {
+					return base + int64(len(buf)), fmt.Errorf("extract: regex pattern %d: value at offset %d is %d bytes: %w",
+						m.sel, base+int64(m.vs), m.ve-m.vs, ErrValueTooLarge)
+				}
+				v = buf[m.vs:m.ve]
+			}
+			if err := emit(m.sel, v); err != nil {
+				return base + int64(len(buf)), err
+			}
+		}
+		if eof {
+			return base + int64(len(buf)), nil
+		}
+		// Keep the undecided tail; every pattern resumes at or after cut.
+		buf = buf[:copy(buf, buf[cut:])]
+		base += int64(cut)
+	}
+}
+
+// window finds the matches of every pattern in buf (whose first byte is
+// stream offset base) that are decided, and returns the cut: the window
+// index before which every place is decided for every pattern. The
+// matches, in document order, are left in s.found; those that start at or
+// after the cut are found again in the next window.
+func (s *regexScanner) window(buf []byte, base int64, eof bool) (int, error) {
+	s.found = s.found[:0]
+	cut := len(buf)
+	s.base = base
+	for i, p := range s.pats {
+		from := int(s.next[i] - base)
+		c, err := s.scanPattern(i, p, buf, from, eof)
+		if err != nil {
+			return 0, fmt.Errorf("extract: regex pattern %d: %w", i, err)
+		}
+		cut = min(cut, c)
+	}
+	// Matches of several patterns interleave: sort by start, then by
+	// pattern (matches of one pattern never share a start).
+	if len(s.pats) > 1 {
+		slices.SortStableFunc(s.found, func(a, b regexMatch) int {
+			if a.start != b.start {
+				return a.start - b.start
+			}
+			return a.sel - b.sel
+		})
+	}
+	// Each pattern resumes after its last match that starts before the
+	// cut, and never before the cut.
+	for i := range s.pats {
+		s.next[i] = base + int64(cut)
+	}
+	for _, m := range s.found {
+		if m.start < cut {
+			s.next[m.sel] = max(s.next[m.sel], base+int64(m.end))
+		}
+	}
+	return cut, nil
+}
+
+// scanPattern appends to s.found the matches of pattern sel in buf[from:]
+// that are decided, and returns the first place from which nothing is
+// decided (len(buf) at the end of the input).
+func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from int, eof bool) (int, error) {
+	n := len(buf)
+	tail := trimPartialRune(buf) // for the live test
+	if len(p.lit) == 0 {
+		return s.scanNoPrefix(sel, p, buf, tail, from, eof)
+	}
+	pos := from
+	for pos < n {
+		k := indexFrom(buf, pos, p.lit)
+		if k < 0 {
+			if eof {
+				return n, nil
+			}
+			// The last len(lit)-1 bytes may start the prefix.
+			return max(pos, n-len(p.lit)+1), nil
+		}
+		if !eof && p.live.Match(tail[k:]) {
+			if n-k > s.limit[sel] {
+				return 0, fmt.Errorf("text at offset %d could still be a match after %d bytes (limit %d: MaxValueSize + prefix + %d)",
+					s.base+int64(k), n-k, s.limit[sel], limitSlack)
+			}
+			return k, nil
+		}
+		loc := p.anchored.FindSubmatchIndex(buf[k:])
+		if loc == nil {
+			pos = k + 1
+			continue
+		}
+		s.addMatch(sel, k, loc)
+		pos = k + loc[1]
+	}
+	return n, nil
+}
+
+// scanNoPrefix is scanPattern for a pattern without a literal prefix:
+// every byte may start a match, so the leftmost undecided place is found
+// once per window with the unanchored prefix expression.
+func (s *regexScanner) scanNoPrefix(sel int, p *regexPattern, buf, tail []byte, from int, eof bool) (int, error) {
+	n := len(buf)
+	cut := n
+	if !eof {
+		lo := max(from, len(tail)-s.limit[sel]-1)
+		if loc := p.liveTail.FindIndex(tail[lo:]); loc != nil {
+			cut = lo + loc[0]
+			if n-cut > s.limit[sel] {
+				return 0, fmt.Errorf("text at offset %d could still be a match after %d bytes (limit %d: MaxValueSize + %d)",
+					s.base+int64(cut), n-cut, s.limit[sel], limitSlack)
+			}
+		}
+	}
+	pos := from
+	for pos < cut {
+		loc := p.unanchored.FindSubmatchIndex(buf[pos:])
+		if loc == nil || pos+loc[0] >= cut {
+			break
+		}
+		s.addMatch(sel, pos, loc)
+		pos += loc[1]
+	}
+	return cut, nil
+}
+
+// addMatch records a match of FindSubmatchIndex run on buf[at:].
+func (s *regexScanner) addMatch(sel, at int, loc []int) {
+	m := regexMatch{start: at + loc[0], end: at + loc[1], vs: -1, ve: -1, sel: sel}
+	if loc[2] >= 0 {
+		m.vs, m.ve = at+loc[2], at+loc[3]
+	}
+	s.found = append(s.found, m)
+}
+
+// indexFrom is bytes.Index of lit in buf[from:], as an index into buf.
+func indexFrom(buf []byte, from int, lit []byte) int {
+	k := bytes.Index(buf[from:], lit)
+	if k < 0 {
+		return -1
+	}
+	return from + k
 }
