@@ -1,7 +1,5 @@
 package extract
 
-import "bytes"
-
 // This file skips unselected values in default (non-strict) mode: it checks
 // that brackets balance and match and that strings end, and little else, so
 // that the bulk of a document is passed over at memory speed. Strict mode
@@ -17,6 +15,10 @@ const (
 
 var skipClass = [256]uint8{'"': clsQuote, '{': clsOpen, '[': clsOpen, '}': clsClose, ']': clsClose}
 
+// numChar marks the bytes numbers are made of.
+var numChar = [256]bool{'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true,
+	'7': true, '8': true, '9': true, '.': true, 'e': true, 'E': true, '+': true, '-': true}
+
 // skipValue skips the value that starts with c at s.pos.
 func (s *streamScanner) skipValue(c byte) error {
 	if s.strict {
@@ -31,32 +33,25 @@ func (s *streamScanner) skipValue(c byte) error {
 	return s.skipScalar(c)
 }
 
-// skipString skips the string whose opening quote is at s.pos, finding the
-// closing quote with bytes.IndexByte. A quote is escaped when an odd run of
-// backslashes precedes it; esc carries the parity of a run cut by a refill.
+// skipString skips the string whose opening quote is at s.pos. A backslash
+// escapes the byte after it, so the pair is stepped over; a backslash at the
+// end of the buffer is kept for the next refill.
 func (s *streamScanner) skipString() error {
 	i := s.pos + 1
-	esc := false // buf[i] is escaped by a backslash before it
 	for {
-		if j := bytes.IndexByte(s.buf[i:s.end], '"'); j >= 0 {
-			q := i + j
-			k := q
-			for k > i && s.buf[k-1] == '\\' {
-				k--
-			}
-			if (q-k)&1 == 0 != (k == i && esc) {
-				s.pos = q + 1
+		buf := s.buf[:s.end]
+		j := scanStr(buf, i)
+		if j < len(buf) {
+			if buf[j] == '"' {
+				s.pos = j + 1
 				return nil
 			}
-			i, esc = q+1, false
-			continue
+			if j+1 < len(buf) {
+				i = j + 2
+				continue
+			}
 		}
-		k := s.end
-		for k > i && s.buf[k-1] == '\\' {
-			k--
-		}
-		esc = (s.end-k)&1 == 1 != (k == i && esc)
-		s.pos = s.end
+		s.pos = j
 		if !s.more() {
 			return s.eofErr("in string")
 		}
@@ -81,8 +76,7 @@ func (s *streamScanner) skipScalar(c byte) error {
 	i := s.pos + 1
 	for {
 		for i < s.end {
-			switch s.buf[i] {
-			case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.', 'e', 'E', '+', '-':
+			if numChar[s.buf[i]] {
 				i++
 				continue
 			}
@@ -112,65 +106,61 @@ func (s *streamScanner) literal(lit string) error {
 }
 
 // skipFast skips the object or array whose opening bracket is at s.pos. It
-// tracks nesting in the bit stack, jumps over strings, and checks that each
-// closing bracket matches its opening one.
+// jumps from one bracket or quote to the next (scanStruct), over strings
+// (scanStr), tracks nesting in the bit stack, and checks that each closing
+// bracket matches its opening one.
 func (s *streamScanner) skipFast() error {
 	d0 := s.depth
-	buf, i, end := s.buf, s.pos, s.end
 	d := d0
+	buf, i := s.buf[:s.end], s.pos
 	for {
-		for i < end {
-			c := buf[i]
-			switch skipClass[c] {
-			case clsOther:
-				i++
-			case clsQuote:
-				// Most strings end within the buffer without escapes.
-				if j := bytes.IndexByte(buf[i+1:end], '"'); j >= 0 && buf[i+j] != '\\' {
-					i += j + 2
-					continue
+		i = scanStruct(buf, i)
+		if i == len(buf) {
+			s.pos, s.depth = i, d
+			if !s.more() {
+				return s.eofErr("in skipped value")
+			}
+			buf, i = s.buf[:s.end], s.pos
+			continue
+		}
+		switch c := buf[i]; c {
+		case '"':
+			// Most strings end within the buffer without escapes.
+			if j := scanStr(buf, i+1); j < len(buf) && buf[j] == '"' {
+				i = j + 1
+				continue
+			}
+			s.pos, s.depth = i, d
+			if err := s.skipString(); err != nil {
+				return err
+			}
+			buf, i = s.buf[:s.end], s.pos
+		case '{', '[':
+			if d >= maxDepth {
+				s.depth = d
+				return s.fail(i, "nesting deeper than 10000")
+			}
+			if c == '{' {
+				s.stack[d>>6] |= 1 << (d & 63)
+			} else {
+				s.stack[d>>6] &^= 1 << (d & 63)
+			}
+			d++
+			i++
+		default: // '}', ']'
+			d--
+			if obj := s.stack[d>>6]&(1<<(d&63)) != 0; obj != (c == '}') {
+				s.depth = d + 1
+				if obj {
+					return s.fail(i, "mismatched "+quoteChar(c)+" closing an object (want '}')")
 				}
+				return s.fail(i, "mismatched "+quoteChar(c)+" closing an array (want ']')")
+			}
+			i++
+			if d == d0 {
 				s.pos, s.depth = i, d
-				if err := s.skipString(); err != nil {
-					return err
-				}
-				buf, i, end = s.buf, s.pos, s.end
-			case clsOpen:
-				if d >= maxDepth {
-					s.depth = d
-					return s.fail(i, "nesting deeper than 10000")
-				}
-				if c == '{' {
-					s.stack[d>>6] |= 1 << (d & 63)
-				} else {
-					s.stack[d>>6] &^= 1 << (d & 63)
-				}
-				d++
-				i++
-			case clsClose:
-				if d == d0 {
-					s.depth = d
-					return s.fail(i, "unexpected "+quoteChar(c))
-				}
-				d--
-				if obj := s.stack[d>>6]&(1<<(d&63)) != 0; obj != (c == '}') {
-					s.depth = d
-					if obj {
-						return s.fail(i, "mismatched "+quoteChar(c)+" closing an object (want '}')")
-					}
-					return s.fail(i, "mismatched "+quoteChar(c)+" closing an array (want ']')")
-				}
-				i++
-				if d == d0 {
-					s.pos, s.depth = i, d
-					return nil
-				}
+				return nil
 			}
 		}
-		s.pos, s.depth = i, d
-		if !s.more() {
-			return s.eofErr("in skipped value")
-		}
-		buf, i, end = s.buf, s.pos, s.end
 	}
 }
