@@ -53,6 +53,9 @@ func commands(io *stdio) []*cli.Command {
 		scrapeCommand(io),
 		ripestatCommand(io),
 		replayCommand(io),
+		demoCommand(io),
 		exportCommand(io),
+		benchCommand(io),
+		serveMockCommand(io),
 	}
 }
