@@ -32,12 +32,12 @@ func acquireLock(dir string, pid int, log *slog.Logger) error {
 			}
 			if err != nil {
 				os.Remove(path)
-				return fmt.Errorf("lock %s: %w", path, err)
+				return fmt.Errorf("lock: %w", err)
 			}
 			return nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("lock %s: %w", path, err)
+			return fmt.Errorf("lock: %w", err)
 		}
 		holder, err := readLock(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -51,7 +51,7 @@ func acquireLock(dir string, pid int, log *slog.Logger) error {
 		}
 		log.Warn("store: taking over stale lock", "file", path, "pid", holder)
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("lock %s: remove stale lock of process %d: %w", path, holder, err)
+			return fmt.Errorf("lock: remove stale lock of process %d: %w", holder, err)
 		}
 	}
 	return fmt.Errorf("%w: %s: changed hands while taking it", ErrLocked, path)
@@ -61,7 +61,7 @@ func acquireLock(dir string, pid int, log *slog.Logger) error {
 func readLock(path string) (int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("lock %s: %w", path, err)
+		return 0, fmt.Errorf("lock: %w", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	if err != nil || pid <= 0 {
@@ -89,7 +89,7 @@ func releaseLock(dir string, pid int) error {
 		return fmt.Errorf("lock %s: held by process %d, not by this one (%d)", path, holder, pid)
 	}
 	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("unlock %s: %w", path, err)
+		return fmt.Errorf("unlock: %w", err)
 	}
 	return nil
 }

@@ -151,7 +151,7 @@ func readManifest(dir string) (manifest, error) {
 	path := filepath.Join(dir, manifestName)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return manifest{}, fmt.Errorf("read %s: %w", path, err)
+		return manifest{}, fmt.Errorf("read manifest: %w", err)
 	}
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {

@@ -168,7 +168,7 @@ func (r *Run) installStaged(name string) error {
 	}
 	cur, err := fileSHA256(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("check staged commit: %w", err)
 	}
 	if errors.Is(err, fs.ErrNotExist) && name == deadName {
 		cur = sha256Hex(nil) // no dead-letter file: no dead letters
@@ -193,7 +193,7 @@ func (r *Run) loadDead() (map[string]DeadLetter, error) {
 	path := filepath.Join(r.dir, deadName)
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, fmt.Errorf("read dead letters: %w", err)
 	}
 	if got, want := sha256Hex(data), r.man.DeadLetters.SHA256; got != want {
 		return nil, fmt.Errorf("%s: sha256 %s does not match %s (%s): changed outside sluice?", path, got, manifestName, want)

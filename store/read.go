@@ -1,17 +1,21 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
 
 // ReadRecords calls fn for every record of the run folder dir, batch by
 // batch in the order of their numbers, and within a batch by node. It
-// reads only the batches the manifest lists, checks each file's sha256
-// against the manifest before reading it, and checks that no node is in
-// two batches. Errors name the file (and the line); an error from fn
-// stops the iteration and is returned as is.
+// reads only the batches the manifest lists and checks every file's
+// sha256 against the manifest before the first record reaches fn, so a
+// damaged folder gives an error and no records. It also checks that no
+// node is in two batches. Errors name the file (and the line); an error
+// from fn stops the iteration and is returned as is.
 //
 // ReadRecords takes no lock: a folder that a run is writing can be read;
 // a batch that is redone meanwhile shows up as a checksum mismatch.
@@ -19,6 +23,16 @@ func ReadRecords(dir string, fn func(Record) error) error {
 	m, err := readManifest(dir)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
+	}
+	for _, e := range m.Batches {
+		path := filepath.Join(dir, e.File)
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return fmt.Errorf("store: read batch: %w", err)
+		}
+		if sum != e.SHA256 {
+			return fmt.Errorf("store: %s: sha256 %s does not match %s (%s)", path, sum, manifestName, e.SHA256)
+		}
 	}
 	seen := make(map[string]int) // node → batch
 	for _, e := range m.Batches {
@@ -37,24 +51,17 @@ func ReadRecords(dir string, fn func(Record) error) error {
 	return nil
 }
 
-// readBatchFile decodes the batch file at path after checking that its
-// sha256 is want. The file is read twice (hash, then decode) so that no
-// record of a damaged file reaches fn and memory stays flat.
+// readBatchFile decodes the batch file at path, checking that its sha256
+// is still want once it is read.
 func readBatchFile(path, want string, fn func(Record) error) error {
-	sum, err := fileSHA256(path)
-	if err != nil {
-		return fmt.Errorf("store: read %s: %w", path, err)
-	}
-	if sum != want {
-		return fmt.Errorf("store: %s: sha256 %s does not match %s (%s)", path, sum, manifestName, want)
-	}
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("store: read %s: %w", path, err)
+		return fmt.Errorf("store: read batch: %w", err)
 	}
 	defer f.Close()
+	h := sha256.New()
 	fromFn := false // fn's errors are returned as is
-	err = decodeBatch(f, path, func(rec Record) error {
+	err = decodeBatch(io.TeeReader(f, h), path, func(rec Record) error {
 		err := fn(rec)
 		fromFn = err != nil
 		return err
@@ -62,5 +69,14 @@ func readBatchFile(path, want string, fn func(Record) error) error {
 	if err != nil && !fromFn {
 		return fmt.Errorf("store: %w", err)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(h, f); err != nil { // bytes after the last frame the decoder needed
+		return fmt.Errorf("store: read batch: %w", err)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != want {
+		return fmt.Errorf("store: %s: changed while being read (sha256 %s, %s has %s)", path, sum, manifestName, want)
+	}
+	return nil
 }
