@@ -134,9 +134,9 @@ func httpFetcher(c *cli.Context, tmpl string, vars map[string]string) func(strin
 	}
 }
 
-// newLogger makes the stderr logger of a job command.
-func newLogger(c *cli.Context, io *stdio) (*slog.Logger, error) {
-	level := slog.LevelInfo
+// newLogger makes a stderr logger of a job command that shows records of
+// level and above, or everything with --verbose.
+func newLogger(c *cli.Context, io *stdio, level slog.Level) (*slog.Logger, error) {
 	if c.Bool("verbose") {
 		level = slog.LevelDebug
 	}
@@ -184,7 +184,13 @@ func readNodes(c *cli.Context, io *stdio, log *slog.Logger) ([]string, error) {
 
 // runJob runs the batch pipeline described by the flags of c and by j.
 func runJob(c *cli.Context, io *stdio, j job) error {
-	log, err := newLogger(c, io)
+	log, err := newLogger(c, io, slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	// Retries are routine (progress counts them); the client's records are
+	// shown when something is wrong, or with --verbose.
+	fetchLog, err := newLogger(c, io, slog.LevelError)
 	if err != nil {
 		return err
 	}
@@ -261,7 +267,7 @@ func runJob(c *cli.Context, io *stdio, j job) error {
 		return err
 	}
 	defer run.Close()
-	fetcher, closeFetcher, err := j.fetcher(out, log)
+	fetcher, closeFetcher, err := j.fetcher(out, fetchLog)
 	if err != nil {
 		return err
 	}
