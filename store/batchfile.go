@@ -43,18 +43,25 @@ func encodeBatch(enc *zstd.Encoder, recs []Record) ([]byte, error) {
 	return enc.EncodeAll(buf.Bytes(), nil), nil
 }
 
-// decodeBatch reads a batch file from r and calls fn for each record in
-// file order. Errors name the file and the line; an error from fn is
-// returned as is.
-func decodeBatch(r io.Reader, name string, fn func(Record) error) error {
-	zr, err := zstd.NewReader(r,
+// newDecoder returns a zstd decoder for batch files: synchronous (no
+// goroutines), with a bounded window so that a hostile file cannot make
+// it allocate more than that.
+func newDecoder() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(1),
 		zstd.WithDecoderLowmem(true),
 		zstd.WithDecoderMaxWindow(64<<20))
-	if err != nil {
+}
+
+// decodeBatch reads a batch file from r through zr (reset to r; reused
+// across files to save its buffers) and calls fn for each record in file
+// order. Errors name the file and the line; an error from fn is returned
+// as is.
+func decodeBatch(zr *zstd.Decoder, r io.Reader, name string, fn func(Record) error) error {
+	if err := zr.Reset(r); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer zr.Close()
+	defer zr.Reset(nil) // drop r
 	lr := newLineReader(zr)
 	seen := make(map[string]bool)
 	for {
@@ -84,8 +91,13 @@ func decodeBatch(r io.Reader, name string, fn func(Record) error) error {
 
 // decodeBatchBytes decodes a whole batch file held in memory.
 func decodeBatchBytes(data []byte, name string) ([]Record, error) {
+	zr, err := newDecoder()
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
 	var recs []Record
-	err := decodeBatch(bytes.NewReader(data), name, func(r Record) error {
+	err = decodeBatch(zr, bytes.NewReader(data), name, func(r Record) error {
 		recs = append(recs, r)
 		return nil
 	})

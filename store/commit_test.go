@@ -98,7 +98,7 @@ func TestCommitRejects(t *testing.T) {
 	zeroWithFirst := rec("AS8", 0)
 	zeroWithFirst.First, zeroWithFirst.Last = ptr(1), ptr(1)
 	badBucket := rec("AS7", 1)
-	badBucket.Buckets = map[string]int64{"yesterday": 1}
+	badBucket.Buckets = map[string]int64{"": 1}
 	tests := []struct {
 		name  string
 		batch int
@@ -113,7 +113,7 @@ func TestCommitRejects(t *testing.T) {
 		{"dead letter without node", 0, nil, []DeadLetter{{Error: "x"}}, "dead letter 0: empty node"},
 		{"first without last", 0, []Record{bad}, nil, "node AS9: first and last"},
 		{"first with count 0", 0, []Record{zeroWithFirst}, nil, "node AS8: first/last must be null"},
-		{"bucket not RFC 3339", 0, []Record{badBucket}, nil, `node AS7: bucket "yesterday"`},
+		{"empty bucket key", 0, []Record{badBucket}, nil, `node AS7: empty bucket key`},
 		{"negative count", 0, []Record{{Node: "AS6", Count: -1}}, nil, "node AS6: negative"},
 	}
 	dir := t.TempDir()

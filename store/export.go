@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -66,16 +65,31 @@ type rowWriter interface {
 	flush() error
 }
 
-// sortedBuckets returns rec's bucket keys in time order; keys that were
-// validated as RFC 3339 on read, with equal instants ordered as text.
+// sortedBuckets returns rec's bucket keys in time order. Keys that
+// time.Parse refuses (years past 9999) are ordered by length, then text,
+// which is time order for the UTC keys that sluice writes.
 func sortedBuckets(rec Record) []string {
-	keys := slices.Collect(maps.Keys(rec.Buckets))
-	slices.SortFunc(keys, func(a, b string) int {
-		ta, _ := time.Parse(time.RFC3339, a)
-		tb, _ := time.Parse(time.RFC3339, b)
-		return cmp.Or(ta.Compare(tb), cmp.Compare(a, b))
+	type key struct {
+		s  string
+		t  time.Time
+		ok bool // s parsed as t
+	}
+	keys := make([]key, 0, len(rec.Buckets))
+	for s := range rec.Buckets {
+		t, err := time.Parse(time.RFC3339, s)
+		keys = append(keys, key{s, t, err == nil})
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.ok && b.ok {
+			return cmp.Or(a.t.Compare(b.t), cmp.Compare(a.s, b.s))
+		}
+		return cmp.Or(cmp.Compare(len(a.s), len(b.s)), cmp.Compare(a.s, b.s))
 	})
-	return keys
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.s
+	}
+	return out
 }
 
 type csvRows struct {

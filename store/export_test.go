@@ -165,3 +165,20 @@ func TestExportWriteError(t *testing.T) {
 		t.Fatalf("Export to a failing writer: %v", err)
 	}
 }
+
+// TestExportFarFutureBuckets: milliseconds read as seconds give bucket
+// keys past year 9999; they are stored and exported in time order.
+func TestExportFarFutureBuckets(t *testing.T) {
+	dir := t.TempDir()
+	r := openRun(t, dir, nil)
+	far := rec("AS1", 3)
+	far.Buckets = map[string]int64{"54666-07-01T00:00:00Z": 1, "9999-12-31T23:00:00Z": 1, "2022-09-12T00:00:00Z": 1}
+	must(t, r.CommitBatch(0, []Record{far}, nil))
+	mustClose(t, r)
+	var out bytes.Buffer
+	must(t, Export(&out, dir, ExportOptions{Bucketed: true}))
+	want := "node,bucket,count\nAS1,2022-09-12T00:00:00Z,1\nAS1,9999-12-31T23:00:00Z,1\nAS1,54666-07-01T00:00:00Z,1\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}

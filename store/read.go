@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // ReadRecords calls fn for every record of the run folder dir, batch by
@@ -34,10 +36,15 @@ func ReadRecords(dir string, fn func(Record) error) error {
 			return fmt.Errorf("store: %s: sha256 %s does not match %s (%s)", path, sum, manifestName, e.SHA256)
 		}
 	}
+	zr, err := newDecoder()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer zr.Close()
 	seen := make(map[string]int) // node → batch
 	for _, e := range m.Batches {
 		path := filepath.Join(dir, e.File)
-		err := readBatchFile(path, e.SHA256, func(rec Record) error {
+		err := readBatchFile(zr, path, e.SHA256, func(rec Record) error {
 			if b, dup := seen[rec.Node]; dup {
 				return fmt.Errorf("store: %s: node %s is also in %s", path, rec.Node, batchName(b))
 			}
@@ -53,7 +60,7 @@ func ReadRecords(dir string, fn func(Record) error) error {
 
 // readBatchFile decodes the batch file at path, checking that its sha256
 // is still want once it is read.
-func readBatchFile(path, want string, fn func(Record) error) error {
+func readBatchFile(zr *zstd.Decoder, path, want string, fn func(Record) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("store: read batch: %w", err)
@@ -61,7 +68,7 @@ func readBatchFile(path, want string, fn func(Record) error) error {
 	defer f.Close()
 	h := sha256.New()
 	fromFn := false // fn's errors are returned as is
-	err = decodeBatch(io.TeeReader(f, h), path, func(rec Record) error {
+	err = decodeBatch(zr, io.TeeReader(f, h), path, func(rec Record) error {
 		err := fn(rec)
 		fromFn = err != nil
 		return err

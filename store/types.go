@@ -92,8 +92,11 @@ func (r *Record) validate() error {
 		return fmt.Errorf("node %s: first %d after last %d", r.Node, *r.First, *r.Last)
 	}
 	for k, n := range r.Buckets {
-		if _, err := time.Parse(time.RFC3339, k); err != nil {
-			return fmt.Errorf("node %s: bucket %q is not RFC 3339", r.Node, k)
+		// Keys are not parsed: a timestamp far in the future (milliseconds
+		// read as seconds) gives a year past 9999, which time.Parse refuses,
+		// and must not fail the batch.
+		if k == "" {
+			return fmt.Errorf("node %s: empty bucket key", r.Node)
 		}
 		if n < 0 {
 			return fmt.Errorf("node %s: bucket %s: negative count %d", r.Node, k, n)
