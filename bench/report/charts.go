@@ -1,0 +1,338 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/sluicehq/sluice/bench/measure"
+)
+
+// Chart size: wide enough for five bars in three groups with labels.
+const (
+	chartWidth  = 9 * vg.Inch
+	chartHeight = 5.5 * vg.Inch
+)
+
+// kindColors gives each kind the same color in every chart: modes in
+// strong colors, peers in greys, the read floor in a pale one.
+var kindColors = map[measure.Kind]color.Color{
+	measure.KindStream:    color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	measure.KindRegex:     color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	measure.KindFull:      color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	measure.PeerToken:     color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff},
+	measure.PeerUnmarshal: color.RGBA{R: 0x99, G: 0x99, B: 0x99, A: 0xff},
+	measure.KindRead:      color.RGBA{R: 0xc5, G: 0xb0, B: 0xd5, A: 0xff},
+}
+
+// Charts draws the charts of the report's sections, keyed by file name.
+func (r *Report) Charts() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	add := func(name string, p *plot.Plot, err error) error {
+		if err != nil || p == nil {
+			return err
+		}
+		svg, err := renderSVG(p)
+		if err != nil {
+			return fmt.Errorf("report: chart %s: %w", name, err)
+		}
+		out[name] = svg
+		return nil
+	}
+	if r.Extract != nil && r.Extract.Result != nil {
+		res := r.Extract.Result
+		p, err := throughputChart(res)
+		if err := add(ThroughputSVG, p, err); err != nil {
+			return nil, err
+		}
+		p, err = memoryChart(res)
+		if err := add(MemorySVG, p, err); err != nil {
+			return nil, err
+		}
+		p, err = sweepChart(res)
+		if err := add(SweepSVG, p, err); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// newPlot returns a plot with sans-serif text, a grid and the legend at
+// the top left.
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	sans := func(size vg.Length) font.Font {
+		return font.Font{Typeface: "Liberation", Variant: "Sans", Size: size}
+	}
+	p.Title.TextStyle.Font = sans(15)
+	p.Title.Padding = vg.Points(8)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = sans(12)
+		a.Tick.Label.Font = sans(10)
+	}
+	p.Legend.TextStyle.Font = sans(11)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(16), -vg.Points(6)
+	p.Legend.ThumbnailWidth = vg.Points(24)
+	p.Legend.Padding = vg.Points(4)
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = nil
+	grid.Horizontal.Color = color.Gray{Y: 0xdd}
+	p.Add(grid)
+	return p
+}
+
+func renderSVG(p *plot.Plot) ([]byte, error) {
+	c := vgsvg.New(chartWidth, chartHeight)
+	// A margin all round: the title would otherwise touch the top edge.
+	m := vg.Points(10)
+	p.Draw(draw.Crop(draw.New(c), m, -m, m, -m))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// mainSizes returns the body sizes of the main (not sweep) rows in order,
+// and the kinds measured at any of them, in report order.
+func mainSizes(res *measure.ExtractResult) ([]int64, []measure.Kind) {
+	var sizes []int64
+	seen := map[measure.Kind]bool{}
+	for _, row := range res.Rows {
+		if row.Sweep {
+			continue
+		}
+		if !slices.Contains(sizes, row.Size) {
+			sizes = append(sizes, row.Size)
+		}
+		seen[row.Kind] = true
+	}
+	var kinds []measure.Kind
+	for _, k := range measure.Kinds {
+		if seen[k] {
+			kinds = append(kinds, k)
+		}
+	}
+	return sizes, kinds
+}
+
+// findRow returns the main row of kind k at size, if measured without error.
+func findRow(res *measure.ExtractResult, k measure.Kind, size int64) (measure.Row, bool) {
+	for _, row := range res.Rows {
+		if !row.Sweep && row.Kind == k && row.Size == size && row.Error == "" && len(row.Reps) > 0 {
+			return row, true
+		}
+	}
+	return measure.Row{}, false
+}
+
+func inputNote(res *measure.ExtractResult) string {
+	if res.Config.Gzip {
+		return ", gzip input"
+	}
+	return ""
+}
+
+// throughputChart draws grouped bars: one group per body size, one bar per
+// kind (the read floor left out: it is not an extraction), labelled with
+// the median MB/s. A kind not measured at a size has no bar there.
+func throughputChart(res *measure.ExtractResult) (*plot.Plot, error) {
+	sizes, kinds := mainSizes(res)
+	kinds = slices.DeleteFunc(kinds, func(k measure.Kind) bool { return k == measure.KindRead })
+	if len(sizes) == 0 || len(kinds) == 0 {
+		return nil, nil
+	}
+	p := newPlot("Extraction throughput by mode and body size"+inputNote(res),
+		"body size", "throughput (MB/s, median; MB = 10⁶ bytes)")
+	groupWidth := (chartWidth - vg.Inch) / vg.Length(len(sizes)) * 0.8
+	w := groupWidth / vg.Length(len(kinds))
+	top := 0.0
+	for i, k := range kinds {
+		vals := make(plotter.Values, len(sizes))
+		var labels plotter.XYLabels
+		for j, size := range sizes {
+			if row, ok := findRow(res, k, size); ok {
+				vals[j] = row.MedianMBps
+				top = max(top, row.MedianMBps)
+				labels.XYs = append(labels.XYs, plotter.XY{X: float64(j), Y: row.MedianMBps})
+				labels.Labels = append(labels.Labels, fmtMBps(row.MedianMBps))
+			}
+		}
+		bars, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return nil, err
+		}
+		bars.Color = kindColors[k]
+		bars.LineStyle.Width = 0
+		bars.Offset = (vg.Length(i) - vg.Length(len(kinds)-1)/2) * w
+		p.Add(bars)
+		p.Legend.Add(kindLabel(k), bars)
+		if len(labels.XYs) > 0 {
+			l, err := plotter.NewLabels(labels)
+			if err != nil {
+				return nil, err
+			}
+			for i := range l.TextStyle {
+				l.TextStyle[i].Font = font.Font{Typeface: "Liberation", Variant: "Sans", Size: 8}
+				l.TextStyle[i].XAlign = draw.XCenter
+			}
+			l.Offset = vg.Point{X: bars.Offset, Y: vg.Points(2)}
+			p.Add(l)
+		}
+	}
+	names := make([]string, len(sizes))
+	for j, s := range sizes {
+		names[j] = FormatSize(s)
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.5, float64(len(sizes))-0.5 // whole groups inside the axis
+	p.Y.Min = 0
+	p.Y.Max = top * 1.35 // room for the labels and the legend above the bars
+	return p, nil
+}
+
+// memoryChart draws peak RSS against body size, both on log scales, one
+// line per kind: flat lines are the modes whose memory does not grow with
+// the body.
+func memoryChart(res *measure.ExtractResult) (*plot.Plot, error) {
+	sizes, kinds := mainSizes(res)
+	if len(sizes) == 0 || len(kinds) == 0 {
+		return nil, nil
+	}
+	p := newPlot("Peak memory (RSS of the process) by mode and body size"+inputNote(res),
+		"body size (log scale)", "peak RSS (log scale)")
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, k := range kinds {
+		var xys plotter.XYs
+		for _, size := range sizes {
+			if row, ok := findRow(res, k, size); ok && row.PeakRSSBytes > 0 {
+				y := float64(row.PeakRSSBytes)
+				xys = append(xys, plotter.XY{X: float64(size), Y: y})
+				lo, hi = min(lo, y), max(hi, y)
+			}
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		line, points, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, err
+		}
+		c := kindColors[k]
+		line.Color, points.Color = c, c
+		line.Width = vg.Points(2)
+		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
+		if k == measure.KindRead {
+			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		p.Add(line, points)
+		label := kindLabel(k)
+		if k == measure.KindRead {
+			label += " (the harness's floor)"
+		}
+		p.Legend.Add(label, line, points)
+	}
+	if math.IsInf(lo, 1) {
+		return nil, nil
+	}
+	setLogBytesAxis(&p.X, float64(slices.Min(sizes)), float64(slices.Max(sizes)), sizes)
+	// The top gets more room than the bottom: the legend sits there.
+	setLogBytesAxis(&p.Y, lo, hi*4, nil)
+	return p, nil
+}
+
+// setLogBytesAxis makes a a log-scale axis of byte counts covering
+// [lo, hi] with some margin, ticked at ticks (or at powers of two when
+// ticks is nil) and labelled in binary units.
+func setLogBytesAxis(a *plot.Axis, lo, hi float64, ticks []int64) {
+	a.Scale = plot.LogScale{}
+	a.Min, a.Max = lo/1.6, hi*1.6
+	var marks []plot.Tick
+	if ticks != nil {
+		for _, t := range ticks {
+			marks = append(marks, plot.Tick{Value: float64(t), Label: FormatSize(t)})
+		}
+	} else {
+		marks = powerOfTwoTicks(a.Min, a.Max)
+	}
+	a.Tick.Marker = plot.ConstantTicks(marks)
+}
+
+// powerOfTwoTicks labels powers of two in [lo, hi], every second or fourth
+// one when there are many, with unlabelled minor ticks between.
+func powerOfTwoTicks(lo, hi float64) []plot.Tick {
+	first, last := math.Ceil(math.Log2(lo)), math.Floor(math.Log2(hi))
+	step := 1.0
+	for (last-first)/step > 7 {
+		step *= 2
+	}
+	var ticks []plot.Tick
+	for e := first; e <= last; e++ {
+		t := plot.Tick{Value: math.Exp2(e)}
+		if math.Mod(e-first, step) == 0 {
+			t.Label = FormatSize(int64(t.Value))
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// sweepChart draws stream mode's throughput against its buffer size, with
+// the json-token peer at the same body size as a reference line.
+func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
+	var xys plotter.XYs
+	var bufs []int64
+	for _, row := range res.Rows {
+		if row.Sweep && row.Error == "" && len(row.Reps) > 0 {
+			xys = append(xys, plotter.XY{X: float64(row.BufferSize), Y: row.MedianMBps})
+			bufs = append(bufs, int64(row.BufferSize))
+		}
+	}
+	if len(xys) == 0 {
+		return nil, nil
+	}
+	p := newPlot(fmt.Sprintf("Stream mode: throughput by buffer size (%s body%s)", FormatSize(res.Config.SweepSize), inputNote(res)),
+		"buffer size (log scale)", "throughput (MB/s, median; MB = 10⁶ bytes)")
+	line, points, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return nil, err
+	}
+	c := kindColors[measure.KindStream]
+	line.Color, points.Color = c, c
+	line.Width = vg.Points(2)
+	points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
+	p.Add(line, points)
+	p.Legend.Add("stream", line, points)
+	top := 0.0
+	for _, xy := range xys {
+		top = max(top, xy.Y)
+	}
+	lo, hi := float64(slices.Min(bufs)), float64(slices.Max(bufs))
+	if peer, ok := findRow(res, measure.PeerToken, res.Config.SweepSize); ok {
+		ref, err := plotter.NewLine(plotter.XYs{{X: lo / 1.6, Y: peer.MedianMBps}, {X: hi * 1.6, Y: peer.MedianMBps}})
+		if err != nil {
+			return nil, err
+		}
+		ref.Color = kindColors[measure.PeerToken]
+		ref.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+		ref.Width = vg.Points(1.5)
+		p.Add(ref)
+		p.Legend.Add(fmt.Sprintf("json Decoder.Token, same body (%s MB/s)", fmtMBps(peer.MedianMBps)), ref)
+	}
+	setLogBytesAxis(&p.X, lo, hi, bufs)
+	p.Y.Min, p.Y.Max = 0, top*1.3
+	return p, nil
+}

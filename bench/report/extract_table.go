@@ -1,0 +1,199 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/bench/measure"
+)
+
+// kindLabel names a kind for people.
+func kindLabel(k measure.Kind) string {
+	switch k {
+	case measure.PeerToken:
+		return "json Decoder.Token"
+	case measure.PeerUnmarshal:
+		return "json Unmarshal"
+	case measure.KindRead:
+		return "read only"
+	}
+	return string(k)
+}
+
+// table is a grid of cells, rendered for a terminal or as Markdown.
+type table struct {
+	head  []string
+	right []bool // right-align the column (numbers)
+	rows  [][]string
+}
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+// text renders t aligned with spaces.
+func (t *table) text(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	// tabwriter aligns every column alike; pad left-aligned cells by hand.
+	widths := make([]int, len(t.head))
+	for _, r := range append([][]string{t.head}, t.rows...) {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(cells []string) {
+		for i, c := range cells {
+			if !t.right[i] {
+				c += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			}
+			fmt.Fprint(tw, c+"\t")
+		}
+		fmt.Fprintln(tw)
+	}
+	line(t.head)
+	for _, r := range t.rows {
+		line(r)
+	}
+	return tw.Flush()
+}
+
+// markdown renders t as a GitHub table.
+func (t *table) markdown(w io.Writer) {
+	fmt.Fprintln(w, "| "+strings.Join(t.head, " | ")+" |")
+	seps := make([]string, len(t.head))
+	for i := range seps {
+		seps[i] = "---"
+		if t.right[i] {
+			seps[i] = "---:"
+		}
+	}
+	fmt.Fprintln(w, "| "+strings.Join(seps, " | ")+" |")
+	for _, r := range t.rows {
+		fmt.Fprintln(w, "| "+strings.Join(r, " | ")+" |")
+	}
+}
+
+func fmtMBps(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func fmtRatio(r *float64) string {
+	if r == nil {
+		return "–"
+	}
+	return fmtMBps(*r) + "×"
+}
+
+func fmtAllocs(v float64) string {
+	if v < 0.005 && v > -0.005 {
+		return "0"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// extractTable is the main table: one line per (size, kind).
+func extractTable(res *measure.ExtractResult) *table {
+	t := &table{
+		head:  []string{"size", "kind", "MB/s", "vs Decoder.Token", "peak RSS", "peak heap", "allocs/value", "values"},
+		right: []bool{true, false, true, true, true, true, true, true},
+	}
+	for _, row := range res.Rows {
+		if row.Sweep {
+			continue
+		}
+		t.add(rowCells(row, FormatSize(row.Size))...)
+	}
+	return t
+}
+
+// sweepTable is the stream buffer sweep: one line per buffer size.
+func sweepTable(res *measure.ExtractResult) *table {
+	t := &table{
+		head:  []string{"buffer", "kind", "MB/s", "vs Decoder.Token", "peak RSS", "peak heap", "allocs/value", "values"},
+		right: []bool{true, false, true, true, true, true, true, true},
+	}
+	for _, row := range res.Rows {
+		if row.Sweep {
+			t.add(rowCells(row, FormatSize(int64(row.BufferSize)))...)
+		}
+	}
+	return t
+}
+
+func rowCells(row measure.Row, first string) []string {
+	if row.Error != "" {
+		return []string{first, kindLabel(row.Kind), "FAILED", "", "", "", "", ""}
+	}
+	values, ratio := strconv.FormatInt(row.Values.Count, 10), fmtRatio(row.RatioToToken)
+	if row.Kind == measure.KindRead {
+		values, ratio = "–", "–" // not an extraction
+	} else if !row.Values.Equal(row.Truth) {
+		values += " WRONG"
+	}
+	return []string{
+		first, kindLabel(row.Kind), fmtMBps(row.MedianMBps), ratio,
+		FormatSize(row.PeakRSSBytes), FormatSize(int64(row.PeakHeapBytes)), fmtAllocs(row.AllocsPerValue), values,
+	}
+}
+
+// WriteExtractText writes the terminal report of an extraction benchmark.
+func WriteExtractText(w io.Writer, res *measure.ExtractResult) error {
+	fmt.Fprintln(w, extractHeadline(res))
+	if err := extractTable(res).text(w); err != nil {
+		return err
+	}
+	if hasSweep(res) {
+		fmt.Fprintf(w, "\nstream buffer sweep at %s:\n", FormatSize(res.Config.SweepSize))
+		if err := sweepTable(res).text(w); err != nil {
+			return err
+		}
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "skipped %s at %s: %s\n", kindLabel(s.Kind), FormatSize(s.Size), skipReason(s, res.Config.MemoryCap))
+	}
+	fmt.Fprintln(w, agreementLine(res.Agreement))
+	return nil
+}
+
+func hasSweep(res *measure.ExtractResult) bool {
+	for _, r := range res.Rows {
+		if r.Sweep {
+			return true
+		}
+	}
+	return false
+}
+
+func extractHeadline(res *measure.ExtractResult) string {
+	c := res.Config
+	input := "plain JSON"
+	if c.Gzip {
+		input = "gzip-compressed JSON"
+	}
+	buf := c.BufferSize
+	if buf == 0 {
+		buf = 64 << 10
+	}
+	return fmt.Sprintf("extraction of data.updates[*].timestamp from generated bodies (%s), buffer %s, median of %d runs, each in its own process:",
+		input, FormatSize(int64(buf)), max(c.Reps, 1))
+}
+
+func skipReason(s measure.Skipped, memCap int64) string {
+	return fmt.Sprintf("it holds the whole body, and %d × %s is over the memory cap of %s (--memory-cap)",
+		measure.BodyMemoryFactor, FormatSize(s.Size), FormatSize(memCap))
+}
+
+func agreementLine(a measure.Agreement) string {
+	if a.OK {
+		return "values: every kind found exactly the generator's values (count, first, last)"
+	}
+	return "VALUES DISAGREE:\n  " + strings.Join(a.Problems, "\n  ")
+}

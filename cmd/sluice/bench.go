@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/bench/measure"
+)
+
+// benchChildEnv is set in the environment of every benchmark child. The
+// real binary picks its child role from its arguments (bench child); the
+// cmd tests' binary, which cannot take those arguments, picks it from this
+// variable (see bench_child_test.go).
+const benchChildEnv = "SLUICE_BENCH_CHILD"
+
+func benchCommand(io *stdio) *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure extraction modes and scrape settings: speed and memory, with a report",
+		Description: "Each measurement runs in a child process of this binary, so that its memory is its own.\n" +
+			"--report DIR writes bench.json, bench.md and SVG charts; the extract and scrape benchmarks\n" +
+			"each fill their own section of one report folder.",
+		OnUsageError: onUsageError,
+		Subcommands: []*cli.Command{
+			benchExtractCommand(io),
+			benchChildCommand(io),
+		},
+	}
+}
+
+// benchChildCommand is the hidden child side of every measurement: a
+// request as JSON on stdin, the figures as JSON on stdout.
+func benchChildCommand(io *stdio) *cli.Command {
+	return &cli.Command{
+		Name:         "child",
+		Usage:        "run one measurement for a parent benchmark (internal)",
+		Hidden:       true,
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			if err := measure.Serve(c.Context, io.in, io.out); err != nil {
+				return failure(err)
+			}
+			return nil
+		},
+	}
+}
+
+// benchLauncher starts this executable as the measurement child.
+func benchLauncher() (measure.ExecLauncher, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return measure.ExecLauncher{}, fmt.Errorf("bench: find this executable to start children: %w", err)
+	}
+	return measure.ExecLauncher{
+		Path: exe,
+		Args: []string{"bench", "child"},
+		Env:  append(os.Environ(), benchChildEnv+"=1"),
+	}, nil
+}
+
+// commandLine rebuilds the command line of c from the flags that were
+// set, for the report: "sluice bench extract --sizes=1MiB --gzip".
+func commandLine(c *cli.Context) []string {
+	args := []string{"sluice"}
+	lineage := c.Lineage() // this command first, the app's contexts last
+	for i := len(lineage) - 1; i >= 0; i-- {
+		if cmd := lineage[i].Command; cmd != nil && cmd.Name != "" && cmd.Name != c.App.Name {
+			args = append(args, cmd.Name)
+		}
+	}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		switch v := c.Value(name).(type) {
+		case bool:
+			if v {
+				args = append(args, "--"+name)
+			} else {
+				args = append(args, "--"+name+"=false")
+			}
+		case cli.StringSlice:
+			args = append(args, "--"+name+"="+strings.Join(v.Value(), ","))
+		default:
+			args = append(args, fmt.Sprintf("--%s=%v", name, v))
+		}
+	}
+	return args
+}
