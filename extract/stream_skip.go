@@ -85,7 +85,10 @@ func (s *streamScanner) skipScalar(c byte) error {
 		}
 		s.pos = i
 		if !s.more() {
-			return s.err // the end of input ends a number; the caller decides if that is too early
+			if s.err != nil || s.depth > 0 {
+				return s.eofErr("in number")
+			}
+			return nil // the end of input ends a top-level number
 		}
 		i = s.pos
 	}

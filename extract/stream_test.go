@@ -132,7 +132,7 @@ var errorCases = []struct {
 }{
 	{"empty input", []string{"a"}, bothModes, ``, 0, "empty input", true},
 	{"only whitespace", []string{"a"}, bothModes, " \t\n", 3, "only whitespace", true},
-	{"truncated object", []string{"a"}, bothModes, `{"a":1`, 6, "unexpected end of input in object", true},
+	{"truncated object", []string{"a"}, bothModes, `{"a":1`, 6, "unexpected end of input in number", true},
 	{"truncated selected string", []string{"a"}, bothModes, `{"a":"xy`, 8, "in string", true},
 	{"truncated skipped subtree", []string{"a"}, bothModes, `{"b":[1,{"c":2}`, 15, "unexpected end of input", true},
 	{"truncated literal", []string{"[*]"}, bothModes, `[tru`, 4, "in literal true", true},

@@ -276,7 +276,9 @@ func (s *streamScanner) strictNumber(c byte) error {
 			}
 			switch st {
 			case numZero, numInt, numFrac, numExpDigit:
-				return nil
+				if s.depth == 0 {
+					return nil // the end of input ends a top-level number
+				}
 			}
 			return s.eofErr("in number")
 		}
