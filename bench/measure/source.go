@@ -19,10 +19,10 @@ import (
 type body struct {
 	opts  synth.Options
 	gzip  bool
-	timed timedReader   // the source: generator (+ compressor)
+	timed timedReader    // the source: generator (+ compressor)
 	count countingReader // what the extraction reads: the JSON body
-	comp  *compressor   // nil without gzip
-	unzip *gzip.Reader  // nil until the first gzip pass; reused
+	comp  *compressor    // nil without gzip
+	unzip *gzip.Reader   // nil until the first gzip pass; reused
 }
 
 func newBody(spec Spec) *body {
