@@ -172,64 +172,41 @@ func (s *regexScanner) window(buf []byte, base int64, eof bool) (int, error) {
 // decided (len(buf) at the end of the input).
 func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from int, eof bool) (int, error) {
 	n := len(buf)
-	tail := trimPartialRune(buf) // for the live test
-	if len(p.lit) == 0 {
-		return s.scanNoPrefix(sel, p, buf, tail, from, eof)
-	}
 	pos := from
 	for pos < n {
-		k := indexFrom(buf, pos, p.lit)
-		if k < 0 {
-			if eof {
-				return n, nil
+		k := pos // without a literal prefix, every byte may start a match
+		if len(p.lit) > 0 {
+			if k = indexFrom(buf, pos, p.lit); k < 0 {
+				if eof {
+					return n, nil
+				}
+				// The last len(lit)-1 bytes may start the prefix.
+				return max(pos, n-len(p.lit)+1), nil
 			}
-			// The last len(lit)-1 bytes may start the prefix.
-			return max(pos, n-len(p.lit)+1), nil
 		}
-		if !eof && p.live.Match(tail[k:]) {
+		_, alive, mend := p.reach.run(buf[k:], eof)
+		if alive && !eof {
 			if n-k > s.limit[sel] {
 				return 0, fmt.Errorf("text at offset %d could still be a match after %d bytes (limit %d: MaxValueSize + prefix + %d)",
 					s.base+int64(k), n-k, s.limit[sel], limitSlack)
 			}
-			return k, nil
+			return k, nil // undecided: carry from k
 		}
-		loc := p.anchored.FindSubmatchIndex(buf[k:])
-		if loc == nil {
+		if mend < 0 {
 			pos = k + 1
 			continue
+		}
+		// The match is buf[k:k+mend]; the pattern anchored at both ends
+		// finds its capture on that short span, and regexp can run it
+		// with its one-pass matcher.
+		loc := p.exact.FindSubmatchIndex(buf[k : k+mend])
+		if loc == nil {
+			return 0, fmt.Errorf("internal error: match at offset %d not confirmed by regexp", s.base+int64(k))
 		}
 		s.addMatch(sel, k, loc)
 		pos = k + loc[1]
 	}
 	return n, nil
-}
-
-// scanNoPrefix is scanPattern for a pattern without a literal prefix:
-// every byte may start a match, so the leftmost undecided place is found
-// once per window with the unanchored prefix expression.
-func (s *regexScanner) scanNoPrefix(sel int, p *regexPattern, buf, tail []byte, from int, eof bool) (int, error) {
-	n := len(buf)
-	cut := n
-	if !eof {
-		lo := max(from, len(tail)-s.limit[sel]-1)
-		if loc := p.liveTail.FindIndex(tail[lo:]); loc != nil {
-			cut = lo + loc[0]
-			if n-cut > s.limit[sel] {
-				return 0, fmt.Errorf("text at offset %d could still be a match after %d bytes (limit %d: MaxValueSize + %d)",
-					s.base+int64(cut), n-cut, s.limit[sel], limitSlack)
-			}
-		}
-	}
-	pos := from
-	for pos < cut {
-		loc := p.unanchored.FindSubmatchIndex(buf[pos:])
-		if loc == nil || pos+loc[0] >= cut {
-			break
-		}
-		s.addMatch(sel, pos, loc)
-		pos += loc[1]
-	}
-	return cut, nil
 }
 
 // addMatch records a match of FindSubmatchIndex run on buf[at:].

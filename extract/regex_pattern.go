@@ -14,25 +14,16 @@ import (
 type regexPattern struct {
 	src string // the pattern as given or derived
 
-	// anchored matches the pattern at the start of its input only; the scan
-	// runs it at each place where lit occurs.
-	anchored *regexp.Regexp
-	// unanchored finds the leftmost match; used when lit is empty.
-	unanchored *regexp.Regexp
-	// live matches, anchored at both ends, every prefix of every match:
-	// text that more input could still turn into a match (or into a longer
-	// or different one). A place whose rest of the window it matches must
-	// wait for more input.
-	live *regexp.Regexp
-	// liveTail is live without the leading anchor, to find the leftmost
-	// such place when lit is empty.
-	liveTail *regexp.Regexp
-	lit      []byte // literal text that starts every match; may be empty
+	// exact matches the pattern against its whole input (\A…\z); the scan
+	// runs it on the span of a match to find the capture.
+	exact      *regexp.Regexp
+	unanchored *regexp.Regexp // the pattern as given
+	// reach tells how far a match starting at a given place could extend:
+	// where every way of matching has failed, or that it could go on past
+	// the window's end.
+	reach *reachDFA
+	lit   []byte // literal text that starts every match; may be empty
 }
-
-// maxLiveSize bounds the size of the prefix-language expression built for
-// a pattern, so that an absurd pattern is an error, not a slow compile.
-const maxLiveSize = 64 << 10
 
 // compileRegexPattern checks that src suits a chunked scan and compiles
 // what the scan needs.
@@ -56,25 +47,15 @@ func compileRegexPattern(src string) (*regexPattern, error) {
 	if re.MatchString("") {
 		return nil, errors.New("pattern matches the empty string")
 	}
-	pre, err := prefixLanguage(tree.Simplify())
+	reach, err := newReachDFA(tree)
 	if err != nil {
 		return nil, err
 	}
-	preSrc := rxString(pre)
-	if len(preSrc) > maxLiveSize {
-		return nil, errors.New("pattern too complex for a chunked scan")
-	}
-	p := &regexPattern{src: src, unanchored: re}
+	p := &regexPattern{src: src, unanchored: re, reach: reach}
 	lit, _ := re.LiteralPrefix()
 	p.lit = []byte(lit)
-	if p.anchored, err = regexp.Compile(`\A(?:` + src + `)`); err != nil {
+	if p.exact, err = regexp.Compile(`\A(?:` + src + `)\z`); err != nil {
 		return nil, err
-	}
-	if p.live, err = regexp.Compile(`\A(?:` + preSrc + `)\z`); err != nil {
-		return nil, fmt.Errorf("prefix language: %w", err)
-	}
-	if p.liveTail, err = regexp.Compile(`(?:` + preSrc + `)\z`); err != nil {
-		return nil, fmt.Errorf("prefix language: %w", err)
 	}
 	return p, nil
 }
@@ -102,155 +83,6 @@ func emptyWidthName(op syntax.Op) string {
 		return "an end anchor ($ or \\z)"
 	}
 	return "a word boundary (\\b or \\B)"
-}
-
-// prefixLanguage returns an expression matching exactly the prefixes
-// (including the empty one and the whole) of the strings re matches. re
-// must be simplified (no OpRepeat) and free of empty-width assertions.
-func prefixLanguage(re *syntax.Regexp) (*syntax.Regexp, error) {
-	switch re.Op {
-	case syntax.OpNoMatch, syntax.OpEmptyMatch:
-		return re, nil
-	case syntax.OpLiteral:
-		// a(b(c)?)? : every prefix of the literal, in linear size.
-		var acc *syntax.Regexp
-		for i := len(re.Rune) - 1; i >= 0; i-- {
-			r := &syntax.Regexp{Op: syntax.OpLiteral, Rune: []rune{re.Rune[i]}, Flags: re.Flags}
-			if acc == nil {
-				acc = r
-			} else {
-				acc = rxConcat(r, rxQuest(acc))
-			}
-		}
-		return rxQuest(acc), nil
-	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-		return rxQuest(re), nil
-	case syntax.OpCapture:
-		return prefixLanguage(re.Sub[0])
-	case syntax.OpQuest:
-		return prefixLanguage(re.Sub[0])
-	case syntax.OpStar, syntax.OpPlus:
-		// x* followed by a prefix of one more x.
-		sub, err := prefixLanguage(re.Sub[0])
-		if err != nil {
-			return nil, err
-		}
-		return rxConcat(&syntax.Regexp{Op: syntax.OpStar, Sub: []*syntax.Regexp{re.Sub[0]}}, sub), nil
-	case syntax.OpConcat:
-		// pre(a b c) = pre(a) | a pre(b c)
-		var acc *syntax.Regexp
-		for i := len(re.Sub) - 1; i >= 0; i-- {
-			sub, err := prefixLanguage(re.Sub[i])
-			if err != nil {
-				return nil, err
-			}
-			if acc == nil {
-				acc = sub
-			} else {
-				acc = &syntax.Regexp{Op: syntax.OpAlternate, Sub: []*syntax.Regexp{sub, rxConcat(re.Sub[i], acc)}}
-			}
-		}
-		if acc == nil {
-			return &syntax.Regexp{Op: syntax.OpEmptyMatch}, nil
-		}
-		return acc, nil
-	case syntax.OpAlternate:
-		alt := &syntax.Regexp{Op: syntax.OpAlternate}
-		for _, s := range re.Sub {
-			sub, err := prefixLanguage(s)
-			if err != nil {
-				return nil, err
-			}
-			alt.Sub = append(alt.Sub, sub)
-		}
-		return alt, nil
-	}
-	return nil, fmt.Errorf("unsupported construct %v in a chunked scan", re.Op)
-}
-
-// rxString prints re as a pattern. (*syntax.Regexp).String does too, but
-// spends milliseconds folding the case of large negated classes.
-func rxString(re *syntax.Regexp) string {
-	var b strings.Builder
-	rxWrite(&b, re)
-	return b.String()
-}
-
-func rxWrite(b *strings.Builder, re *syntax.Regexp) {
-	group := func(sub *syntax.Regexp) {
-		b.WriteString("(?:")
-		rxWrite(b, sub)
-		b.WriteString(")")
-	}
-	switch re.Op {
-	case syntax.OpNoMatch:
-		b.WriteString(`[^\x00-\x{10FFFF}]`)
-	case syntax.OpEmptyMatch:
-		b.WriteString("(?:)")
-	case syntax.OpLiteral:
-		if re.Flags&syntax.FoldCase != 0 {
-			b.WriteString("(?i:")
-		}
-		for _, r := range re.Rune {
-			fmt.Fprintf(b, `\x{%x}`, r)
-		}
-		if re.Flags&syntax.FoldCase != 0 {
-			b.WriteString(")")
-		}
-	case syntax.OpCharClass:
-		if len(re.Rune) == 0 {
-			b.WriteString(`[^\x00-\x{10FFFF}]`)
-			return
-		}
-		b.WriteString("[")
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			fmt.Fprintf(b, `\x{%x}-\x{%x}`, re.Rune[i], re.Rune[i+1])
-		}
-		b.WriteString("]")
-	case syntax.OpAnyCharNotNL:
-		b.WriteString(`[^\n]`)
-	case syntax.OpAnyChar:
-		b.WriteString(`(?s:.)`)
-	case syntax.OpCapture:
-		group(re.Sub[0])
-	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
-		group(re.Sub[0])
-		switch re.Op {
-		case syntax.OpStar:
-			b.WriteString("*")
-		case syntax.OpPlus:
-			b.WriteString("+")
-		default:
-			b.WriteString("?")
-		}
-		if re.Flags&syntax.NonGreedy != 0 {
-			b.WriteString("?")
-		}
-	case syntax.OpConcat:
-		for _, sub := range re.Sub {
-			group(sub)
-		}
-	case syntax.OpAlternate:
-		b.WriteString("(?:")
-		for i, sub := range re.Sub {
-			if i > 0 {
-				b.WriteString("|")
-			}
-			rxWrite(b, sub)
-		}
-		b.WriteString(")")
-	default:
-		// Unreachable: prefixLanguage rejects every other operator.
-		b.WriteString(`[^\x00-\x{10FFFF}]`)
-	}
-}
-
-func rxQuest(re *syntax.Regexp) *syntax.Regexp {
-	return &syntax.Regexp{Op: syntax.OpQuest, Sub: []*syntax.Regexp{re}}
-}
-
-func rxConcat(a, b *syntax.Regexp) *syntax.Regexp {
-	return &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{a, b}}
 }
 
 // derivedPattern is the pattern Regex mode uses for a selector when no
@@ -288,30 +120,4 @@ func jsonKeyText(key string) string {
 		i++
 	}
 	return b.String()
-}
-
-// trimPartialRune drops a trailing incomplete UTF-8 sequence from b: the
-// regexp engine would read it as U+FFFD and wrongly rule out a match that
-// the rest of the sequence completes.
-func trimPartialRune(b []byte) []byte {
-	for k := 1; k <= 3 && k <= len(b); k++ {
-		c := b[len(b)-k]
-		if c < 0x80 {
-			return b // ASCII: nothing partial after it
-		}
-		if c >= 0xC0 { // a leading byte
-			need := 2
-			switch {
-			case c >= 0xF0:
-				need = 4
-			case c >= 0xE0:
-				need = 3
-			}
-			if need > k {
-				return b[:len(b)-k]
-			}
-			return b
-		}
-	}
-	return b
 }
