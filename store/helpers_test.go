@@ -178,7 +178,7 @@ func deadPID(t *testing.T) int {
 		t.Fatalf("run child: %v", err)
 	}
 	pid := cmd.ProcessState.Pid()
-	if alive(pid) {
+	if alive(pid, "") {
 		t.Skipf("PID %d of an exited child is in use again", pid)
 	}
 	return pid

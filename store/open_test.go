@@ -79,9 +79,24 @@ func TestLock(t *testing.T) {
 		if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), fmt.Sprintf("pid=%d", pid)) {
 			t.Errorf("no warning naming PID %d in logs: %q", pid, logs.String())
 		}
-		got, err := readLock(filepath.Join(dir, lockName))
+		got, _, err := readLock(filepath.Join(dir, lockName))
 		if err != nil || got != os.Getpid() {
 			t.Errorf("lock holds %d, %v; want this process %d", got, err, os.Getpid())
+		}
+		mustClose(t, r)
+	})
+	t.Run("PID reused by another process", func(t *testing.T) {
+		if procStart(os.Getpid()) == "" {
+			t.Skip("no /proc: PID reuse cannot be told apart")
+		}
+		// The lock names this process's PID with another start time: a
+		// killed run whose PID the kernel gave to this one.
+		dir := t.TempDir()
+		must(t, os.WriteFile(filepath.Join(dir, lockName), fmt.Appendf(nil, "%d 1\n", os.Getpid()), 0o644))
+		var logs bytes.Buffer
+		r := openRun(t, dir, &logs)
+		if !strings.Contains(logs.String(), "stale lock") {
+			t.Errorf("no warning in logs: %q", logs.String())
 		}
 		mustClose(t, r)
 	})
