@@ -1,8 +1,245 @@
 package extract
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"unsafe"
 
-// PLACEHOLDER: replaced by the full-mode implementation.
+	"github.com/bytedance/sonic/ast"
+	"github.com/bytedance/sonic/encoder"
+)
+
+// ErrBodyTooLarge is wrapped by the error Full mode returns for a body
+// longer than Options.MaxBodySize.
+var ErrBodyTooLarge = errors.New("body exceeds MaxBodySize")
+
+// keepBodyBuffer is the largest body buffer a Full extractor keeps for the
+// next Run; a larger one is dropped so that one huge body does not pin its
+// memory for the extractor's lifetime.
+const keepBodyBuffer = 64 << 20
+
+// fullScanner is the Full mode scanner. It reads the whole body into
+// memory (O(body) memory, capped by MaxBodySize), checks that it is one
+// JSON document with sonic's validator, then walks the selectors with
+// sonic's lazy ast: only the containers on a selector's path are parsed,
+// everything else is skipped. All selectors are walked together in one
+// pass over the document, so values come out in document order.
+//
+// The default check is sonic's validator (encoder.Valid: the RFC 8259
+// grammar, but not UTF-8, control characters or escapes inside strings)
+// plus the escapes of each selected string, as the stream scanner checks
+// them. With Strict, the stream scanner's strict validation runs over the
+// body instead, so both modes accept and reject the same documents. When
+// a body is rejected, the stream scanner is asked where and why, so the
+// *SyntaxError names the same offset and problem as in Stream mode.
+type fullScanner struct {
+	sels      [][]Step
+	maxBody   int64
+	maxVal    int
+	check     scanner // the stream scanner: strict validation and diagnoses
+	strict    bool
+	body      []byte // reused between runs up to keepBodyBuffer
+	scratch   []byte // the value handed to emit
+	root      []byte // the body during a walk, to find a value's offset
+	unescaped []byte // scratch for checking escapes
+	// active holds, per depth, the selectors still following the path.
+	active [][]int
+}
+
 func newFullScanner(opts Options, sels []Selector) (scanner, error) {
-	return nil, errors.New("extract: full mode not built yet")
+	s := &fullScanner{maxBody: opts.MaxBodySize, maxVal: opts.MaxValueSize}
+	maxDepth := 0
+	for _, sel := range sels {
+		s.sels = append(s.sels, sel.Steps())
+		maxDepth = max(maxDepth, len(sel.Steps()))
+	}
+	s.active = make([][]int, maxDepth+1)
+	check, err := newStreamScanner(opts, sels)
+	if err != nil {
+		return nil, err
+	}
+	s.check, s.strict = check, opts.Strict
+	return s, nil
+}
+
+func (s *fullScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
+	n, err := s.readBody(r)
+	if err != nil {
+		return n, err
+	}
+	body := s.body
+	defer func() {
+		if cap(s.body) > keepBodyBuffer {
+			s.body = nil
+		}
+	}()
+	if err := s.validate(body); err != nil {
+		return n, err
+	}
+	if len(s.sels) == 0 {
+		return n, nil
+	}
+	// The ast parses a string; alias the buffer instead of copying it. The
+	// buffer is not written while the nodes live (until scan returns), and
+	// emit gets copies of the values, never the aliased memory.
+	root := ast.NewRaw(unsafe.String(unsafe.SliceData(body), len(body)))
+	all := s.active[0][:0]
+	for i := range s.sels {
+		all = append(all, i)
+	}
+	s.active[0] = all
+	s.root = body
+	defer func() { s.root = nil }()
+	return n, s.walk(&root, 0, all, emit)
+}
+
+// readBody reads r to its end into s.body, within MaxBodySize.
+func (s *fullScanner) readBody(r io.Reader) (int64, error) {
+	buf := bytes.NewBuffer(s.body[:0])
+	src := r
+	if s.maxBody > 0 {
+		src = io.LimitReader(r, s.maxBody+1)
+	}
+	n, err := buf.ReadFrom(src)
+	s.body = buf.Bytes()
+	if err != nil {
+		return n, fmt.Errorf("extract: read at offset %d: %w", n, err)
+	}
+	if s.maxBody > 0 && n > s.maxBody {
+		return n, fmt.Errorf("extract: full mode reads the whole body and it is longer than %d bytes: %w", s.maxBody, ErrBodyTooLarge)
+	}
+	return n, nil
+}
+
+// validate checks that body is one JSON document.
+func (s *fullScanner) validate(body []byte) error {
+	if s.strict {
+		_, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil })
+		return err
+	}
+	if ok, at := encoder.Valid(body); !ok {
+		return s.diagnose(body, at, "invalid JSON")
+	}
+	return nil
+}
+
+// diagnose explains why body was rejected: the stream scanner's
+// *SyntaxError if it finds one, else a *SyntaxError at offset at (where
+// sonic stopped, or the problem the caller found).
+func (s *fullScanner) diagnose(body []byte, at int, msg string) error {
+	if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
+		return err
+	}
+	if at < 0 || at >= len(body) {
+		return &SyntaxError{Offset: int64(len(body)), Msg: "unexpected end of input", Err: io.ErrUnexpectedEOF}
+	}
+	return &SyntaxError{Offset: int64(at), Msg: msg + " at " + quoteChar(body[at])}
+}
+
+// walk visits n, which the selectors in active reach after depth steps:
+// it emits n for those that end here and follows the others into n's
+// members or elements, in document order.
+func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) error {
+	if err := n.Check(); err != nil {
+		return fmt.Errorf("extract: full mode: %w", err)
+	}
+	deeper := false
+	for _, i := range active {
+		if len(s.sels[i]) == depth {
+			if err := s.emit(n, i, emit); err != nil {
+				return err
+			}
+		} else {
+			deeper = true
+		}
+	}
+	if !deeper {
+		return nil
+	}
+	next := s.active[depth+1][:0]
+	defer func() { s.active[depth+1] = next[:0] }()
+	switch n.TypeSafe() {
+	case ast.V_OBJECT:
+		it, err := n.Properties()
+		if err != nil {
+			return fmt.Errorf("extract: full mode: %w", err)
+		}
+		var p ast.Pair
+		for it.Next(&p) {
+			next = next[:0]
+			for _, i := range active {
+				if st := s.sels[i]; len(st) > depth && !st[depth].Wildcard && st[depth].Key == p.Key {
+					next = append(next, i)
+				}
+			}
+			if len(next) > 0 {
+				s.active[depth+1] = next
+				if err := s.walk(&p.Value, depth+1, next, emit); err != nil {
+					return err
+				}
+			} else if err := p.Value.Check(); err != nil {
+				return fmt.Errorf("extract: full mode: %w", err)
+			}
+		}
+	case ast.V_ARRAY:
+		for _, i := range active {
+			if st := s.sels[i]; len(st) > depth && st[depth].Wildcard {
+				next = append(next, i)
+			}
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		s.active[depth+1] = next
+		it, err := n.Values()
+		if err != nil {
+			return fmt.Errorf("extract: full mode: %w", err)
+		}
+		var v ast.Node
+		for it.Next(&v) {
+			if err := s.walk(&v, depth+1, next, emit); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// emit hands the JSON text of n to the caller, copied out of the body.
+func (s *fullScanner) emit(n *ast.Node, sel int, emit EmitFunc) error {
+	raw, err := n.Raw()
+	if err != nil {
+		return fmt.Errorf("extract: full mode: %w", err)
+	}
+	if len(raw) > s.maxVal {
+		return fmt.Errorf("extract: full mode: selector %d: value at offset %d is %d bytes: %w",
+			sel, s.offset(raw), len(raw), ErrValueTooLarge)
+	}
+	s.scratch = append(s.scratch[:0], raw...)
+	v := bytes.TrimRight(s.scratch, " \t\r\n")
+	if len(v) > 0 && v[0] == '"' && bytes.IndexByte(v, '\\') >= 0 {
+		// encoder.Valid does not check escapes; the stream scanner checks
+		// those of selected strings, and so does this mode.
+		var ok bool
+		if s.unescaped, ok = appendUnescaped(s.unescaped[:0], v[1:len(v)-1]); !ok {
+			return s.diagnose(s.root, int(s.offset(raw)), "invalid escape in string")
+		}
+	}
+	return emit(sel, v)
+}
+
+// offset is the position in the body of raw, a string the ast cut out of
+// it (or -1 if it is not).
+func (s *fullScanner) offset(raw string) int64 {
+	if len(s.root) == 0 {
+		return -1
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(s.root)))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(raw)))
+	if p < base || p >= base+uintptr(len(s.root)) {
+		return -1
+	}
+	return int64(p - base)
 }
