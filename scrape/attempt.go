@@ -47,7 +47,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		return &attemptError{err: fmt.Errorf("request: %w", err)}
 	}
 	req.Header = c.header.Clone()
-	res.Status, res.TTFB, res.WireBytes, res.BodyBytes = 0, 0, 0, 0
+	res.TTFB, res.WireBytes, res.BodyBytes = 0, 0, 0 // Status stays the last one received
 
 	sent := c.opts.Now()
 	c.limits.aimd.sentAt(sent)

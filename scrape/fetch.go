@@ -29,6 +29,7 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 		nodeCtx, cancel = context.WithTimeout(ctx, c.opts.MaxNodeTime)
 		defer cancel()
 	}
+	var last error // the last attempt's own error, not the deadline that cut it
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		aerr := c.attempt(nodeCtx, node, u, consume, &res)
@@ -36,7 +37,10 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 			res.Duration = c.opts.Now().Sub(start)
 			return res, nil
 		}
-		if err := c.stopped(ctx, nodeCtx, node, aerr.err); err != nil {
+		if nodeCtx.Err() == nil || last == nil {
+			last = aerr.err
+		}
+		if err := c.stopped(ctx, nodeCtx, node, last); err != nil {
 			if errors.Is(err, ErrNodeTimeout) {
 				return res, c.fail(&res, start, err)
 			}
@@ -55,7 +59,7 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 		c.log.Warn("retry", "node", node, "attempt", attempt, "status", res.Status,
 			"wait", wait, "err", c.red.redact(aerr.err.Error()))
 		if err := sleep(nodeCtx, wait); err != nil {
-			if err := c.stopped(ctx, nodeCtx, node, aerr.err); err != nil {
+			if err := c.stopped(ctx, nodeCtx, node, last); err != nil {
 				if errors.Is(err, ErrNodeTimeout) {
 					return res, c.fail(&res, start, err)
 				}
