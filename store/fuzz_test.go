@@ -115,3 +115,39 @@ func TestLineTooLong(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// FuzzReadManifest: any manifest.json either loads into a manifest that
+// names only files of the folder and survives a rewrite unchanged, or
+// gives an error naming the file.
+func FuzzReadManifest(f *testing.F) {
+	for _, s := range seedFiles(f, ".json") {
+		f.Add(s)
+	}
+	f.Add([]byte(`{"version":1,"batches":[{"batch":0,"file":"../x","sha256":""}]}`))
+	f.Add([]byte(`{"version":1,"dead_letters":{"file":"dead-letter.ndjson","sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := parseManifest(data, manifestName)
+		if err != nil {
+			if !strings.Contains(err.Error(), manifestName) {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for _, e := range m.Batches {
+			if e.File != batchName(e.Batch) {
+				t.Fatalf("accepted file name %q for batch %d", e.File, e.Batch)
+			}
+		}
+		again, err := m.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := parseManifest(again, manifestName)
+		if err != nil {
+			t.Fatalf("rewritten manifest does not load: %v", err)
+		}
+		if third, _ := back.encode(); !bytes.Equal(third, again) {
+			t.Fatalf("rewrite changed the manifest:\n%s\n%s", again, third)
+		}
+	})
+}

@@ -153,6 +153,11 @@ func readManifest(dir string) (manifest, error) {
 	if err != nil {
 		return manifest{}, fmt.Errorf("read manifest: %w", err)
 	}
+	return parseManifest(data, path)
+}
+
+// parseManifest decodes and checks the content of the manifest at path.
+func parseManifest(data []byte, path string) (manifest, error) {
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return manifest{}, fmt.Errorf("%s: %w", path, err)
