@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,12 +40,13 @@ type fakeFetcher struct {
 
 	mu       sync.Mutex
 	consumed map[string]int // consume calls per node
+	bodies   map[synth.Options][]byte
 	fetched  []string       // nodes in Fetch call order
 	stats    scrape.Stats
 }
 
 func newFakeFetcher(script func(node string, n int) attempt) *fakeFetcher {
-	return &fakeFetcher{maxAttempts: 3, script: script, consumed: map[string]int{}}
+	return &fakeFetcher{maxAttempts: 3, script: script, consumed: map[string]int{}, bodies: map[synth.Options][]byte{}}
 }
 
 // okBody is the body every node gets by default: a few updates whose
@@ -83,7 +85,7 @@ func (f *fakeFetcher) Fetch(ctx context.Context, node string, consume func(io.Re
 			continue
 		}
 		res.Status = 200
-		var body io.Reader = synth.NewReader(a.body)
+		var body io.Reader = bytes.NewReader(f.render(a.body))
 		if a.truncate > 0 {
 			body = io.LimitReader(body, a.truncate)
 		}
@@ -95,6 +97,22 @@ func (f *fakeFetcher) Fetch(ctx context.Context, node string, consume func(io.Re
 		}
 	}
 	return res, &scrape.FetchError{Node: node, Attempts: res.Attempts, LastStatus: res.Status, Err: last}
+}
+
+// render returns the text of a synth body, made once per Options: making
+// a synth Reader costs far more than the runner's work per node.
+func (f *fakeFetcher) render(o synth.Options) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b, ok := f.bodies[o]; ok {
+		return b
+	}
+	var buf bytes.Buffer
+	if _, err := synth.NewReader(o).WriteTo(&buf); err != nil {
+		panic(err) // a bytes.Buffer does not fail
+	}
+	f.bodies[o] = buf.Bytes()
+	return buf.Bytes()
 }
 
 func (f *fakeFetcher) Stats() scrape.Stats {
