@@ -41,7 +41,7 @@ type fakeFetcher struct {
 	mu       sync.Mutex
 	consumed map[string]int // consume calls per node
 	bodies   map[synth.Options][]byte
-	fetched  []string       // nodes in Fetch call order
+	fetched  []string // nodes in Fetch call order
 	stats    scrape.Stats
 }
 
