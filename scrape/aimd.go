@@ -111,9 +111,13 @@ const (
 type meter struct {
 	slot  [meterBuckets]int64 // slot index → bucket number it counts (unix ns / meterBucket)
 	count [meterBuckets]int64
+	first time.Time // first event: a younger meter divides by its age, not by a second
 }
 
 func (m *meter) addAt(t time.Time) {
+	if m.first.IsZero() {
+		m.first = t
+	}
 	b := t.UnixNano() / int64(meterBucket)
 	i := b % meterBuckets
 	if m.slot[i] != b {
@@ -122,7 +126,8 @@ func (m *meter) addAt(t time.Time) {
 	m.count[i]++
 }
 
-// rateAt reports events per second over the second before t.
+// rateAt reports events per second over the second before t (or since
+// the first event, if younger, but at least 100 ms).
 func (m *meter) rateAt(t time.Time) float64 {
 	now := t.UnixNano() / int64(meterBucket)
 	var n int64
@@ -131,5 +136,9 @@ func (m *meter) rateAt(t time.Time) float64 {
 			n += m.count[i]
 		}
 	}
-	return float64(n) / (meterBuckets * meterBucket).Seconds()
+	span := meterBuckets * meterBucket
+	if age := t.Sub(m.first); age < span {
+		span = max(age, meterBucket)
+	}
+	return float64(n) / span.Seconds()
 }

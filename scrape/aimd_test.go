@@ -71,12 +71,12 @@ func TestAIMDNeverPassesCeilingOrFloor(t *testing.T) {
 
 func TestAIMDUnlimitedCutsFromMeasuredRate(t *testing.T) {
 	a := newAIMD(0)
-	for i := range 50 { // 50 requests in 500 ms: 50/s over the last second
+	for i := range 50 { // 50 requests in 500 ms: 100/s
 		a.sentAt(at(500 + 10*i))
 	}
 	r, changed := a.throttledAt(at(1000), at(990), time.Time{})
-	if !changed || r != 50*aimdDecrease {
-		t.Fatalf("rate %v changed %v, want %v", r, changed, 50*aimdDecrease)
+	if !changed || r != 100*aimdDecrease {
+		t.Fatalf("rate %v changed %v, want %v", r, changed, 100*aimdDecrease)
 	}
 }
 
@@ -168,5 +168,25 @@ func TestLimitsSettleUnderServerLimit(t *testing.T) {
 				t.Errorf("%d of %d requests refused, > 5%%", refused, sent)
 			}
 		})
+	}
+}
+
+func TestMeter(t *testing.T) {
+	var m meter
+	if r := m.rateAt(t0); r != 0 {
+		t.Fatalf("empty meter: %v", r)
+	}
+	m.addAt(at(0))
+	if r := m.rateAt(at(1)); r != 10 { // one event, 100 ms minimum span
+		t.Errorf("young meter: %v/s, want 10", r)
+	}
+	for i := 1; i < 300; i++ { // 100/s for 3 s
+		m.addAt(at(10 * i))
+	}
+	if r := m.rateAt(at(2995)); r < 95 || r > 105 {
+		t.Errorf("steady meter: %v/s, want ~100", r)
+	}
+	if r := m.rateAt(at(10_000)); r != 0 {
+		t.Errorf("stale meter: %v/s, want 0", r)
 	}
 }

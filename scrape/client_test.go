@@ -509,7 +509,7 @@ func TestRetryAfterHoldsEveryWorker(t *testing.T) {
 		io.WriteString(w, testBody)
 	}))
 	defer srv.Close()
-	c := newTestClient(t, srv, func(o *Options) { o.Concurrency = 4 })
+	c := newTestClient(t, srv, func(o *Options) { o.Concurrency, o.Rate = 4, 1000 })
 	// Worker 0 gets the 429; the others start just after it.
 	var wg sync.WaitGroup
 	errs := make([]error, 8)

@@ -24,7 +24,8 @@ const unixThreshold = 1e9
 // for a response received at now. A Retry-After date is converted with the
 // response's own Date header when there is one, so that a server whose
 // clock is off by minutes still gets the delay it meant. The later of the
-// two instructions wins.
+// two instructions wins, except that a reset less than a second before
+// Retry-After is taken as the precise form of the rounded Retry-After.
 func parseServerDelay(h http.Header, now time.Time) serverDelay {
 	var sd serverDelay
 	if v := h.Get("Retry-After"); v != "" {
@@ -33,8 +34,13 @@ func parseServerDelay(h http.Header, now time.Time) serverDelay {
 		}
 	}
 	if rem, ok := parseNumber(h.Get("X-RateLimit-Remaining")); ok && rem <= 0 {
-		if until, ok := parseReset(h.Get("X-RateLimit-Reset"), now); ok && until.After(sd.until) {
-			sd = serverDelay{until: until, source: "X-RateLimit-Reset"}
+		if until, ok := parseReset(h.Get("X-RateLimit-Reset"), now); ok && until.After(now) {
+			// Retry-After has whole seconds: a reset up to a second before
+			// it is the same instruction, said more precisely.
+			rounded := sd.source != "" && !until.After(sd.until) && sd.until.Sub(until) < time.Second
+			if until.After(sd.until) || rounded {
+				sd = serverDelay{until: until, source: "X-RateLimit-Reset"}
+			}
 		}
 	}
 	return sd

@@ -30,6 +30,9 @@ func TestParseServerDelay(t *testing.T) {
 		{"remaining 0 epoch reset", map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1795953610"}, time.Unix(1795953610, 0).Sub(now), "X-RateLimit-Reset"},
 		{"remaining 0 no reset", map[string]string{"X-RateLimit-Remaining": "0"}, 0, ""},
 		{"later of both wins", map[string]string{"Retry-After": "1", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4", "Date": date}, 4 * time.Second, "X-RateLimit-Reset"},
+		{"precise reset beats rounded Retry-After", map[string]string{"Retry-After": "1", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0.3"}, 300 * time.Millisecond, "X-RateLimit-Reset"},
+		{"reset much earlier than Retry-After loses", map[string]string{"Retry-After": "3", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0.3"}, 3 * time.Second, "Retry-After"},
+		{"reset in the past", map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1000000000"}, 0, ""},
 		{"retry-after later", map[string]string{"Retry-After": "9", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4"}, 9 * time.Second, "Retry-After"},
 	}
 	for _, tt := range tests {
