@@ -178,8 +178,16 @@ func (s *streamScanner) eofErr(where string) error {
 }
 
 // peek skips whitespace and returns the next byte without consuming it. It
-// reports false at the end of the input or on a read error.
+// reports false at the end of the input or on a read error. The common case
+// (no whitespace, byte in the buffer) is inlined into callers.
 func (s *streamScanner) peek() (byte, bool) {
+	if i := s.pos; i < s.end && s.buf[i] > ' ' {
+		return s.buf[i], true
+	}
+	return s.peekSlow()
+}
+
+func (s *streamScanner) peekSlow() (byte, bool) {
 	for {
 		for i := s.pos; i < s.end; i++ {
 			if c := s.buf[i]; c > ' ' || !isSpace(c) {
@@ -240,7 +248,12 @@ func (s *streamScanner) value(n *pathNode, c byte) error {
 // that go deeper. The whole value stays in the buffer while it is read.
 func (s *streamScanner) capture(n *pathNode, c byte) error {
 	s.mark, s.markLimit, s.markDrop = s.pos, s.maxValue, false
-	err := s.skipStrict()
+	var err error
+	if c == '"' {
+		err = s.strictString()
+	} else {
+		err = s.skipStrict()
+	}
 	start := s.mark
 	s.mark = -1
 	if err != nil {
@@ -290,7 +303,9 @@ func (s *streamScanner) push(obj bool) error {
 	return nil
 }
 
-// object reads an object whose keys lead to the children of n.
+// object reads an object whose keys lead to the children of n. The
+// byte-level fast paths (the next byte is in the buffer and is not
+// whitespace) are written out here because peek is too big to inline.
 func (s *streamScanner) object(n *pathNode) error {
 	if err := s.push(true); err != nil {
 		return err
@@ -312,26 +327,48 @@ func (s *streamScanner) object(n *pathNode) error {
 		if err != nil {
 			return err
 		}
-		if c, ok = s.peek(); !ok {
-			return s.eofErr("after object key")
+		if s.pos < s.end && s.buf[s.pos] == ':' {
+			s.pos++
+		} else {
+			if c, ok = s.peekSlow(); !ok {
+				return s.eofErr("after object key")
+			}
+			if c != ':' {
+				return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object key")
+			}
+			s.pos++
 		}
-		if c != ':' {
-			return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object key")
-		}
-		s.pos++
-		if c, ok = s.peek(); !ok {
+		if s.pos < s.end && s.buf[s.pos] > ' ' {
+			c = s.buf[s.pos]
+		} else if c, ok = s.peekSlow(); !ok {
 			return s.eofErr("looking for object value")
 		}
-		if err := s.value(child, c); err != nil {
+		switch {
+		case child != nil:
+			err = s.value(child, c)
+		case s.strict:
+			err = s.skipStrict()
+		case c == '"':
+			err = s.skipString()
+		case c == '{' || c == '[':
+			err = s.skipFast()
+		default:
+			err = s.skipScalar(c)
+		}
+		if err != nil {
 			return err
 		}
-		if c, ok = s.peek(); !ok {
+		if s.pos < s.end && s.buf[s.pos] > ' ' {
+			c = s.buf[s.pos]
+		} else if c, ok = s.peekSlow(); !ok {
 			return s.eofErr("in object")
 		}
 		switch c {
 		case ',':
 			s.pos++
-			if c, ok = s.peek(); !ok {
+			if s.pos < s.end && s.buf[s.pos] > ' ' {
+				c = s.buf[s.pos]
+			} else if c, ok = s.peekSlow(); !ok {
 				return s.eofErr("looking for object key")
 			}
 		case '}':
@@ -362,13 +399,17 @@ func (s *streamScanner) array(elem *pathNode) error {
 		if err := s.value(elem, c); err != nil {
 			return err
 		}
-		if c, ok = s.peek(); !ok {
+		if s.pos < s.end && s.buf[s.pos] > ' ' {
+			c = s.buf[s.pos]
+		} else if c, ok = s.peekSlow(); !ok {
 			return s.eofErr("in array")
 		}
 		switch c {
 		case ',':
 			s.pos++
-			if c, ok = s.peek(); !ok {
+			if s.pos < s.end && s.buf[s.pos] > ' ' {
+				c = s.buf[s.pos]
+			} else if c, ok = s.peekSlow(); !ok {
 				return s.eofErr("looking for array element")
 			}
 		case ']':
@@ -385,6 +426,19 @@ func (s *streamScanner) array(elem *pathNode) error {
 // child of n it leads to, or nil. A key too long to equal any selector key
 // is not kept in the buffer.
 func (s *streamScanner) key(n *pathNode) (*pathNode, error) {
+	if !s.strict {
+		// Fast path: a key without escapes that ends within the buffer.
+		buf := s.buf[:s.end]
+		j := s.pos + 1
+		for j < len(buf) && strStop[buf[j]] == 0 {
+			j++
+		}
+		if j < len(buf) && buf[j] == '"' {
+			start := s.pos + 1
+			s.pos = j + 1
+			return n.match(buf[start:j], &s.scratch), nil
+		}
+	}
 	s.mark, s.markLimit, s.markDrop = s.pos, s.keyLimit, true
 	var err error
 	if s.strict {

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/sluicehq/sluice/bench/synth"
 )
 
 // truncSample exercises every token kind, on and off the selected paths.
@@ -287,5 +291,51 @@ func TestStreamAllocs(t *testing.T) {
 		if allocs != 0 || n < 5000 {
 			t.Errorf("strict=%v: %v allocations per run of %d values", strict, allocs, n/6)
 		}
+	}
+}
+
+// TestLargeStream streams a body of more than 1 GiB and checks that the
+// heap stays flat: memory is O(buffer), not O(body). Run with
+// SLUICE_LARGE=1.
+func TestLargeStream(t *testing.T) {
+	if os.Getenv("SLUICE_LARGE") != "1" {
+		t.Skip("set SLUICE_LARGE=1 to stream a 1 GiB body")
+	}
+	o := synth.Options{Resource: "193.0.0.0/21", Seed: 3, Updates: synth.UpdatesForSize(1<<30 + 1<<27)}
+	truth := o.Truth()
+	for _, strict := range []bool{false, true} {
+		e, err := New(Options{Paths: []string{DefaultPath, "status"}, Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		var before, now runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var count int64
+		var peak uint64
+		n, err := e.Run(synth.NewReader(o), func(sel int, raw []byte) error {
+			if sel == 0 {
+				if count++; count%(1<<20) == 0 {
+					runtime.ReadMemStats(&now)
+					peak = max(peak, now.HeapInuse)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&now)
+		if n < 1<<30 || count != truth.Count {
+			t.Fatalf("strict=%v: read %d bytes, %d values; want > 1 GiB, %d", strict, n, count, truth.Count)
+		}
+		if grew := int64(peak) - int64(before.HeapInuse); grew > 8<<20 {
+			t.Errorf("strict=%v: heap in use grew by %d bytes while streaming %d bytes", strict, grew, n)
+		}
+		if total := now.TotalAlloc - before.TotalAlloc; total > 1<<20 {
+			t.Errorf("strict=%v: allocated %d bytes in total for a %d-byte body", strict, total, n)
+		}
+		t.Logf("strict=%v: %d bytes, %d values, heap peak %d KiB (before %d KiB), allocated %d KiB",
+			strict, n, count, peak>>10, before.HeapInuse>>10, (now.TotalAlloc-before.TotalAlloc)>>10)
 	}
 }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -192,4 +193,30 @@ func TestStreamErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// One pass reads the timestamps and the envelope's status together,
+// wherever they sit and whatever the key order.
+func ExampleExtractor_Run_batch() {
+	body := `{"status":"ok","data":{"nr_updates":2,"updates":[
+		{"type":"A","timestamp":"2022-09-12T08:00:03","attrs":{"path":[3333,1103]}},
+		{"type":"W","attrs":{},"timestamp":"2022-09-12T08:00:04"}]}}`
+	e, err := New(Options{Paths: []string{"data.updates[*].timestamp", "status"}})
+	if err != nil {
+		panic(err)
+	}
+	n, err := e.Run(strings.NewReader(body), func(sel int, raw []byte) error {
+		fmt.Printf("%s: %s\n", e.Selectors()[sel], raw)
+		return nil
+	})
+	fmt.Println(n, err)
+
+	_, err = e.Run(strings.NewReader(`{"data":{"updates":[{"timestamp":1}`), func(int, []byte) error { return nil })
+	fmt.Println(err, errors.Is(err, io.ErrUnexpectedEOF))
+	// Output:
+	// status: "ok"
+	// data.updates[*].timestamp: "2022-09-12T08:00:03"
+	// data.updates[*].timestamp: "2022-09-12T08:00:04"
+	// 191 <nil>
+	// extract: unexpected end of input in array at offset 35 true
 }
