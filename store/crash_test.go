@@ -124,6 +124,11 @@ func TestCommitCrashAtEveryStep(t *testing.T) {
 						t.Fatal("a Run whose commit failed accepted another commit")
 					}
 					kill(t, dir, pid)
+					// Readers that do not open the folder see a consistent state too.
+					if got := readState(t, dir); !got.equal(before) && !got.equal(after) {
+						t.Fatalf("before reopening, after a crash at %q readers see neither the old nor the new state:\n got    %v\n before %v\n after  %v",
+							step, got, before, after)
+					}
 
 					r = openRun(t, dir, nil)
 					if bad := leftovers(t, dir); len(bad) > 0 {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -86,20 +85,21 @@ type state struct {
 	dead map[string]DeadLetter
 }
 
-// readState reads a folder the way users do: records through ReadRecords,
-// dead letters from the file. It fails the test if a node is in both.
+// readState reads a folder the way users do, through ReadRecords and
+// ReadDeadLetters. It fails the test if a node is in both.
 func readState(t *testing.T, dir string) state {
 	t.Helper()
 	s := state{recs: map[string]Record{}}
 	if err := ReadRecords(dir, func(r Record) error { s.recs[r.Node] = r; return nil }); err != nil {
 		t.Fatalf("ReadRecords: %v", err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, deadName))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
+	dead, err := ReadDeadLetters(dir)
+	if err != nil {
+		t.Fatalf("ReadDeadLetters: %v", err)
 	}
-	if s.dead, err = decodeDead(bytes.NewReader(data), deadName); err != nil {
-		t.Fatal(err)
+	s.dead = map[string]DeadLetter{}
+	for _, d := range dead {
+		s.dead[d.Node] = d
 	}
 	for node := range s.dead {
 		if _, ok := s.recs[node]; ok {

@@ -26,14 +26,10 @@ func ReadRecords(dir string, fn func(Record) error) error {
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	for _, e := range m.Batches {
-		path := filepath.Join(dir, e.File)
-		sum, err := fileSHA256(path)
-		if err != nil {
-			return fmt.Errorf("store: read batch: %w", err)
-		}
-		if sum != e.SHA256 {
-			return fmt.Errorf("store: %s: sha256 %s does not match %s (%s)", path, sum, manifestName, e.SHA256)
+	paths := make([]string, len(m.Batches))
+	for i, e := range m.Batches {
+		if paths[i], err = committedFile(dir, e.File, e.SHA256); err != nil {
+			return err
 		}
 	}
 	zr, err := newDecoder()
@@ -42,8 +38,8 @@ func ReadRecords(dir string, fn func(Record) error) error {
 	}
 	defer zr.Close()
 	seen := make(map[string]int) // node → batch
-	for _, e := range m.Batches {
-		path := filepath.Join(dir, e.File)
+	for i, e := range m.Batches {
+		path := paths[i]
 		err := readBatchFile(zr, path, e.SHA256, func(rec Record) error {
 			if b, dup := seen[rec.Node]; dup {
 				return fmt.Errorf("store: %s: node %s is also in %s", path, rec.Node, batchName(b))
@@ -56,6 +52,25 @@ func ReadRecords(dir string, fn func(Record) error) error {
 		}
 	}
 	return nil
+}
+
+// committedFile returns the path of the file that holds name as the
+// manifest committed it (sha256 want): dir/name, or dir/name.next if a run
+// was killed after committing a redone batch but before renaming it into
+// place. Open would install it; a reader must not wait for that.
+func committedFile(dir, name, want string) (string, error) {
+	path := filepath.Join(dir, name)
+	sum, err := fileSHA256(path)
+	if err == nil && sum == want {
+		return path, nil
+	}
+	if next, nerr := fileSHA256(path + nextSuffix); nerr == nil && next == want {
+		return path + nextSuffix, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: read batch: %w", err)
+	}
+	return "", fmt.Errorf("store: %s: sha256 %s does not match %s (%s)", path, sum, manifestName, want)
 }
 
 // readBatchFile decodes the batch file at path, checking that its sha256
