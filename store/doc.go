@@ -8,18 +8,27 @@
 //	manifest.json            run parameters, committed batches (file, nodes, sha256, time), totals
 //	batch-000042.ndjson.zst  one JSON line per node (a Record), zstd-compressed
 //	dead-letter.ndjson       one JSON line per node that failed for good (a DeadLetter)
-//	.lock                    the PID of the process writing the folder
+//	.lock                    the PID (and start time) of the process writing the folder
 //
 // # Commits
 //
 // Every file is written to a temporary file in the folder, fsynced, renamed
 // into place, and the folder is fsynced. The manifest is the commit point:
-// a batch exists when the manifest lists it with the sha256 of its file.
-// The dead-letter file is committed through the manifest too: the new
-// content is staged as dead-letter.ndjson.next before the manifest names
-// its sha256, and renamed into place after. Open finishes (or discards) a
-// commit that a killed process left half done, so a node is always in
-// exactly one place: a committed batch file or the dead-letter file.
+// a batch exists when the manifest lists it with the sha256 of its file,
+// and the dead-letter file is the one whose sha256 the manifest records.
+// A file that replaces one the manifest names (the dead letters, a batch
+// that is redone) is staged as NAME.next before the manifest is written
+// and renamed into place after it. A process killed at any step leaves
+// either the old or the new state: Open removes what an unfinished commit
+// wrote and installs the staged files of a finished one, and ReadRecords
+// and ReadDeadLetters read the committed state without waiting for that.
+// So a node is always in exactly one place: a committed batch file or the
+// dead-letter file.
+//
+// Retry batches (Run.CommitRetry, for --retry-dead) are numbered after the
+// highest batch. If a planned batch later needs that number, or a redone
+// batch takes back nodes a retry batch holds, the retry batch is moved to
+// a new number in the same kind of commit.
 //
 // # Resume
 //
