@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +162,7 @@ func (c Config) withDefaults() (Config, error) {
 			}
 		}
 	}
+	c.Overrides = maps.Clone(c.Overrides) // the caller may reuse its map
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -116,6 +116,8 @@ func truthOfBody(t *testing.T, raw []byte) (synth.Truth, parsedBody) {
 	return tr, b
 }
 
+var zeroTime time.Time
+
 func sameTruth(a, b synth.Truth) bool {
 	if a.Count != b.Count || (a.Count > 0 && (a.First != b.First || a.Last != b.Last)) || len(a.PerHour) != len(b.PerHour) {
 		return false
