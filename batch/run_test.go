@@ -47,8 +47,8 @@ func checkRecord(t *testing.T, rec store.Record, body synth.Options) {
 }
 
 func TestRunAggregates(t *testing.T) {
-	nodes := testNodes(300)
-	p, _ := NewPlan(nodes, PlanOptions{Size: 128})
+	nodes := testNodes(150)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 64})
 	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
 	st := newMemStore()
 	c := &fakeClock{now: t0}
@@ -78,10 +78,10 @@ func TestRunAggregates(t *testing.T) {
 			seen++
 		}
 	}
-	if seen != 300 {
+	if seen != 150 {
 		t.Fatalf("%d records", seen)
 	}
-	if sum.Processed != 300 || sum.OK != 300 || sum.Dead != 0 || sum.Committed != 3 || sum.Interrupted ||
+	if sum.Processed != 150 || sum.OK != 150 || sum.Dead != 0 || sum.Committed != 3 || sum.Interrupted ||
 		sum.Mean != 100*time.Millisecond || sum.Max != 100*time.Millisecond || sum.PeakRSS != 40<<20 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -272,9 +272,9 @@ func TestRunBadOptions(t *testing.T) {
 }
 
 func TestRetryDead(t *testing.T) {
-	nodes := testNodes(300)
+	nodes := testNodes(150)
 	f := newFakeFetcher(func(node string, n int) attempt {
-		if node == nodes[200] {
+		if node == nodes[140] {
 			return attempt{transport: errors.New("still down"), status: 503}
 		}
 		return attempt{body: okBody(node)}
@@ -284,8 +284,8 @@ func TestRetryDead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.retries) != 3 || len(st.batches) != 0 {
-		t.Fatalf("%d retry commits, %d batch commits; want 3 and 0", len(st.retries), len(st.batches))
+	if len(st.retries) != 2 || len(st.batches) != 0 {
+		t.Fatalf("%d retry commits, %d batch commits; want 2 and 0", len(st.retries), len(st.batches))
 	}
 	got := 0
 	for i, recs := range st.retries {
@@ -294,7 +294,7 @@ func TestRetryDead(t *testing.T) {
 			checkRecord(t, rec, okBody(rec.Node))
 		}
 	}
-	if got != 300 || len(st.retryDead[1]) != 1 || st.retryDead[1][0].Node != nodes[200] || sum.Dead != 1 {
+	if got != 150 || len(st.retryDead[1]) != 1 || st.retryDead[1][0].Node != nodes[140] || sum.Dead != 1 {
 		t.Fatalf("retry outcome: %d nodes, dead %v", got, st.retryDead)
 	}
 }
