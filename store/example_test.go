@@ -15,7 +15,10 @@ func ptr(v int64) *int64 { return &v }
 // A run commits its batches one by one; a rerun on the same folder skips
 // those that are done.
 func Example() {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("sluice-example-%d", os.Getpid()))
+	dir, err := os.MkdirTemp("", "sluice-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer os.RemoveAll(dir)
 	params := store.Params{URL: "http://127.0.0.1:8080/data.json?resource={node}", Paths: []string{"data.updates[*].timestamp"},
 		Mode: "stream", BatchSize: 2, Bucket: "1h"}
