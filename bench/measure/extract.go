@@ -108,9 +108,10 @@ type Agreement struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// ErrDisagree is returned (wrapped) by RunExtract when a kind failed or
-// found other values than the ground truth; the result is still complete.
-var ErrDisagree = errors.New("the kinds do not agree on the values")
+// ErrDisagree is returned (wrapped) by RunExtract and RunScrape when a
+// measurement failed or found other values than the ground truth; the
+// result is still complete.
+var ErrDisagree = errors.New("results differ from the ground truth")
 
 // Progress hears about each child as it finishes.
 type Progress func(done, total int, row *Row, rep *Rep, err error)

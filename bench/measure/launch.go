@@ -13,12 +13,14 @@ import (
 
 // Request is what a parent sends to a child: exactly one measurement.
 type Request struct {
-	Extract *Spec `json:"extract,omitempty"`
+	Extract *Spec       `json:"extract,omitempty"`
+	Scrape  *ScrapeSpec `json:"scrape,omitempty"`
 }
 
 // Response is a child's answer to a Request.
 type Response struct {
-	Extract *Sample `json:"extract,omitempty"`
+	Extract *Sample       `json:"extract,omitempty"`
+	Scrape  *ScrapeSample `json:"scrape,omitempty"`
 }
 
 // Serve is the child's side: it reads one Request from r, runs it and
@@ -32,14 +34,20 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	}
 	var resp Response
 	switch {
-	case req.Extract != nil:
+	case req.Extract != nil && req.Scrape == nil:
 		s, err := RunChild(ctx, *req.Extract)
 		if err != nil {
 			return err
 		}
 		resp.Extract = &s
+	case req.Scrape != nil && req.Extract == nil:
+		s, err := RunScrapeChild(ctx, *req.Scrape)
+		if err != nil {
+			return err
+		}
+		resp.Scrape = &s
 	default:
-		return errors.New("measure: the request holds no measurement")
+		return errors.New("measure: a request holds exactly one of extract and scrape")
 	}
 	return json.NewEncoder(w).Encode(resp)
 }

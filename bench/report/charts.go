@@ -63,6 +63,12 @@ func (r *Report) Charts() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	if r.Scrape != nil && r.Scrape.Result != nil {
+		p, err := concurrencyChart(r.Scrape.Result)
+		if err := add(ConcurrencySVG, p, err); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -335,4 +341,78 @@ func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	setLogBytesAxis(&p.X, lo, hi, bufs)
 	p.Y.Min, p.Y.Max = 0, top*1.3
 	return p, nil
+}
+
+// concurrencyChart draws the request rate the pipeline achieved against
+// its concurrency (log scale): admitted requests, all requests sent, and
+// the server's limit as a dashed line, so that the point where the limit
+// and not the client sets the pace shows.
+func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
+	var admitted, sent plotter.XYs
+	var conc []int64
+	top := res.Config.LimitPerSecond()
+	for _, p := range res.Points {
+		if p.Error != "" || len(p.Reps) == 0 {
+			continue
+		}
+		x := float64(p.Concurrency)
+		sentRate := measure.Median(scrapePerRep(p, func(r measure.ScrapeRep) float64 { return r.RequestsPerSec }))
+		admitted = append(admitted, plotter.XY{X: x, Y: p.AdmittedPerSec})
+		sent = append(sent, plotter.XY{X: x, Y: sentRate})
+		conc = append(conc, int64(p.Concurrency))
+		top = max(top, p.AdmittedPerSec, sentRate)
+	}
+	if len(admitted) == 0 {
+		return nil, nil
+	}
+	// A long X label makes gonum pad the right side: keep it short.
+	p := newPlot("Scrape pipeline: achieved request rate by concurrency (nodes fetched at once)",
+		"concurrency (log scale)", "requests per second (median)")
+	for _, s := range []struct {
+		xys   plotter.XYs
+		label string
+		c     color.Color
+	}{
+		{sent, "requests sent (429s included)", kindColors[measure.KindRegex]},
+		{admitted, "requests admitted by the server", kindColors[measure.KindStream]},
+	} {
+		line, points, err := plotter.NewLinePoints(s.xys)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, points.Color = s.c, s.c
+		line.Width = vg.Points(2)
+		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
+		p.Add(line, points)
+		p.Legend.Add(s.label, line, points)
+	}
+	lo, hi := float64(slices.Min(conc)), float64(slices.Max(conc))
+	if limit := res.Config.LimitPerSecond(); limit > 0 {
+		ref, err := plotter.NewLine(plotter.XYs{{X: lo / 1.6, Y: limit}, {X: hi * 1.6, Y: limit}})
+		if err != nil {
+			return nil, err
+		}
+		ref.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+		ref.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+		ref.Width = vg.Points(1.5)
+		p.Add(ref)
+		p.Legend.Add(fmt.Sprintf("server limit (%s requests/s)", fmtMBps(limit)), ref)
+	}
+	p.X.Scale = plot.LogScale{}
+	p.X.Min, p.X.Max = lo/1.6, hi*1.6
+	var ticks []plot.Tick
+	for _, c := range conc {
+		ticks = append(ticks, plot.Tick{Value: float64(c), Label: fmt.Sprint(c)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.Y.Min, p.Y.Max = 0, top*1.4
+	return p, nil
+}
+
+func scrapePerRep(p measure.ScrapePoint, f func(measure.ScrapeRep) float64) []float64 {
+	xs := make([]float64, len(p.Reps))
+	for i, r := range p.Reps {
+		xs[i] = f(r)
+	}
+	return xs
 }

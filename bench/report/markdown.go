@@ -16,6 +16,9 @@ func (r *Report) Markdown(charts map[string][]byte) string {
 	if r.Extract != nil && r.Extract.Result != nil {
 		r.Extract.markdown(&b, charts)
 	}
+	if r.Scrape != nil && r.Scrape.Result != nil {
+		r.Scrape.markdown(&b, charts)
+	}
 	return b.String()
 }
 

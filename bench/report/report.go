@@ -19,6 +19,7 @@ const SchemaVersion = 1
 type Report struct {
 	Schema  int            `json:"schema"`
 	Extract *ExtractReport `json:"extract,omitempty"`
+	Scrape  *ScrapeReport  `json:"scrape,omitempty"`
 }
 
 // Run says where and how a section was measured.
@@ -70,6 +71,9 @@ func (r *Report) Merge(update *Report) {
 	r.Schema = SchemaVersion
 	if update.Extract != nil {
 		r.Extract = update.Extract
+	}
+	if update.Scrape != nil {
+		r.Scrape = update.Scrape
 	}
 }
 

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/sluicehq/sluice/bench/measure"
+	"github.com/sluicehq/sluice/bench/report"
 )
 
 // benchChildEnv is set in the environment of every benchmark child. The
@@ -26,7 +28,38 @@ func benchCommand(io *stdio) *cli.Command {
 		OnUsageError: onUsageError,
 		Subcommands: []*cli.Command{
 			benchExtractCommand(io),
+			benchScrapeCommand(io),
+			benchReportCommand(io),
 			benchChildCommand(io),
+		},
+	}
+}
+
+// benchReportCommand redraws a report folder from its bench.json, e.g.
+// after a change to the charts, without measuring again.
+func benchReportCommand(io *stdio) *cli.Command {
+	return &cli.Command{
+		Name:         "report",
+		Usage:        "redraw bench.md and the SVG charts of a report folder from its bench.json",
+		ArgsUsage:    "DIR",
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError(fmt.Errorf("bench report: want one report folder, got %d arguments", c.NArg()))
+			}
+			dir := c.Args().First()
+			if _, err := os.Stat(filepath.Join(dir, report.JSONFile)); err != nil {
+				return usageError(fmt.Errorf("bench report: %w", err))
+			}
+			r, err := report.Load(dir)
+			if err != nil {
+				return failure(err)
+			}
+			if err := r.Write(dir); err != nil {
+				return failure(err)
+			}
+			fmt.Fprintf(io.err, "report redrawn in %s\n", dir)
+			return nil
 		},
 	}
 }

@@ -1,0 +1,122 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/sluicehq/sluice/bench/measure"
+)
+
+// ScrapeReport is the report of `sluice bench scrape`.
+type ScrapeReport struct {
+	Run    Run                   `json:"run"`
+	Result *measure.ScrapeResult `json:"result"`
+}
+
+func scrapeTable(res *measure.ScrapeResult) *table {
+	t := &table{
+		head:  []string{"concurrency", "admitted req/s", "of limit", "429s", "retries", "nodes/s", "MB/s", "p50", "p95", "peak RSS", "dead", "truth"},
+		right: []bool{true, true, true, true, true, true, true, true, true, true, true, false},
+	}
+	for _, p := range res.Points {
+		c := strconv.Itoa(p.Concurrency)
+		if p.Error != "" || len(p.Reps) == 0 {
+			t.add(c, "FAILED", "", "", "", "", "", "", "", "", "", "")
+			continue
+		}
+		of := "–"
+		if res.Config.LimitPerSecond() > 0 {
+			of = strconv.FormatFloat(100*p.FractionOfLimit, 'f', 0, 64) + "%"
+		}
+		truth := "matches"
+		var dead int64
+		for _, r := range p.Reps {
+			dead = max(dead, r.Dead)
+			if r.MismatchCount > 0 {
+				truth = fmt.Sprintf("%d WRONG", r.MismatchCount)
+			}
+		}
+		t.add(c, fmtMBps(p.AdmittedPerSec), of, trimNumber(p.Status429), trimNumber(p.Retries), fmtMBps(p.NodesPerSec),
+			fmtMBps(p.MBps), fmtMillis(p.P50Millis), fmtMillis(p.P95Millis), FormatSize(p.PeakRSSBytes), strconv.FormatInt(dead, 10), truth)
+	}
+	return t
+}
+
+func fmtMillis(ms float64) string {
+	if ms >= 1000 {
+		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
+	}
+	return trimNumber(ms) + " ms"
+}
+
+func scrapeHeadline(res *measure.ScrapeResult) string {
+	c := res.Config
+	limit := "no rate limit"
+	if c.LimitPerSecond() > 0 {
+		limit = fmt.Sprintf("a limit of %d requests per %v (%s/s)", c.Limit, c.Window, fmtMBps(c.LimitPerSecond()))
+	}
+	if c.MaxConcurrent > 0 {
+		limit += fmt.Sprintf(" and %d open requests", c.MaxConcurrent)
+	}
+	mode := c.Mode
+	if mode == "" {
+		mode = measure.KindStream
+	}
+	rate := "no client rate limit until the first 429"
+	if c.Rate > 0 {
+		rate = fmt.Sprintf("a client rate of %s/s to start", trimNumber(c.Rate))
+	}
+	return fmt.Sprintf("scrape pipeline (scrape.Client, batch runner, store; %s mode) against the mock API on loopback: "+
+		"%d nodes, body sizes %s, latency %s, %s; %s; median of %d runs, each in its own process:",
+		mode, c.Nodes, c.Sizes, c.Latency, limit, rate, max(c.Reps, 1))
+}
+
+// WriteScrapeText writes the terminal report of a scrape benchmark.
+func WriteScrapeText(w io.Writer, res *measure.ScrapeResult) error {
+	fmt.Fprintln(w, scrapeHeadline(res))
+	if err := scrapeTable(res).text(w); err != nil {
+		return err
+	}
+	if res.Agreement.OK {
+		fmt.Fprintln(w, "truth: every run stored exactly the mock's counts, first, last and hourly buckets for every node it did not dead-letter; none missing, none twice")
+		return nil
+	}
+	fmt.Fprintln(w, "RESULTS DIFFER FROM THE MOCK'S TRUTH:\n  "+strings.Join(res.Agreement.Problems, "\n  "))
+	return nil
+}
+
+func (s *ScrapeReport) markdown(b *strings.Builder, charts map[string][]byte) {
+	res := s.Result
+	b.WriteString("\n## Scrape pipeline\n\n")
+	runMarkdown(b, s.Run)
+	b.WriteString(scrapeHeadline(res) + "\n\n")
+	scrapeTable(res).markdown(b)
+	b.WriteString("\n")
+	if res.Agreement.OK {
+		b.WriteString("- Truth: every run stored exactly the mock's counts, first, last and hourly buckets for every node it did not dead-letter; none missing, none twice.\n\n")
+	} else {
+		b.WriteString("- **RESULTS DIFFER FROM THE MOCK'S TRUTH:**\n")
+		for _, p := range res.Agreement.Problems {
+			fmt.Fprintf(b, "  - %s\n", p)
+		}
+		b.WriteString("\n")
+	}
+	chartLink(b, charts, ConcurrencySVG, "Achieved request rate by concurrency, with the server's limit")
+	b.WriteString(scrapeMethod)
+}
+
+const scrapeMethod = `### How these figures are made
+
+- Each concurrency runs in its own child process: the mock API on a loopback
+  port and the real pipeline (the same scrape.Client, batch runner and store
+  as ` + "`sluice ripestat`" + `), writing to a temporary folder that is checked
+  against the mock's ground truth and removed.
+- "admitted req/s" counts the requests the server did not refuse, per second
+  of the run; "of limit" divides it by the server's limit. 429s and retries
+  are counts over the run; p50 and p95 are node latencies, retries and waits
+  included. MB/s is body bytes (uncompressed JSON, MB = 10^6 bytes) per
+  second of the run.
+- Peak RSS is the child's VmHWM, and includes the mock server's memory.
+`

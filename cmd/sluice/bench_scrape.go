@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/bench/measure"
+	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/bench/report"
+)
+
+func benchScrapeCommand(io *stdio) *cli.Command {
+	return &cli.Command{
+		Name:  "scrape",
+		Usage: "measure the whole pipeline against the mock API over loopback, for several concurrencies",
+		Description: "For each concurrency, a child process starts the mock API on 127.0.0.1 and runs the real pipeline\n" +
+			"(scrape client, batch runner, store into a temporary folder) over --nodes resources, then checks the\n" +
+			"stored counts against the mock's ground truth (exit status 1 if they differ). It reports the request\n" +
+			"rate the server admitted as a fraction of its limit, 429s, retries, nodes/s, MB/s, p50/p95 latency\n" +
+			"and peak RSS.",
+		OnUsageError: onUsageError,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "nodes", Value: 600, Usage: "resources per run"},
+			&cli.StringFlag{Name: "sizes", Value: "lognormal:32KiB:1:4MiB", Usage: "body size distribution (as serve-mock --size-dist)"},
+			&cli.StringFlag{Name: "latency", Value: "lognormal:25ms:0.5", Usage: "time to first byte (as serve-mock --latency)"},
+			&cli.IntFlag{Name: "limit", Value: 100, Usage: "server: requests per --window for the client (0: no limit)"},
+			&cli.DurationFlag{Name: "window", Value: time.Second, Usage: "server: rate-limit window"},
+			&cli.IntFlag{Name: "max-concurrent", Usage: "server: open requests allowed at once (0: no limit)"},
+			&cli.StringFlag{Name: "concurrency", Value: "1,4,16,64,256", Usage: "pool sizes to measure, comma-separated"},
+			&cli.Float64Flag{Name: "rate", Usage: "client: starting requests per second (0: no limit until the first 429)"},
+			&cli.IntFlag{Name: "burst", Usage: "client: token bucket size (0: 1)"},
+			&cli.StringFlag{Name: "mode", Value: "stream", Usage: "extraction mode: stream, regex or full"},
+			&cli.IntFlag{Name: "batch-size", Value: 128, Usage: "nodes per batch file"},
+			&cli.IntFlag{Name: "max-attempts", Usage: "client: attempts per node (0: the scrape default)"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the mock's bodies"},
+			&cli.IntFlag{Name: "reps", Value: 1, Usage: "runs per concurrency; the median is reported"},
+			&cli.StringFlag{Name: "report", Usage: "write bench.json, bench.md and SVG charts to this folder"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr"},
+		},
+		Action: func(c *cli.Context) error {
+			cfg, err := benchScrapeConfig(c)
+			if err != nil {
+				return usageError(err)
+			}
+			l, err := benchLauncher()
+			if err != nil {
+				return failure(err)
+			}
+			start := time.Now()
+			var progress measure.ScrapeProgress
+			if !c.Bool("quiet") {
+				progress = scrapeProgress(io)
+			}
+			res, runErr := measure.RunScrape(c.Context, cfg, l, progress)
+			if res == nil {
+				return runErr
+			}
+			if err := report.WriteScrapeText(io.out, res); err != nil {
+				return failure(err)
+			}
+			if dir := c.String("report"); dir != "" {
+				run := report.Run{Command: commandLine(c), Date: start.UTC(), Machine: report.ThisMachine(), Seconds: time.Since(start).Seconds()}
+				if err := writeReport(dir, &report.Report{Scrape: &report.ScrapeReport{Run: run, Result: res}}); err != nil {
+					return failure(err)
+				}
+				fmt.Fprintf(io.err, "report written to %s\n", dir)
+			}
+			if runErr != nil {
+				return failure(runErr)
+			}
+			return nil
+		},
+	}
+}
+
+func benchScrapeConfig(c *cli.Context) (measure.ScrapeConfig, error) {
+	cfg := measure.ScrapeConfig{
+		Nodes: c.Int("nodes"), Seed: c.Uint64("seed"), Sizes: c.String("sizes"), Latency: c.String("latency"),
+		Limit: c.Int("limit"), Window: c.Duration("window"), MaxConcurrent: c.Int("max-concurrent"),
+		Rate: c.Float64("rate"), Burst: c.Int("burst"), Mode: measure.Kind(c.String("mode")),
+		BatchSize: c.Int("batch-size"), MaxAttempts: c.Int("max-attempts"), Reps: c.Int("reps"),
+	}
+	switch {
+	case cfg.Nodes < 1:
+		return cfg, fmt.Errorf("--nodes %d: want at least 1", cfg.Nodes)
+	case cfg.Reps < 1:
+		return cfg, fmt.Errorf("--reps %d: want at least 1", cfg.Reps)
+	case cfg.Limit < 0 || cfg.MaxConcurrent < 0:
+		return cfg, fmt.Errorf("--limit %d, --max-concurrent %d: want 0 or more", cfg.Limit, cfg.MaxConcurrent)
+	case cfg.Window <= 0:
+		return cfg, fmt.Errorf("--window %v: want a positive duration", cfg.Window)
+	case cfg.Rate < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0:
+		return cfg, fmt.Errorf("--rate, --burst, --max-attempts: want 0 or more")
+	case cfg.BatchSize < 1:
+		return cfg, fmt.Errorf("--batch-size %d: want at least 1", cfg.BatchSize)
+	}
+	switch cfg.Mode {
+	case measure.KindStream, measure.KindRegex, measure.KindFull:
+	default:
+		return cfg, fmt.Errorf("--mode %q: want stream, regex or full", cfg.Mode)
+	}
+	if _, err := mockapi.ParseSizeDist(cfg.Sizes); err != nil {
+		return cfg, fmt.Errorf("--sizes: %w", err)
+	}
+	if _, err := mockapi.ParseLatency(cfg.Latency); err != nil {
+		return cfg, fmt.Errorf("--latency: %w", err)
+	}
+	for _, f := range strings.Split(c.String("concurrency"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return cfg, fmt.Errorf("--concurrency %q: want positive integers, comma-separated", c.String("concurrency"))
+		}
+		cfg.Concurrency = append(cfg.Concurrency, n)
+	}
+	return cfg, nil
+}
+
+// scrapeProgress prints one line per finished child on stderr.
+func scrapeProgress(io *stdio) measure.ScrapeProgress {
+	return func(done, total int, p *measure.ScrapePoint, rep *measure.ScrapeRep, err error) {
+		what := fmt.Sprintf("[%*d/%d] concurrency %4d", len(fmt.Sprint(total)), done, total, p.Concurrency)
+		if err != nil {
+			fmt.Fprintf(io.err, "%s: FAILED: %v\n", what, err)
+			return
+		}
+		fmt.Fprintf(io.err, "%s: %.1f requests/s admitted (%.0f%% of the limit), %d 429s, %.1f nodes/s, peak RSS %s\n",
+			what, rep.AdmittedPerSec, 100*rep.FractionOfLimit, rep.ServerStatus429, rep.NodesPerSec, report.FormatSize(rep.PeakRSSBytes))
+	}
+}

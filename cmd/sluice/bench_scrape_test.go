@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/bench/report"
+)
+
+func TestBenchScrapeReport(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runSluice(t, "bench", "scrape", "--nodes", "24", "--sizes", "uniform:2KiB:32KiB",
+		"--latency", "fixed:1ms", "--limit", "30", "--window", "250ms", "--concurrency", "1,8",
+		"--batch-size", "10", "--seed", "4", "--report", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "every run stored exactly the mock's counts") || strings.Count(stderr, "requests/s admitted") != 2 {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	rep := loadReport(t, dir)
+	s := rep.Scrape
+	if s == nil || s.Result == nil || rep.Extract != nil {
+		t.Fatalf("sections: extract %v, scrape %v", rep.Extract != nil, s != nil)
+	}
+	res := s.Result
+	if !res.Agreement.OK || len(res.Points) != 2 || res.Config.LimitPerSecond() != 120 {
+		t.Fatalf("agreement %+v, %d points, limit %v/s", res.Agreement, len(res.Points), res.Config.LimitPerSecond())
+	}
+	for i, p := range res.Points {
+		if p.Concurrency != []int{1, 8}[i] || len(p.Reps) != 1 || p.Error != "" {
+			t.Fatalf("point %d: %+v", i, p)
+		}
+		r := p.Reps[0]
+		secs := float64(r.ElapsedNanos) / 1e9
+		// The figures are those of the counts: recompute them.
+		if r.OK+r.Dead != 24 || r.MismatchCount != 0 || r.ServerRequests < 24 ||
+			p.AdmittedPerSec != float64(r.ServerRequests-r.ServerStatus429)/secs ||
+			p.FractionOfLimit != p.AdmittedPerSec/120 || p.NodesPerSec != float64(r.OK+r.Dead)/secs ||
+			r.ServerMaxInWindow > 30 || p.PeakRSSBytes <= 0 || p.P95Millis < p.P50Millis {
+			t.Errorf("concurrency %d: %+v", p.Concurrency, p)
+		}
+	}
+	checkSVG(t, filepath.Join(dir, report.ConcurrencySVG))
+
+	// bench report redraws the folder from bench.json alone.
+	os.Remove(filepath.Join(dir, report.ConcurrencySVG))
+	os.Remove(filepath.Join(dir, report.MarkdownFile))
+	if code, _, stderr := runSluice(t, "bench", "report", dir); code != 0 {
+		t.Fatalf("bench report: exit %d: %s", code, stderr)
+	}
+	checkSVG(t, filepath.Join(dir, report.ConcurrencySVG))
+	md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if err != nil || !strings.Contains(string(md), "](scrape-concurrency.svg)") || !strings.Contains(string(md), "## Scrape pipeline") {
+		t.Errorf("bench.md after redraw: %v\n%s", err, md)
+	}
+}
+
+func TestBenchScrapeUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nodes", []string{"--nodes", "0"}, "--nodes"},
+		{"concurrency", []string{"--concurrency", "1,x"}, "--concurrency"},
+		{"zero concurrency", []string{"--concurrency", "0"}, "--concurrency"},
+		{"sizes", []string{"--sizes", "huge"}, "--sizes"},
+		{"latency", []string{"--latency", "slow"}, "--latency"},
+		{"mode", []string{"--mode", "fast"}, "--mode"},
+		{"window", []string{"--window", "0s"}, "--window"},
+		{"limit", []string{"--limit", "-1"}, "--limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runSluice(t, append([]string{"bench", "scrape"}, tc.args...)...)
+			if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+	if code, _, stderr := runSluice(t, "bench", "report", t.TempDir()); code != exitUsage {
+		t.Errorf("bench report on an empty folder: exit %d, %s", code, stderr)
+	}
+}
