@@ -1,0 +1,226 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alitto/pond/v2"
+)
+
+func TestProgressText(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, ProgressText, t0)
+	p.report(t0.Add(2*time.Second), Snapshot{Done: 10, Total: 100, OK: 9, Dead: 1, InFlight: 2, Retries: 3, Status429: 1,
+		Bytes: 3_000_000, Elapsed: 2 * time.Second, Memory: Memory{RSS: 30 << 20, Peak: 40 << 20}})
+	// The rates are over the last interval (here 1 s, 5 nodes), the ETA
+	// over the whole run (15 nodes in 3 s).
+	p.report(t0.Add(3*time.Second), Snapshot{Done: 15, Total: 100, OK: 14, Dead: 1, InFlight: 0, Retries: 3, Status429: 1,
+		Bytes: 4_500_000, Elapsed: 3 * time.Second})
+	want := "time=2026-11-21T02:00:02.000Z level=INFO msg=progress done=10 total=100 nodes_per_s=5 mb_per_s=1.5 in_flight=2 retries=3 status_429=1 dead=1 elapsed_s=2 eta_s=18 rss_mib=30\n" +
+		"time=2026-11-21T02:00:03.000Z level=INFO msg=progress done=15 total=100 nodes_per_s=5 mb_per_s=1.5 in_flight=0 retries=3 status_429=1 dead=1 elapsed_s=3 eta_s=17\n"
+	if buf.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+func TestProgressJSON(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, ProgressJSON, t0)
+	p.report(t0.Add(time.Second), Snapshot{Done: 0, Total: 7, InFlight: 4, Elapsed: time.Second})
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("%v: %q", err, buf.String())
+	}
+	if rec["msg"] != "progress" || rec["done"] != 0.0 || rec["total"] != 7.0 || rec["in_flight"] != 4.0 || rec["time"] != "2026-11-21T02:00:01Z" {
+		t.Fatalf("record %v", rec)
+	}
+	if _, ok := rec["eta_s"]; ok {
+		t.Fatal("ETA given before any node finished")
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, ProgressBar, t0)
+	p.report(t0.Add(10*time.Second), Snapshot{Done: 50, Total: 200, InFlight: 8, Retries: 2, Dead: 1, Bytes: 25_000_000,
+		Elapsed: 10 * time.Second, Memory: Memory{RSS: 45 << 20}})
+	p.report(t0.Add(40*time.Second), Snapshot{Done: 200, Total: 200, Dead: 1, Bytes: 100_000_000, Elapsed: 40 * time.Second})
+	p.finish()
+	want := "\r[======>                 ]  25.0% 50/200 nodes 5.0/s 2.50 MB/s | in flight 8, retries 2, 429s 0, dead 1 | 10s, ETA 30s | RSS 45.0 MiB\x1b[K" +
+		"\r[========================] 100.0% 200/200 nodes 5.0/s 2.50 MB/s | in flight 0, retries 0, 429s 0, dead 1 | 40s, ETA 0s\x1b[K\n"
+	if buf.String() != want {
+		t.Fatalf("got  %q\nwant %q", buf.String(), want)
+	}
+}
+
+func TestProgressAuto(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "progress.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if p := newProgress(f, ProgressAuto, t0); p.bar || p.handler == nil {
+		t.Fatal("a plain file got a progress bar")
+	}
+	if p := newProgress(&bytes.Buffer{}, ProgressAuto, t0); p.bar {
+		t.Fatal("a buffer got a progress bar")
+	}
+	for in, want := range map[string]ProgressFormat{"": ProgressAuto, "auto": ProgressAuto, "bar": ProgressBar, "text": ProgressText, "json": ProgressJSON} {
+		if got, err := ParseProgressFormat(in); err != nil || got != want {
+			t.Errorf("ParseProgressFormat(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseProgressFormat("xml"); err == nil {
+		t.Error("xml accepted")
+	}
+}
+
+// lineWriter passes each Write to a channel; the monitor writes one record
+// per Write.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- string(p)
+	return len(p), nil
+}
+
+// The runner reports on each tick of the injected ticker, with the
+// injected clock, and once more at the end.
+func TestRunProgress(t *testing.T) {
+	nodes := testNodes(4)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 2})
+	f, entered, release := blockingFetcher(map[string]bool{nodes[2]: true}, false)
+	clock := &fakeClock{now: t0}
+	ticks := make(chan time.Time)
+	out := make(lineWriter, 10)
+	o := quietOptions(clock)
+	o.Concurrency = 1
+	o.Progress, o.ProgressFormat = out, ProgressText
+	o.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
+		if d != time.Second {
+			t.Errorf("ticker interval %v, want 1s", d)
+		}
+		return ticks, func() {}
+	}
+	errc := make(chan error)
+	go func() {
+		_, err := Run(context.Background(), p, f, newMemStore(), o)
+		errc <- err
+	}()
+	<-entered // nodes 0 and 1 done, node 2 in flight
+	clock.Advance(2 * time.Second)
+	ticks <- clock.Now()
+	line := <-out
+	for _, want := range []string{"time=2026-11-21T02:00:02.000Z", "done=2 total=4", "nodes_per_s=1", "in_flight=1", "elapsed_s=2 eta_s=2 rss_mib=30"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("progress %q lacks %q", line, want)
+		}
+	}
+	clock.Advance(2 * time.Second)
+	close(release)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	line = <-out
+	for _, want := range []string{"time=2026-11-21T02:00:04.000Z", "done=4 total=4", "in_flight=0", "elapsed_s=4 eta_s=0"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("final progress %q lacks %q", line, want)
+		}
+	}
+	if len(out) != 0 {
+		t.Errorf("extra progress output: %q", <-out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// With Adapt, each monitor step feeds the counters to the Adapter and
+// resizes the pond pool when it decides so.
+func TestMonitorAdapts(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	f := newFakeFetcher(nil)
+	var logs syncBuffer
+	o := quietOptions(clock)
+	o.Concurrency = 2
+	o.Adapt = &AdaptOptions{Max: 4, Interval: time.Second}
+	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	r, err := newRunner(f, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.start = clock.Now()
+	r.pool = pond.NewPool(r.o.Concurrency)
+	defer r.pool.StopAndWait()
+	m, err := r.newMonitor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		ok, s429 int64
+		size     int
+	}{
+		{ok: 10, size: 3},          // 10 nodes at 100 ms: grow
+		{ok: 20, size: 4},          // grow to Max
+		{ok: 30, size: 4},          // hold at Max
+		{ok: 35, s429: 2, size: 3}, // 429s: shrink by a quarter
+		{ok: 35, s429: 2, size: 3}, // nothing finished: hold
+	}
+	for i, st := range steps {
+		r.ok.Store(st.ok)
+		r.latSum.Store(st.ok * int64(100*time.Millisecond))
+		f.mu.Lock()
+		f.stats.Status429 = st.s429
+		f.mu.Unlock()
+		clock.Advance(time.Second)
+		m.step(clock.Now())
+		if got := r.pool.MaxConcurrency(); got != st.size {
+			t.Fatalf("step %d: pool size %d, want %d\n%s", i, got, st.size, logs.String())
+		}
+	}
+	for _, want := range []string{"size=3 reason=\"rate below target, latency holds\"", "size=3 reason=\"429s or stalls\""} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+func TestSummaryString(t *testing.T) {
+	s := Summary{Nodes: 40, Batches: 4, SkippedBatches: 1, SkippedNodes: 4, Committed: 2, Processed: 36, OK: 34, Dead: 2, Dropped: 0,
+		Retries: 5, Status429: 1, Bytes: 12_345_678, Elapsed: 11400 * time.Millisecond, Mean: 1164 * time.Millisecond,
+		P50: 1100 * time.Millisecond, P95: 2300 * time.Millisecond, Max: 2500 * time.Millisecond, PeakRSS: 45 << 20, Interrupted: true}
+	want := "[36] requests processed in [11.4] seconds with average time [1164.0] ms, total throughput: [3.16] rps\n" +
+		"latency p50 [1100.0] ms, p95 [2300.0] ms, max [2500.0] ms\n" +
+		"[34] ok, [2] dead letters, [5] retries, [1] 429s, [12.3] MB read, peak RSS [45.0] MiB\n" +
+		"[1] of [4] batches ([4] nodes) already done by an earlier run\n" +
+		"interrupted: [3] of [4] batches committed, [0] finished nodes of an unfinished batch dropped; run again to resume\n"
+	if got := s.String(); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if (Summary{}).Throughput() != 0 {
+		t.Fatal("throughput of an empty summary")
+	}
+}
