@@ -109,12 +109,13 @@ func (s *fixedWindowServer) handle(t time.Time) (int, http.Header) {
 	return status, h
 }
 
-// TestLimitsSettleUnderServerLimit drives the gate and the AIMD with a
-// client that starts at three times the server's limit and sends evenly
-// at its current rate (a token bucket of burst 1), against a fixed-window
-// server with and without rate-limit headers, for simulated time. After a
-// warm-up the client must get at least 90 % of the limit with at most 5 %
-// of its requests refused.
+// TestLimitsSettleUnderServerLimit drives the gate, the quota and the
+// AIMD with a simulated client that starts at three times the server's
+// limit, sends evenly at its current rate (a token bucket of burst 1) with
+// up to 8 requests in flight and a 5 ms round trip, against a fixed-window
+// server with and without rate-limit headers. After a warm-up the client
+// must get at least 90 % of the limit with at most 5 % of its requests
+// refused. Time is simulated: the test does not sleep.
 func TestLimitsSettleUnderServerLimit(t *testing.T) {
 	for _, tt := range []struct {
 		headers bool
@@ -131,22 +132,41 @@ func TestLimitsSettleUnderServerLimit(t *testing.T) {
 			srv := &fixedWindowServer{limit: tt.limit, window: tt.window, headers: tt.headers, counts: map[int64]int{}}
 			serverRate := float64(tt.limit) / tt.window.Seconds()
 			l := limits{aimd: newAIMD(3 * serverRate)}
-			const latency = time.Millisecond
+			const latency, inFlight = 5 * time.Millisecond, 8
+			type answer struct {
+				at, sent time.Time
+				seq      uint64
+				status   int
+				h        http.Header
+			}
+			var pending []answer // in order of at
 			start := time.Unix(1795953600, 0) // on a window boundary
 			measureFrom, end := start.Add(tt.warmup), start.Add(tt.warmup+40*time.Second)
 			var ok, refused, sent int
-			next := start
-			for now := start; now.Before(end); {
-				if d := l.gate.delayAt(now); d > 0 {
-					now = now.Add(d)
+			now, next := start, start
+			for now.Before(end) {
+				send := next
+				if send.Before(now) {
+					send = now
+				}
+				if d := l.gate.delayAt(send); d > 0 {
+					send = send.Add(d)
+				}
+				if len(pending) > 0 && (len(pending) == inFlight || !pending[0].at.After(send)) {
+					a := pending[0]
+					pending = pending[1:]
+					now = a.at
+					l.observeAt(a.status, a.h, a.seq, a.sent, a.at)
 					continue
 				}
-				if now.Before(next) {
-					now = next
+				now = send
+				seq, wait := l.admitAt(now)
+				if wait > 0 {
+					next = now.Add(wait)
 					continue
 				}
 				status, h := srv.handle(now)
-				l.observeAt(status, h, now, now.Add(latency))
+				pending = append(pending, answer{at: now.Add(latency), sent: now, seq: seq, status: status, h: h})
 				if !now.Before(measureFrom) {
 					sent++
 					if status == http.StatusOK {
@@ -156,7 +176,6 @@ func TestLimitsSettleUnderServerLimit(t *testing.T) {
 					}
 				}
 				next = now.Add(time.Duration(float64(time.Second) / l.aimd.rateAt(now)))
-				now = now.Add(latency)
 			}
 			got := float64(ok) / end.Sub(measureFrom).Seconds()
 			t.Logf("achieved %.1f/s of %.1f/s (%.1f%%), %d of %d refused (%.2f%%), final rate %.1f/s",
@@ -168,6 +187,34 @@ func TestLimitsSettleUnderServerLimit(t *testing.T) {
 				t.Errorf("%d of %d requests refused, > 5%%", refused, sent)
 			}
 		})
+	}
+}
+
+func TestQuotaCountsRequestsInFlight(t *testing.T) {
+	var l limits
+	l.aimd = newAIMD(0)
+	h := http.Header{"X-Ratelimit-Remaining": {"2"}, "X-Ratelimit-Reset": {"0.5"}}
+	seqs := make([]uint64, 0, 3)
+	for range 3 { // three sent before any answer
+		seq, wait := l.admitAt(at(0))
+		if wait != 0 {
+			t.Fatal("no quota known yet, but told to wait")
+		}
+		seqs = append(seqs, seq)
+	}
+	// The first answer: 2 left after it; two more are already in flight.
+	l.observeAt(200, h, seqs[0], at(0), at(10))
+	if _, wait := l.admitAt(at(10)); wait != 500*time.Millisecond {
+		t.Fatalf("wait %v, want the rest of the window (500ms)", wait)
+	}
+	// A late answer for an older request changes nothing.
+	l.observeAt(200, http.Header{"X-Ratelimit-Remaining": {"9"}, "X-Ratelimit-Reset": {"0.49"}}, seqs[0], at(0), at(20))
+	if _, wait := l.admitAt(at(20)); wait != 490*time.Millisecond {
+		t.Fatalf("wait %v after a stale answer", wait)
+	}
+	// The window is over: admitted again.
+	if _, wait := l.admitAt(at(510)); wait != 0 {
+		t.Fatalf("wait %v after the reset", wait)
 	}
 }
 

@@ -24,12 +24,9 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		return &attemptError{err: ctx.Err()}
 	}
 	defer func() { <-c.slots }()
-	if err := c.waitTurn(ctx); err != nil {
-		if ctx.Err() != nil {
-			return &attemptError{err: ctx.Err()}
-		}
-		// The limiter knows the wait would outlast the node's deadline.
-		return &attemptError{err: fmt.Errorf("%w (%v): %w", ErrNodeTimeout, c.opts.MaxNodeTime, err)}
+	seq, err := c.waitTurn(ctx)
+	if err != nil {
+		return &attemptError{err: err}
 	}
 
 	var (
@@ -71,7 +68,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 	}
 	res.Status = resp.StatusCode
 	res.TTFB = got.Sub(sent)
-	c.observe(resp, sent, got)
+	c.observe(resp, seq, sent, got)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.statusError(resp)
@@ -85,8 +82,8 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 // observe applies what a response says about the server's limits to the
 // whole client: its delay headers to the gate, a 429 or a success to the
 // rate.
-func (c *Client) observe(resp *http.Response, sent, got time.Time) {
-	o := c.limits.observeAt(resp.StatusCode, resp.Header, sent, got)
+func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) {
+	o := c.limits.observeAt(resp.StatusCode, resp.Header, seq, sent, got)
 	if o.gateMoved {
 		c.log.Info("server asks to wait", "source", o.delay.source, "wait", o.delay.until.Sub(got), "status", resp.StatusCode)
 	}
@@ -167,6 +164,9 @@ func (c *Client) readBody(ctx, actx context.Context, cancel context.CancelFunc, 
 		if cerr == nil && body.err == nil {
 			_, _ = io.Copy(io.Discard, body) // the error stays in body.err
 		}
+		if cerr == nil && body.readErr() == nil && len(encs) > 0 {
+			body.err = checkWireEnd(wire)
+		}
 	}
 
 	aerr := c.classify(ctx, actx, &stalled, wire, body, derr, cerr)
@@ -178,6 +178,22 @@ func (c *Client) readBody(ctx, actx context.Context, cancel context.CancelFunc, 
 		}
 	}
 	return aerr
+}
+
+// checkWireEnd reads what follows the end of an encoded body: nothing,
+// cleanly. A decoder can finish its last frame before the connection
+// reports that the body was cut or longer than announced; such framing is
+// broken and the attempt is retried. Reading to the end also lets the
+// connection be reused.
+func checkWireEnd(wire *wireReader) error {
+	n, err := io.Copy(io.Discard, io.LimitReader(wire, 64<<10))
+	switch {
+	case err != nil:
+		return fmt.Errorf("after the encoded body: %w", err)
+	case n > 0:
+		return fmt.Errorf("%d or more bytes after the end of the encoded body", n)
+	}
+	return io.EOF
 }
 
 // classify turns what happened to a body into an attempt's outcome. The

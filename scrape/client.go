@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -118,7 +119,9 @@ func New(o Options) (*Client, error) {
 	if c.header == nil {
 		c.header = http.Header{}
 	}
-	c.header.Set("Accept-Encoding", "zstd, gzip")
+	if ae := c.header.Get("Accept-Encoding"); ae == "" || !acceptable(ae) {
+		c.header.Set("Accept-Encoding", "zstd, gzip")
+	}
 	if c.header.Get("User-Agent") == "" {
 		c.header.Set("User-Agent", "sluice")
 	}
@@ -151,6 +154,21 @@ func New(o Options) (*Client, error) {
 		},
 	}
 	return c, nil
+}
+
+// acceptable reports whether every coding an Accept-Encoding lists is one
+// the client decodes, so that a caller may narrow the default (e.g. to
+// "identity" or "gzip").
+func acceptable(ae string) bool {
+	for _, part := range strings.Split(ae, ",") {
+		name, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "identity", "gzip", "zstd":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // limitOf converts a rate (0: none) to a rate.Limit.

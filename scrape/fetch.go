@@ -103,25 +103,35 @@ type redactedError struct {
 func (e redactedError) Error() string { return e.msg }
 func (e redactedError) Unwrap() error { return e.err }
 
-// waitTurn waits until the gate is open and the limiter grants a token.
-// The gate is checked again after the token, since a server may have
-// closed it while this request waited.
-func (c *Client) waitTurn(ctx context.Context) error {
+// waitTurn waits until the gate is open, the limiter grants a token and
+// the server's known quota has room, and returns the request's sequence
+// number. The gate is checked again after the token, since a server may
+// have closed it while this request waited. It returns only ctx's error.
+func (c *Client) waitTurn(ctx context.Context) (uint64, error) {
 	for {
 		if d := c.limits.gate.delayAt(c.opts.Now()); d > 0 {
 			if err := sleep(ctx, d); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
-		if err := c.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("rate limit: %w", err)
+		// Reserve rather than Wait: Wait gives up at once when the
+		// wait would pass ctx's deadline, which would blame the node
+		// for the caller's deadline.
+		r := c.limiter.Reserve()
+		if err := sleep(ctx, r.Delay()); err != nil {
+			r.Cancel()
+			return 0, err
 		}
-		if c.limits.gate.delayAt(c.opts.Now()) == 0 {
-			return nil
+		if c.limits.gate.delayAt(c.opts.Now()) > 0 {
+			continue
+		}
+		seq, wait := c.limits.admitAt(c.opts.Now())
+		if wait == 0 {
+			return seq, nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return 0, err
 		}
 	}
 }

@@ -46,6 +46,16 @@ func parseServerDelay(h http.Header, now time.Time) serverDelay {
 	return sd
 }
 
+// parseQuota reads X-RateLimit-Remaining and X-RateLimit-Reset.
+func parseQuota(h http.Header, now time.Time) (remaining int64, reset time.Time, ok bool) {
+	rem, ok1 := parseNumber(h.Get("X-RateLimit-Remaining"))
+	reset, ok2 := parseReset(h.Get("X-RateLimit-Reset"), now)
+	if !ok1 || !ok2 {
+		return 0, time.Time{}, false
+	}
+	return int64(max(rem, 0)), reset, true
+}
+
 // parseRetryAfter parses a Retry-After value: delay-seconds (fractions
 // accepted, some proxies send them) or an HTTP date.
 func parseRetryAfter(v, date string, now time.Time) (time.Time, bool) {

@@ -30,7 +30,9 @@ type Options struct {
 	// from logs and errors.
 	Vars map[string]string
 	// Header is sent with every request (API keys: never logged).
-	// Accept-Encoding is the client's own and is overwritten.
+	// Accept-Encoding defaults to "zstd, gzip"; a value naming only
+	// codings the client decodes (identity, gzip, zstd) is kept, any
+	// other is replaced.
 	Header http.Header
 	// Rate is the starting and maximum number of requests per second,
 	// shared by all Fetch calls. Zero: no limit until the server answers

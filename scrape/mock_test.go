@@ -1,0 +1,373 @@
+package scrape_test
+
+// Integration tests against the real mock API (bench/mockapi) on loopback,
+// with the real extractor as consume.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/scrape"
+)
+
+// The query window of every test request.
+var (
+	winStart = time.Date(2022, 9, 12, 0, 0, 0, 0, time.UTC)
+	winEnd   = winStart.Add(24 * time.Hour)
+)
+
+const dataURL = "/data/bgp-updates/data.json?resource={node}&starttime={start}&endtime={end}&sourceapp={app}"
+
+func startMock(t testing.TB, cfg mockapi.Config) *mockapi.Instance {
+	t.Helper()
+	inst, err := mockapi.Start(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	return inst
+}
+
+func mockClient(t testing.TB, inst *mockapi.Instance, tweak func(*scrape.Options)) *scrape.Client {
+	t.Helper()
+	o := scrape.Options{
+		URL:          inst.URL + dataURL,
+		Vars:         map[string]string{"start": winStart.Format("2006-01-02T15:04:05"), "end": winEnd.Format("2006-01-02T15:04:05"), "app": "scrape-test"},
+		Concurrency:  8,
+		MaxAttempts:  12,
+		StallTimeout: 300 * time.Millisecond,
+		MinBackoff:   time.Millisecond,
+		MaxBackoff:   20 * time.Millisecond,
+	}
+	if tweak != nil {
+		tweak(&o)
+	}
+	c, err := scrape.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// counter is the consume of a batch worker in miniature: it extracts the
+// timestamps and the envelope status in one pass, and rejects a body whose
+// status is not "ok". Not safe for concurrent use: one per worker.
+type counter struct {
+	ex     *extract.Extractor
+	tally  extract.Tally
+	status []byte
+}
+
+func newCounter(t testing.TB) *counter {
+	ex, err := extract.New(extract.Options{Paths: []string{"data.updates[*].timestamp", "status"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &counter{ex: ex}
+}
+
+func (c *counter) consume(r io.Reader) error {
+	c.tally.Reset()
+	c.status = c.status[:0]
+	_, err := c.ex.Run(r, func(sel int, raw []byte) error {
+		if sel == 0 {
+			c.tally.Add(raw)
+		} else {
+			c.status = append(c.status[:0], raw...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if string(c.status) != `"ok"` {
+		return fmt.Errorf("envelope status %s", c.status)
+	}
+	return nil
+}
+
+// outcome is one node's end: its aggregate, or its error.
+type outcome struct {
+	node                string
+	count, first, last  int64
+	res                 scrape.Result
+	err                 error
+}
+
+// fetchAll fetches nodes with workers goroutines, one counter each.
+func fetchAll(t testing.TB, f scrape.Fetcher, nodes []string, workers int) []outcome {
+	out := make([]outcome, len(nodes))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		c := newCounter(t)
+		wg.Go(func() {
+			for i := range next {
+				res, err := f.Fetch(context.Background(), nodes[i], c.consume)
+				out[i] = outcome{node: nodes[i], res: res, err: err}
+				if err == nil {
+					out[i].count, out[i].first, out[i].last = c.tally.Count, c.tally.First, c.tally.Last
+				}
+			}
+		})
+	}
+	for i := range nodes {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// checkOutcomes asserts that every node got its true aggregate or a final
+// error after maxAttempts, and returns how many succeeded.
+func checkOutcomes(t *testing.T, inst *mockapi.Instance, outs []outcome, maxAttempts int) int {
+	t.Helper()
+	okN := 0
+	for _, o := range outs {
+		if o.err != nil {
+			var fe *scrape.FetchError
+			if !errors.As(o.err, &fe) || fe.Node != o.node || fe.Attempts != maxAttempts {
+				t.Errorf("node %s: %v, want a FetchError after %d attempts", o.node, o.err, maxAttempts)
+			}
+			continue
+		}
+		okN++
+		truth, err := inst.Server.Truth(o.node, winStart, winEnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.count != truth.Count || (truth.Count > 0 && (o.first != truth.First || o.last != truth.Last)) {
+			t.Errorf("node %s: count %d first %d last %d, truth %d %d %d (after %d attempts)",
+				o.node, o.count, o.first, o.last, truth.Count, truth.First, truth.Last, o.res.Attempts)
+		}
+	}
+	return okN
+}
+
+// nodes returns n resources: ASNs, or /24 prefixes for prefix "193.0.".
+func nodes(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		if prefix == "AS" {
+			out[i] = prefix + strconv.Itoa(64500+i)
+		} else {
+			out[i] = prefix + strconv.Itoa(i) + ".0/24"
+		}
+	}
+	return out
+}
+
+var smallBodies = mockapi.SizeDist{Kind: mockapi.SizeUniform, Min: 2 << 10, Max: 40 << 10}
+
+func TestMockEachFault(t *testing.T) {
+	for _, fault := range mockapi.AllFaults {
+		t.Run(string(fault), func(t *testing.T) {
+			t.Parallel()
+			inst := startMock(t, mockapi.Config{
+				Seed:   7,
+				Sizes:  smallBodies,
+				Faults: mockapi.Faults{Rates: map[mockapi.Fault]float64{fault: 0.4}, Stall: 10 * time.Second},
+			})
+			c := mockClient(t, inst, nil)
+			outs := fetchAll(t, c, nodes("AS", 12), 6)
+			okN := checkOutcomes(t, inst, outs, 12)
+			st := inst.Server.Stats()
+			if st.Faults[fault] == 0 {
+				t.Errorf("the mock injected no %s fault: the test proves nothing", fault)
+			}
+			if okN < len(outs)-1 {
+				t.Errorf("only %d of %d nodes succeeded with 12 attempts at a 40%% fault rate", okN, len(outs))
+			}
+			cs := c.Stats()
+			if cs.Requests != st.Total.Requests || cs.Retries < st.Faults[fault]-int64(len(outs)-okN)*12 {
+				t.Errorf("client stats %+v vs server %+v", cs, st.Total)
+			}
+			if fault == mockapi.FaultStall && cs.Stalls == 0 {
+				t.Errorf("stall faults but no stall counted: %+v", cs)
+			}
+		})
+	}
+}
+
+func TestMockMixedFaults(t *testing.T) {
+	rates := map[mockapi.Fault]float64{}
+	for _, f := range mockapi.AllFaults {
+		rates[f] = 0.04
+	}
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	inst := startMock(t, mockapi.Config{Seed: 11, Sizes: smallBodies, Faults: mockapi.Faults{Rates: rates, Stall: 10 * time.Second}})
+	c := mockClient(t, inst, func(o *scrape.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	outs := fetchAll(t, c, append(nodes("AS", 30), nodes("193.0.", 10)...), 8)
+	if okN := checkOutcomes(t, inst, outs, 12); okN != len(outs) {
+		t.Errorf("%d of %d nodes succeeded", okN, len(outs))
+	}
+	if st := inst.Server.Stats(); st.Total.Faults < 5 {
+		t.Errorf("only %d faults injected", st.Total.Faults)
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestMockPermanentFailures(t *testing.T) {
+	inst := startMock(t, mockapi.Config{Seed: 3, Sizes: smallBodies, Overrides: map[string]mockapi.Override{
+		"AS100": {Fault: mockapi.FaultHTML},
+		"AS101": {Fault: mockapi.FaultMaintenance},
+		"AS102": {Fault: mockapi.FaultTruncate},
+		"AS103": {Fault: mockapi.Fault502},
+	}})
+	c := mockClient(t, inst, func(o *scrape.Options) { o.MaxAttempts = 3 })
+	tests := []struct {
+		node     string
+		attempts int
+		status   int
+		want     string
+	}{
+		{"AS100", 3, 200, "consume: extract:"},
+		{"AS101", 3, 200, `consume: envelope status "maintenance"`},
+		{"AS102", 3, 200, "consume: extract:"},
+		{"AS103", 3, 502, "HTTP 502 Bad Gateway"},
+		{"not-a-resource", 1, 400, "HTTP 400 Bad Request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.node, func(t *testing.T) {
+			_, err := c.Fetch(context.Background(), tt.node, newCounter(t).consume)
+			var fe *scrape.FetchError
+			if !errors.As(err, &fe) || fe.Attempts != tt.attempts || fe.LastStatus != tt.status || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want a FetchError after %d attempts, status %d, containing %q", err, tt.attempts, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+// TestMockSettlesUnderRateLimit starts a client at three times the
+// server's limit and checks, on the server's own books, that after the
+// first window it gets at least 90 % of the limit with at most 5 % of its
+// requests refused.
+func TestMockSettlesUnderRateLimit(t *testing.T) {
+	const limit, window = 25, time.Second
+	inst := startMock(t, mockapi.Config{Seed: 5, Limit: limit, Window: window,
+		Sizes: mockapi.SizeDist{Kind: mockapi.SizeFixed, Min: 1 << 10, Max: 1 << 10}})
+	c := mockClient(t, inst, func(o *scrape.Options) {
+		o.Rate = 3 * limit / window.Seconds()
+		o.Vars["app"] = "ratetest"
+	})
+	// Measure whole windows: from the end of the first one to the end of
+	// the fourth after it.
+	start := time.Now()
+	firstEnd := start.Truncate(window).Add(window)
+	end := firstEnd.Add(3 * window)
+	var before mockapi.ClientStats
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		time.Sleep(time.Until(firstEnd))
+		before = inst.Server.Stats().Clients["ratetest"]
+	})
+	ctx, cancel := context.WithDeadline(context.Background(), end)
+	defer cancel()
+	for w := range 6 {
+		cnt := newCounter(t)
+		wg.Go(func() {
+			for i := 0; i < 10_000 && ctx.Err() == nil; i++ {
+				node := "AS" + strconv.Itoa(w*10_000+i)
+				if _, err := c.Fetch(ctx, node, cnt.consume); err != nil && ctx.Err() == nil {
+					t.Errorf("node %s: %v", node, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	after := inst.Server.Stats().Clients["ratetest"]
+	reqs, refused, okN := after.Requests-before.Requests, after.Status429-before.Status429, after.OK-before.OK
+	got := float64(okN) / end.Sub(firstEnd).Seconds()
+	t.Logf("after the first window: %d requests, %d refused (%.1f%%), %.1f ok/s of a %d/s limit (%.0f%%); first window: %d requests, %d refused; client rate now %.1f/s",
+		reqs, refused, 100*float64(refused)/float64(reqs), got, limit, 100*got/limit, before.Requests, before.Status429, c.Stats().Rate)
+	if float64(refused) > 0.05*float64(reqs) {
+		t.Errorf("%d of %d requests refused after the first window (> 5%%)", refused, reqs)
+	}
+	if got < 0.9*limit {
+		t.Errorf("%.1f requests/s < 90%% of the limit %d/s", got, limit)
+	}
+	if after.MaxInWindow > limit {
+		t.Errorf("server admitted %d in one window, limit %d", after.MaxInWindow, limit)
+	}
+}
+
+func TestMockCaptureReplayEqualsLive(t *testing.T) {
+	dir := t.TempDir()
+	inst := startMock(t, mockapi.Config{Seed: 9, Sizes: smallBodies, Faults: mockapi.Faults{Rates: map[mockapi.Fault]float64{
+		mockapi.FaultTruncate: 0.2, mockapi.FaultError: 0.1, mockapi.FaultReset: 0.1}}})
+	c := mockClient(t, inst, func(o *scrape.Options) { o.CaptureDir = dir })
+	ns := append(nodes("AS", 10), "193.0.0.0/21", "2001:db8::/32")
+	live := fetchAll(t, c, ns, 4)
+	if okN := checkOutcomes(t, inst, live, 12); okN != len(ns) {
+		t.Fatalf("%d of %d live fetches succeeded", okN, len(ns))
+	}
+	replay := fetchAll(t, scrape.NewReplayer(dir), ns, 4)
+	for i := range ns {
+		l, r := live[i], replay[i]
+		if r.err != nil || r.count != l.count || r.first != l.first || r.last != l.last || r.res.BodyBytes != l.res.BodyBytes {
+			t.Errorf("node %s: replay %+v, live %+v", ns[i], r, l)
+		}
+	}
+}
+
+func TestMockSecretsAbsentFromLogs(t *testing.T) {
+	const headerSecret, querySecret = "hdr-0f1e2d3c4b5a", "qry-99887766aabb"
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	inst := startMock(t, mockapi.Config{Seed: 13, Sizes: smallBodies, Faults: mockapi.Faults{Rates: map[mockapi.Fault]float64{
+		mockapi.Fault500: 0.3, mockapi.FaultReset: 0.3, mockapi.FaultHTML: 0.3}}})
+	c := mockClient(t, inst, func(o *scrape.Options) {
+		o.URL += "&api_key={key}"
+		o.Vars["key"] = querySecret
+		o.Header = http.Header{"Authorization": {"Bearer " + headerSecret}}
+		o.MaxAttempts = 3
+		o.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	outs := fetchAll(t, c, nodes("AS", 12), 4)
+	inst.Close() // and connection errors, whose messages carry the URL
+	outs = append(outs, fetchAll(t, c, nodes("AS", 2), 1)...)
+	text := logs.String()
+	failures := 0
+	for _, o := range outs {
+		if o.err != nil {
+			failures++
+			text += o.err.Error() + "\n"
+		}
+	}
+	if failures < 2 || !strings.Contains(text, "retry") {
+		t.Fatalf("not enough failures to test: %d\n%s", failures, text)
+	}
+	for _, s := range []string{headerSecret, querySecret} {
+		if strings.Contains(text, s) {
+			t.Errorf("secret %q appears in logs or errors:\n%s", s, text)
+		}
+	}
+}
