@@ -160,10 +160,7 @@ func (r *Run) commitBatch(batch int, recs []Record, dead []DeadLetter) error {
 			return err
 		}
 	}
-	idx, err := r.retryIndex()
-	if err != nil {
-		return err
-	}
+	idx := r.retryIndex()
 	now := r.now()
 	t := &txn{man: r.man.clone(), dead: maps.Clone(r.dead)}
 	nodes := make(map[string]bool, len(recs)+len(dead))
@@ -241,15 +238,18 @@ func (r *Run) commitBatch(batch int, recs []Record, dead []DeadLetter) error {
 }
 
 // renumber moves retry batch n to the next free number. r.mu is held.
+// A damaged file is moved as it is, under its committed sha256, so that
+// readers still report it and the planned batch is not held up by it.
 func (r *Run) renumber(n int) error {
 	e := r.man.Batches[r.man.find(n)]
 	path := filepath.Join(r.dir, e.File)
 	data, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("move retry batch %d: %w", n, err)
 	}
-	if sum := sha256Hex(data); sum != e.SHA256 {
-		return fmt.Errorf("move retry batch %d: %s: sha256 %s does not match %s (%s)", n, path, sum, manifestName, e.SHA256)
+	if sha256Hex(data) != e.SHA256 {
+		r.log.Error("store: retry batch file is damaged; moving it as it is, its nodes need a fresh run",
+			"batch", n, "file", path)
 	}
 	t := &txn{man: r.man.clone(), obsolete: []string{e.File}}
 	m := t.man.next()
@@ -270,10 +270,12 @@ func (r *Run) renumber(n int) error {
 }
 
 // retryIndex returns which retry batch holds each node, reading the retry
-// batch files the first time. r.mu is held.
-func (r *Run) retryIndex() (map[string]int, error) {
+// batch files the first time. A damaged retry batch is left out with an
+// error in the log (readers report it too): its nodes are unknown, and
+// unrelated batches must still commit. r.mu is held.
+func (r *Run) retryIndex() map[string]int {
 	if r.retryNodes != nil {
-		return r.retryNodes, nil
+		return r.retryNodes
 	}
 	idx := map[string]int{}
 	for _, e := range r.man.Batches {
@@ -282,14 +284,15 @@ func (r *Run) retryIndex() (map[string]int, error) {
 		}
 		recs, err := r.readCommitted(e.Batch)
 		if err != nil {
-			return nil, err
+			r.log.Error("store: retry batch unreadable; its nodes need a fresh run", "batch", e.Batch, "err", err)
+			continue
 		}
 		for _, rec := range recs {
 			idx[rec.Node] = e.Batch
 		}
 	}
 	r.retryNodes = idx
-	return idx, nil
+	return idx
 }
 
 // readCommitted reads committed batch n, checking its sha256. r.mu is held.

@@ -227,3 +227,31 @@ func TestBrokenRunRefusesCommits(t *testing.T) {
 	defer mustClose(t, r)
 	must(t, r.CommitBatch(1, []Record{rec("AS2", 1)}, nil))
 }
+
+// TestDamagedRetryBatch: a damaged retry batch does not hold up the
+// planned batches (even the one that needs its number), and readers keep
+// reporting it.
+func TestDamagedRetryBatch(t *testing.T) {
+	dir := t.TempDir()
+	r := openRun(t, dir, nil)
+	must(t, r.CommitBatch(0, []Record{rec("AS1", 1)}, []DeadLetter{deadLetter("AS2", 503)}))
+	must(t, r.CommitRetry([]Record{rec("AS2", 2)}, nil)) // batch 1
+	mustClose(t, r)
+	must(t, os.WriteFile(filepath.Join(dir, batchName(1)), []byte("damaged"), 0o644))
+
+	var logs bytes.Buffer
+	r = openRun(t, dir, &logs)
+	defer mustClose(t, r)
+	must(t, r.CommitBatch(2, []Record{rec("AS3", 3)}, nil))
+	must(t, r.CommitBatch(1, []Record{rec("AS4", 4)}, nil)) // moves the damaged retry batch to 3
+	if !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("damage not logged as an error: %q", logs.String())
+	}
+	if !r.Completed(1) || !r.Completed(2) {
+		t.Error("planned batches 1 and 2 not completed")
+	}
+	err := ReadRecords(dir, func(Record) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), batchName(3)+": sha256") {
+		t.Errorf("ReadRecords: got %v, want the damaged retry batch, now %s, reported", err, batchName(3))
+	}
+}
