@@ -139,7 +139,7 @@ func TestLimitsSettleUnderServerLimit(t *testing.T) {
 				status   int
 				h        http.Header
 			}
-			var pending []answer // in order of at
+			var pending []answer              // in order of at
 			start := time.Unix(1795953600, 0) // on a window boundary
 			measureFrom, end := start.Add(tt.warmup), start.Add(tt.warmup+40*time.Second)
 			var ok, refused, sent int

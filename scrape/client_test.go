@@ -122,7 +122,7 @@ func TestFetchDecodes(t *testing.T) {
 }
 
 func TestFetchBodyCap(t *testing.T) {
-	zeros := make([]byte, 32<<20)
+	zeros := make([]byte, 16<<20)
 	tests := []struct {
 		name     string
 		encoding string

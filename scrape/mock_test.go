@@ -101,10 +101,10 @@ func (c *counter) consume(r io.Reader) error {
 
 // outcome is one node's end: its aggregate, or its error.
 type outcome struct {
-	node                string
-	count, first, last  int64
-	res                 scrape.Result
-	err                 error
+	node               string
+	count, first, last int64
+	res                scrape.Result
+	err                error
 }
 
 // fetchAll fetches nodes with workers goroutines, one counter each.
