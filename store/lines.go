@@ -17,12 +17,13 @@ const maxLine = 16 << 20
 // lineReader splits NDJSON into lines and counts them.
 type lineReader struct {
 	r    *bufio.Reader
+	max  int    // longest line accepted
 	line int    // 1-based number of the line last returned
 	buf  []byte // holds a line longer than r's buffer
 }
 
 func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{r: bufio.NewReaderSize(r, 64<<10)}
+	return &lineReader{r: bufio.NewReaderSize(r, 64<<10), max: maxLine}
 }
 
 // next returns the next line without its newline; it stays valid until
@@ -33,8 +34,8 @@ func (l *lineReader) next() ([]byte, error) {
 	for {
 		chunk, err := l.r.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			if len(l.buf)+len(chunk) > maxLine {
-				return nil, fmt.Errorf("line %d: longer than %d bytes", l.line+1, maxLine)
+			if len(l.buf)+len(chunk) > l.max {
+				return nil, fmt.Errorf("line %d: longer than %d bytes", l.line+1, l.max)
 			}
 			l.buf = append(l.buf, chunk...)
 			continue
@@ -51,8 +52,8 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, io.EOF
 		}
 		l.line++
-		if len(line) > maxLine {
-			return nil, fmt.Errorf("line %d: longer than %d bytes", l.line, maxLine)
+		if len(line) > l.max {
+			return nil, fmt.Errorf("line %d: longer than %d bytes", l.line, l.max)
 		}
 		line = bytes.TrimSuffix(line, []byte{'\n'})
 		if len(bytes.TrimSpace(line)) == 0 {
