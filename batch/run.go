@@ -69,8 +69,10 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 			skip[i] = true
 			sum.SkippedBatches++
 			sum.SkippedNodes += len(p.Batch(i).Nodes)
-			r.log("batch skipped: done by an earlier run", "batch", i)
 		}
+	}
+	if sum.SkippedBatches > 0 {
+		r.log("batches done by an earlier run skipped", "batches", sum.SkippedBatches, "nodes", sum.SkippedNodes)
 	}
 	r.total = int64(p.Len() - sum.SkippedNodes)
 

@@ -1,0 +1,137 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"testing"
+
+	"github.com/sluicehq/sluice/store"
+)
+
+// readRun returns the records of a run folder by node, and its dead
+// letters' nodes, with the fields that do not depend on timing.
+func readRun(t *testing.T, dir string, p store.Params) (map[string]store.Record, map[string]bool) {
+	t.Helper()
+	recs := map[string]store.Record{}
+	err := store.ReadRecords(dir, func(r store.Record) error {
+		if _, dup := recs[r.Node]; dup {
+			t.Errorf("node %s in two batch files", r.Node)
+		}
+		r.DurationMS, r.Attempts = 0, 0
+		recs[r.Node] = r
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := store.Open(dir, p, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	dl, err := run.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := map[string]bool{}
+	for _, d := range dl {
+		dead[d.Node] = true
+	}
+	return recs, dead
+}
+
+func sameRecord(a, b store.Record) bool {
+	eq := func(x, y *int64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return a.Node == b.Node && a.Count == b.Count && a.Invalid == b.Invalid && eq(a.First, b.First) && eq(a.Last, b.Last) &&
+		maps.Equal(a.Buckets, b.Buckets) && a.Bytes == b.Bytes && a.Mode == b.Mode
+}
+
+// Against the real store: a run interrupted mid-batch and started again
+// on the same folder ends with exactly the output of an uninterrupted run,
+// each node in one place.
+func TestRunResumeWithStore(t *testing.T) {
+	nodes := testNodes(100)
+	params := store.Params{URL: "http://127.0.0.1/{node}", Paths: []string{"data.updates[*].timestamp"}, Mode: "stream", BatchSize: 16}
+	p, _ := NewPlan(nodes, PlanOptions{Size: 16})
+	params.NodesSHA256 = p.Fingerprint()
+	deadNode := nodes[42]
+	script := func(node string, n int) attempt {
+		if node == deadNode {
+			return attempt{transport: errors.New("HTTP 503"), status: 503}
+		}
+		return attempt{body: okBody(node)}
+	}
+	o := quietOptions(&fakeClock{now: t0})
+	o.StatusPath = "status"
+	o.Concurrency = 3
+
+	// The reference: one uninterrupted run.
+	ref := t.TempDir()
+	st, err := store.Open(ref, params, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), p, newFakeFetcher(script), st, o); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	want, wantDead := readRun(t, ref, params)
+	if len(want) != 99 || !wantDead[deadNode] || len(wantDead) != 1 {
+		t.Fatalf("reference run: %d records, dead %v", len(want), wantDead)
+	}
+
+	// Interrupted inside batch 3, then resumed.
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	f := newFakeFetcher(script)
+	f.before = func(_ context.Context, node string) {
+		if node == nodes[3*16+5] {
+			cancel()
+		}
+	}
+	st, err = store.Open(dir, params, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, p, f, st, o)
+	st.Close()
+	checkInterrupted(t, err, sum)
+	if sum.Committed != 3 {
+		t.Fatalf("committed %d batches before the interruption, want 3", sum.Committed)
+	}
+
+	st, err = store.Open(dir, params, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2 := newFakeFetcher(script)
+	sum, err = Run(context.Background(), p, f2, st, o)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.SkippedBatches != 3 || len(f2.fetchedNodes()) != 100-48 {
+		t.Fatalf("resume skipped %d batches and fetched %d nodes, want 3 and 52", sum.SkippedBatches, len(f2.fetchedNodes()))
+	}
+	got, gotDead := readRun(t, dir, params)
+	if !maps.EqualFunc(got, want, sameRecord) || !maps.Equal(gotDead, wantDead) {
+		t.Fatalf("resumed output differs from the uninterrupted run: %d records, dead %v", len(got), gotDead)
+	}
+
+	// --retry-dead with the node healthy again moves it to a batch file.
+	st, err = store.Open(dir, params, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthy := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
+	if _, err := RetryDead(context.Background(), []string{deadNode}, healthy, st, o); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	got, gotDead = readRun(t, dir, params)
+	if len(got) != 100 || len(gotDead) != 0 {
+		t.Fatalf("after retry: %d records, %d dead", len(got), len(gotDead))
+	}
+	checkRecord(t, got[deadNode], okBody(deadNode))
+}
