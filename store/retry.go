@@ -1,0 +1,104 @@
+package store
+
+import (
+	"fmt"
+	"maps"
+)
+
+// CommitRetry stores the outcome of retrying dead-lettered nodes
+// (--retry-dead): recs move from the dead-letter file to a new batch file
+// numbered after the highest batch, marked as a retry; dead replace the
+// dead letters of their nodes, keeping each node's batch. Every node must
+// be dead-lettered; dead-lettered nodes that are in neither list stay as
+// they are, so a retry can be committed in parts. One manifest update
+// commits it all.
+func (r *Run) CommitRetry(recs []Record, dead []DeadLetter) error {
+	if err := r.commitRetry(recs, dead); err != nil {
+		return fmt.Errorf("store: commit retry in %s: %w", r.dir, err)
+	}
+	return nil
+}
+
+func (r *Run) commitRetry(recs []Record, dead []DeadLetter) error {
+	if err := checkNodes(recs, dead); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.usable(); err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if _, ok := r.dead[rec.Node]; !ok {
+			return fmt.Errorf("node %s: not dead-lettered", rec.Node)
+		}
+	}
+	for _, d := range dead {
+		if _, ok := r.dead[d.Node]; !ok {
+			return fmt.Errorf("node %s: not dead-lettered", d.Node)
+		}
+	}
+	if len(recs) == 0 && len(dead) == 0 {
+		return nil
+	}
+	now := r.now()
+	t := &txn{man: r.man.clone(), dead: maps.Clone(r.dead)}
+	n := t.man.next()
+	for _, d := range r.dead {
+		n = max(n, d.Batch+1)
+	}
+	if len(recs) > 0 {
+		data, err := encodeBatch(r.enc, recs)
+		if err != nil {
+			return err
+		}
+		t.files = []namedData{{batchName(n), data}}
+		t.man.put(newBatchEntry(n, recs, data, true, now))
+	}
+	for _, rec := range recs {
+		delete(t.dead, rec.Node)
+	}
+	for _, d := range dead {
+		d.Batch = t.dead[d.Node].Batch
+		if d.Time.IsZero() {
+			d.Time = now
+		}
+		d.Time = d.Time.UTC()
+		t.dead[d.Node] = d
+	}
+	if err := r.apply(t); err != nil {
+		return err
+	}
+	if r.retryNodes != nil {
+		for _, rec := range recs {
+			r.retryNodes[rec.Node] = n
+		}
+	}
+	return nil
+}
+
+// retryIndex returns which retry batch holds each node, reading the retry
+// batch files the first time. A damaged retry batch is left out with an
+// error in the log (readers report it too): its nodes are unknown, and
+// unrelated batches must still commit. r.mu is held.
+func (r *Run) retryIndex() map[string]int {
+	if r.retryNodes != nil {
+		return r.retryNodes
+	}
+	idx := map[string]int{}
+	for _, e := range r.man.Batches {
+		if !e.Retry {
+			continue
+		}
+		recs, err := r.readCommitted(e.Batch)
+		if err != nil {
+			r.log.Error("store: retry batch unreadable; its nodes need a fresh run", "batch", e.Batch, "err", err)
+			continue
+		}
+		for _, rec := range recs {
+			idx[rec.Node] = e.Batch
+		}
+	}
+	r.retryNodes = idx
+	return idx
+}
