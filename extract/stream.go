@@ -11,8 +11,11 @@ package extract
 // that track nesting in a bit stack.
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
+	"strconv"
 )
 
 // maxDepth is the deepest nesting accepted, the same limit as encoding/json.
@@ -280,6 +283,10 @@ func (s *streamScanner) capture(n *pathNode, c byte) error {
 	return nil
 }
 
+func (s *streamScanner) tooDeep(i int) error {
+	return s.fail(i, "nesting deeper than "+strconv.Itoa(maxDepth))
+}
+
 func (s *streamScanner) tooLarge(start int) error {
 	s.err = fmt.Errorf("extract: value at offset %d longer than %d bytes: %w",
 		s.base+int64(start), s.maxValue, ErrValueTooLarge)
@@ -291,7 +298,7 @@ func (s *streamScanner) tooLarge(start int) error {
 func (s *streamScanner) push(obj bool) error {
 	d := s.depth
 	if d >= maxDepth {
-		return s.fail(s.pos, fmt.Sprintf("nesting deeper than %d", maxDepth))
+		return s.tooDeep(s.pos)
 	}
 	if obj {
 		s.stack[d>>6] |= 1 << (d & 63)
@@ -349,9 +356,35 @@ func (s *streamScanner) object(n *pathNode) error {
 		case s.strict:
 			err = s.skipStrict()
 		case c == '"':
-			err = s.skipString()
+			// Inline fast path of skipString: an unescaped quote in the buffer.
+			buf, j := s.buf[:s.end], s.pos+1
+			for ; j+8 <= len(buf); j += 8 {
+				if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
+					j += bits.TrailingZeros64(m) >> 3
+					break
+				}
+			}
+			for j < len(buf) && buf[j] != '"' {
+				j++
+			}
+			if j < len(buf) && buf[j-1] != '\\' {
+				s.pos = j + 1
+			} else {
+				err = s.skipString()
+			}
 		case c == '{' || c == '[':
 			err = s.skipFast()
+		case c >= '0' && c <= '9' || c == '-':
+			// Inline fast path of skipScalar: a number that ends in the buffer.
+			buf, j := s.buf[:s.end], s.pos+1
+			for j < len(buf) && numChar[buf[j]] {
+				j++
+			}
+			if j < len(buf) {
+				s.pos = j
+			} else {
+				err = s.skipScalar(c)
+			}
 		default:
 			err = s.skipScalar(c)
 		}
@@ -430,12 +463,23 @@ func (s *streamScanner) key(n *pathNode) (*pathNode, error) {
 		// Fast path: a key without escapes that ends within the buffer.
 		buf := s.buf[:s.end]
 		j := s.pos + 1
-		for j < len(buf) && strStop[buf[j]] == 0 {
+		if j+8 <= len(buf) {
+			if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
+			j += 8
+		}
+		for j < len(buf) && buf[j] != '"' {
 			j++
 		}
-		if j < len(buf) && buf[j] == '"' {
+	found:
+		if j < len(buf) && buf[j-1] != '\\' {
 			start := s.pos + 1
 			s.pos = j + 1
+			if j-start < n.minKey {
+				return nil, nil // unescaping never makes a key longer
+			}
 			return n.match(buf[start:j], &s.scratch), nil
 		}
 	}

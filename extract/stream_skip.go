@@ -144,21 +144,21 @@ func (s *streamScanner) skipFast() error {
 				i++
 				continue
 			case clsQuote:
-				// Strings are searched eight bytes at a time for a quote
-				// or backslash.
+				// Find the next quote eight bytes at a time. It ends the
+				// string unless a backslash precedes it; then skipString
+				// sorts out the escapes.
 				j := i + 1
 				for ; j+8 <= len(buf); j += 8 {
-					x := binary.LittleEndian.Uint64(buf[j:])
-					if m := zeroBytes(x^('"'*swarLo)) | zeroBytes(x^('\\'*swarLo)); m != 0 {
+					if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
 						j += bits.TrailingZeros64(m) >> 3
 						goto found
 					}
 				}
-				for j < len(buf) && strStop[buf[j]] == 0 {
+				for j < len(buf) && buf[j] != '"' {
 					j++
 				}
 			found:
-				if j < len(buf) && buf[j] == '"' {
+				if j < len(buf) && buf[j-1] != '\\' {
 					i = j + 1
 					continue
 				}
@@ -171,7 +171,7 @@ func (s *streamScanner) skipFast() error {
 			case clsOpen:
 				if d >= maxDepth {
 					s.depth = d
-					return s.fail(i, "nesting deeper than 10000")
+					return s.tooDeep(i)
 				}
 				if c == '{' {
 					s.stack[d>>6] |= 1 << (d & 63)

@@ -1,6 +1,9 @@
 package extract
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // This file validates JSON per RFC 8259: the whole document in strict mode,
 // and every selected value in both modes, so that emitted values are always
@@ -21,6 +24,18 @@ func (s *streamScanner) strictString() error {
 	for {
 		buf, end := s.buf, s.end
 		for i < end {
+			// Eight plain bytes at a time: no quote, backslash, control
+			// character or non-ASCII byte among them.
+			for i+8 <= end {
+				x := binary.LittleEndian.Uint64(buf[i:])
+				if zeroBytes(x^('"'*swarLo))|zeroBytes(x^('\\'*swarLo))|(x-0x20*swarLo)&^x&swarHi|x&swarHi != 0 {
+					break
+				}
+				i += 8
+			}
+			if i == end {
+				break
+			}
 			c := buf[i]
 			if strSafe[c] {
 				i++
