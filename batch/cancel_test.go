@@ -234,8 +234,9 @@ func TestRunBatchBoundedQueue(t *testing.T) {
 	var complete bool
 	err = r.run(context.Background(), &sum, func(ctx context.Context) error {
 		out := make([]outcome, len(nodes))
-		_, _, complete = r.runBatch(ctx, 0, nodes, out)
-		return nil
+		var err error
+		_, _, complete, err = r.runBatch(ctx, 0, nodes, out)
+		return err
 	})
 	if err != nil || !complete || sum.OK != 3000 {
 		t.Fatalf("err %v complete %v ok %d", err, complete, sum.OK)

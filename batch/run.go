@@ -87,7 +87,10 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 			}
 			b := p.Batch(i)
 			out := slots[:len(b.Nodes)]
-			recs, dead, complete := r.runBatch(ctx, b.Index, b.Nodes, out)
+			recs, dead, complete, err := r.runBatch(ctx, b.Index, b.Nodes, out)
+			if err != nil {
+				return err
+			}
 			if !complete {
 				return r.interrupted(ctx, &sum, i, p.NumBatches())
 			}
@@ -127,7 +130,10 @@ func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, 
 			}
 			// Batch 0 in the dead letters is a placeholder: CommitRetry
 			// keeps each node's original batch.
-			recs, dead, complete := r.runBatch(ctx, 0, b.Nodes, slots[:len(b.Nodes)])
+			recs, dead, complete, err := r.runBatch(ctx, 0, b.Nodes, slots[:len(b.Nodes)])
+			if err != nil {
+				return err
+			}
 			if !complete {
 				return r.interrupted(ctx, &sum, b.Index, p.NumBatches())
 			}
@@ -235,7 +241,7 @@ func (r *runner) drain(ctx context.Context, done <-chan struct{}, cancelFetch fu
 // slot per node. complete is false when the run was interrupted before
 // every node had a trustworthy outcome; recs and dead are then partial
 // and must not be committed.
-func (r *runner) runBatch(ctx context.Context, batch int, nodes []string, out []outcome) (recs []store.Record, dead []store.DeadLetter, complete bool) {
+func (r *runner) runBatch(ctx context.Context, batch int, nodes []string, out []outcome) (recs []store.Record, dead []store.DeadLetter, complete bool, err error) {
 	clear(out)
 	// The group's context is the run's: tasks still queued when it is
 	// cancelled are dropped by pond without running.
@@ -249,10 +255,12 @@ func (r *runner) runBatch(ctx context.Context, batch int, nodes []string, out []
 		g.Submit(func() { out[i] = r.fetchNode(ctx, batch, node) })
 	}
 	// Wait returns once every submitted task has finished or been
-	// dropped; the error only repeats ctx's, which the slots show too.
-	_ = g.Wait()
+	// dropped. Its error is ctx's, or a task's panic (recovered by pond),
+	// which also cancels the group's other tasks.
+	waitErr := g.Wait()
 
 	complete = true
+	missing := -1
 	for i := range out {
 		switch out[i].kind {
 		case succeeded:
@@ -261,9 +269,17 @@ func (r *runner) runBatch(ctx context.Context, batch int, nodes []string, out []
 			dead = append(dead, out[i].dead)
 		default:
 			complete = false
+			if missing < 0 && out[i].kind == notRun {
+				missing = i
+			}
 		}
 	}
-	return recs, dead, complete
+	if !complete && ctx.Err() == nil {
+		// Not an interruption: a node has no outcome because a task
+		// panicked. Stop rather than lose or guess its result.
+		return nil, nil, false, fmt.Errorf("batch: batch %d: node %s has no outcome: %w", batch, nodes[max(missing, 0)], waitErr)
+	}
+	return recs, dead, complete, nil
 }
 
 // interrupted marks the summary and builds the error Run returns.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alitto/pond/v2"
+
 	"github.com/sluicehq/sluice/bench/synth"
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
@@ -301,3 +303,24 @@ func TestRetryDead(t *testing.T) {
 
 var _ scrape.Fetcher = (*fakeFetcher)(nil)
 var _ Store = (*store.Run)(nil)
+
+// A Fetcher that panics is a bug: the run stops with an error naming the
+// batch, pond's ErrPanic, and commits nothing of that batch.
+func TestRunFetcherPanics(t *testing.T) {
+	nodes := testNodes(20)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 10})
+	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
+	f.before = func(_ context.Context, node string) {
+		if node == nodes[13] {
+			panic("fetcher bug")
+		}
+	}
+	st := newMemStore()
+	_, err := Run(context.Background(), p, f, st, quietOptions(&fakeClock{now: t0}))
+	if err == nil || !errors.Is(err, pond.ErrPanic) || !strings.Contains(err.Error(), "batch 1: node") || errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v", err)
+	}
+	if !slices.Equal(st.order, []int{0}) {
+		t.Fatalf("committed %v", st.order)
+	}
+}
