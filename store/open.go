@@ -25,7 +25,8 @@ type OpenOptions struct {
 // ErrLocked), removes temporary files left by a killed run, finishes or
 // discards a commit that was cut short, and loads the manifest, or
 // creates one holding p. A folder whose manifest holds other Params is
-// refused with an error wrapping ErrParamsMismatch that names the field.
+// refused with an error wrapping ErrParamsMismatch that names the field,
+// unless that run committed nothing: then p replaces them, with a warning.
 func Open(dir string, p Params, o OpenOptions) (*Run, error) {
 	r := &Run{dir: dir, now: o.Now, log: o.Logger, pid: os.Getpid()}
 	if r.now == nil {
@@ -106,7 +107,21 @@ func (r *Run) recover(p Params) error {
 		return err
 	}
 	if d := m.Params.diff(p); d != "" {
-		return fmt.Errorf("%w: %s", ErrParamsMismatch, d)
+		if len(m.Batches) > 0 || m.DeadLetters.SHA256 != sha256Hex(nil) {
+			return fmt.Errorf("%w: %s", ErrParamsMismatch, d)
+		}
+		// A run that committed nothing (stopped at once, or started with a
+		// typo) holds no output that other Params could contradict.
+		r.log.Warn("store: folder holds an empty run with other params; starting over", "diff", d)
+		fresh := newManifest(p, r.now())
+		data, err := fresh.encode()
+		if err != nil {
+			return err
+		}
+		if err := writeFile(r.dir, manifestName, data, nil); err != nil {
+			return err
+		}
+		changed, m = true, fresh
 	}
 	r.man = m
 

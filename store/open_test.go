@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,6 +49,26 @@ func TestOpenParamsMismatch(t *testing.T) {
 	}
 	// A refused Open releases the lock: the right params still open.
 	mustClose(t, openRun(t, dir, nil))
+}
+
+// TestOpenEmptyRunOtherParams: a folder whose run committed nothing is
+// taken over by a run with other params, with a warning.
+func TestOpenEmptyRunOtherParams(t *testing.T) {
+	dir := t.TempDir()
+	mustClose(t, openRun(t, dir, nil))
+	p := testParams
+	p.Mode = "regex"
+	var logs bytes.Buffer
+	r, err := Open(dir, p, OpenOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	must(t, err)
+	must(t, r.CommitBatch(0, []Record{rec("AS1", 1)}, nil))
+	mustClose(t, r)
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), `Mode is \"stream\" in the folder`) {
+		t.Errorf("no warning naming the field: %q", logs.String())
+	}
+	if _, err := Open(dir, testParams, OpenOptions{}); !errors.Is(err, ErrParamsMismatch) {
+		t.Errorf("the first params after a commit with the second: %v, want ErrParamsMismatch", err)
+	}
 }
 
 // testParamsPathsSplit makes Paths differ only in where a space falls:
