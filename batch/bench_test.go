@@ -1,0 +1,65 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/sluicehq/sluice/extract"
+)
+
+// BenchmarkRunOverhead measures the runner's own cost per node (pool,
+// extractor borrow, tally, record, commit) over small in-memory bodies,
+// against BenchmarkExtractOnly, the extraction of the same bodies alone.
+func BenchmarkRunOverhead(b *testing.B) {
+	nodes := testNodes(1024)
+	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
+	var size int64
+	for _, n := range nodes {
+		size += int64(len(f.render(okBody(n))))
+	}
+	p, _ := NewPlan(nodes, PlanOptions{})
+	o := quietOptions(&fakeClock{now: t0})
+	o.StatusPath = "status"
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Run(context.Background(), p, f, newMemStore(), o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(nodes)), "ns/node")
+}
+
+func BenchmarkExtractOnly(b *testing.B) {
+	nodes := testNodes(1024)
+	f := newFakeFetcher(nil)
+	bodies := make([][]byte, len(nodes))
+	var size int64
+	for i, n := range nodes {
+		bodies[i] = f.render(okBody(n))
+		size += int64(len(bodies[i]))
+	}
+	r, err := newRunner(f, Options{StatusPath: "status"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex, _ := r.extractor()
+	st := &nodeState{tally: extract.Tally{Unit: r.o.Unit, Bucket: r.o.Bucket}}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, body := range bodies {
+			st.tally.Reset()
+			if _, err := ex.Run(bytes.NewReader(body), func(sel int, raw []byte) error {
+				if sel == 0 {
+					st.tally.Add(raw)
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(nodes)), "ns/node")
+}
