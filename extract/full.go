@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/bytedance/sonic/ast"
@@ -18,7 +20,7 @@ var ErrBodyTooLarge = errors.New("body exceeds MaxBodySize")
 // keepBodyBuffer is the largest body buffer a Full extractor keeps for the
 // next Run; a larger one is dropped so that one huge body does not pin its
 // memory for the extractor's lifetime.
-const keepBodyBuffer = 64 << 20
+const keepBodyBuffer = 128 << 20
 
 // fullScanner is the Full mode scanner. It reads the whole body into
 // memory (O(body) memory, capped by MaxBodySize), checks that it is one
@@ -27,8 +29,9 @@ const keepBodyBuffer = 64 << 20
 // everything else is skipped. All selectors are walked together in one
 // pass over the document, so values come out in document order.
 //
-// The default check is sonic's validator (encoder.Valid: the RFC 8259
-// grammar, but not UTF-8, control characters or escapes inside strings)
+// The default check is sonic's validating skip of the document (the RFC
+// 8259 grammar, but not UTF-8, control characters or escapes inside
+// strings), whitespace after it,
 // plus the escapes of each selected string, as the stream scanner checks
 // them. With Strict, the stream scanner's strict validation runs over the
 // body instead, so both modes accept and reject the same documents. When
@@ -46,6 +49,7 @@ type fullScanner struct {
 	unescaped []byte // scratch for checking escapes
 	// active holds, per depth, the selectors still following the path.
 	active [][]int
+	hits   [][]fullHit // per depth: scratch for searchObject
 }
 
 func newFullScanner(opts Options, sels []Selector) (scanner, error) {
@@ -56,6 +60,7 @@ func newFullScanner(opts Options, sels []Selector) (scanner, error) {
 		maxDepth = max(maxDepth, len(sel.Steps()))
 	}
 	s.active = make([][]int, maxDepth+1)
+	s.hits = make([][]fullHit, maxDepth+1)
 	check, err := newStreamScanner(opts, sels)
 	if err != nil {
 		return nil, err
@@ -75,29 +80,59 @@ func (s *fullScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
 			s.body = nil
 		}
 	}()
-	if err := s.validate(body); err != nil {
-		return n, err
-	}
-	if len(s.sels) == 0 {
-		return n, nil
+	s.root = body
+	defer func() { s.root = nil }()
+	if s.strict {
+		if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
+			return n, err
+		}
 	}
 	// The ast parses a string; alias the buffer instead of copying it. The
 	// buffer is not written while the nodes live (until scan returns), and
 	// emit gets copies of the values, never the aliased memory.
+	//
+	// NewRaw skips the document with sonic's validating skip, which is the
+	// syntax check of the default mode; only the bytes after it are left
+	// to look at.
 	root := ast.NewRaw(unsafe.String(unsafe.SliceData(body), len(body)))
+	if err := s.checkRoot(&root, body); err != nil {
+		return n, err
+	}
 	all := s.active[0][:0]
 	for i := range s.sels {
 		all = append(all, i)
 	}
 	s.active[0] = all
-	s.root = body
-	defer func() { s.root = nil }()
 	return n, s.walk(&root, 0, all, emit)
+}
+
+// checkRoot reports a *SyntaxError if sonic could not skip the document or
+// something other than whitespace follows it.
+func (s *fullScanner) checkRoot(root *ast.Node, body []byte) error {
+	if root.Check() != nil || !root.Exists() {
+		return s.diagnose(body)
+	}
+	raw, err := root.Raw()
+	if err != nil {
+		return s.diagnose(body)
+	}
+	end := s.offset(raw) + int64(len(raw))
+	if end <= 0 || len(bytes.TrimLeft(body[end:], " \t\r\n")) > 0 {
+		return s.diagnose(body)
+	}
+	return nil
 }
 
 // readBody reads r to its end into s.body, within MaxBodySize.
 func (s *fullScanner) readBody(r io.Reader) (int64, error) {
-	buf := bytes.NewBuffer(s.body[:0])
+	body := s.body[:0]
+	if l, ok := r.(interface{ Len() int }); ok && cap(body) < l.Len()+bytes.MinRead && (s.maxBody == 0 || int64(l.Len()) <= s.maxBody) {
+		// The size is known (bytes.Reader, strings.Reader, bytes.Buffer):
+		// one allocation instead of doubling (ReadFrom wants MinRead bytes
+		// free to try the read that sees EOF).
+		body = make([]byte, 0, l.Len()+bytes.MinRead)
+	}
+	buf := bytes.NewBuffer(body)
 	src := r
 	if s.maxBody > 0 {
 		src = io.LimitReader(r, s.maxBody+1)
@@ -113,29 +148,21 @@ func (s *fullScanner) readBody(r io.Reader) (int64, error) {
 	return n, nil
 }
 
-// validate checks that body is one JSON document.
-func (s *fullScanner) validate(body []byte) error {
-	if s.strict {
-		_, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil })
-		return err
-	}
-	if ok, at := encoder.Valid(body); !ok {
-		return s.diagnose(body, at, "invalid JSON")
-	}
-	return nil
-}
-
 // diagnose explains why body was rejected: the stream scanner's
-// *SyntaxError if it finds one, else a *SyntaxError at offset at (where
-// sonic stopped, or the problem the caller found).
-func (s *fullScanner) diagnose(body []byte, at int, msg string) error {
+// *SyntaxError if it finds one, else a *SyntaxError where sonic's
+// validator stops.
+func (s *fullScanner) diagnose(body []byte) error {
 	if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
 		return err
 	}
-	if at < 0 || at >= len(body) {
+	ok, at := encoder.Valid(body)
+	switch {
+	case ok:
+		return &SyntaxError{Offset: 0, Msg: "document rejected by sonic"}
+	case at < 0 || at >= len(body):
 		return &SyntaxError{Offset: int64(len(body)), Msg: "unexpected end of input", Err: io.ErrUnexpectedEOF}
 	}
-	return &SyntaxError{Offset: int64(at), Msg: msg + " at " + quoteChar(body[at])}
+	return &SyntaxError{Offset: int64(at), Msg: "invalid JSON at " + quoteChar(body[at])}
 }
 
 // walk visits n, which the selectors in active reach after depth steps:
@@ -162,6 +189,9 @@ func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) 
 	defer func() { s.active[depth+1] = next[:0] }()
 	switch n.TypeSafe() {
 	case ast.V_OBJECT:
+		if done, err := s.searchObject(n, depth, active, emit); done || err != nil {
+			return err
+		}
 		it, err := n.Properties()
 		if err != nil {
 			return fmt.Errorf("extract: full mode: %w", err)
@@ -207,6 +237,96 @@ func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) 
 	return nil
 }
 
+// smallObject is the size up to which an object on the path is searched
+// with sonic's native path search rather than iterated: iterating parses
+// it into a lazy node with a sizeable stack, which for the elements of a
+// big array costs more than the search.
+const smallObject = 4 << 10
+
+// fullHit is a member found by searchObject.
+type fullHit struct {
+	off  int64
+	key  string
+	node ast.Node
+}
+
+// searchObject walks the members of a small object n that the selectors
+// in active follow, found with sonic's searcher, in document order. It
+// declines (done == false) when it could not be sure to find every member
+// the iteration would: escapes in the object (a key may be spelled
+// differently) or a key whose text occurs more than once (it may be
+// duplicated; the searcher finds only the first).
+func (s *fullScanner) searchObject(n *ast.Node, depth int, active []int, emit EmitFunc) (done bool, err error) {
+	raw, err := n.Raw()
+	if err != nil || len(raw) > smallObject || strings.IndexByte(raw, '\\') >= 0 {
+		return false, nil
+	}
+	hits := s.hits[depth][:0]
+	defer func() { s.hits[depth] = hits[:0] }()
+	for k, i := range active {
+		st := s.sels[i]
+		if len(st) <= depth || st[depth].Wildcard {
+			continue
+		}
+		key := st[depth].Key
+		if slices.ContainsFunc(active[:k], func(j int) bool {
+			sj := s.sels[j]
+			return len(sj) > depth && !sj[depth].Wildcard && sj[depth].Key == key
+		}) {
+			continue // searched already
+		}
+		switch quotedCount(raw, key) {
+		case 0:
+			continue
+		case 1:
+		default:
+			return false, nil
+		}
+		sr := ast.NewSearcher(raw)
+		sr.ValidateJSON = false // NewRaw validated the document
+		v, err := sr.GetByPath(key)
+		if err != nil {
+			return false, nil // not a member after all (the text was in a value): iterate
+		}
+		vraw, err := v.Raw()
+		if err != nil {
+			return false, nil
+		}
+		hits = append(hits, fullHit{off: s.offset(vraw), key: key, node: v})
+	}
+	slices.SortFunc(hits, func(a, b fullHit) int { return int(a.off - b.off) })
+	for h := range hits {
+		next := s.active[depth+1][:0]
+		for _, i := range active {
+			if st := s.sels[i]; len(st) > depth && !st[depth].Wildcard && st[depth].Key == hits[h].key {
+				next = append(next, i)
+			}
+		}
+		s.active[depth+1] = next
+		if err := s.walk(&hits[h].node, depth+1, next, emit); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// quotedCount counts the occurrences of key between quotes in raw, up to 2.
+func quotedCount(raw, key string) int {
+	count := 0
+	for i := 0; count < 2; {
+		j := strings.Index(raw[i:], key)
+		if j < 0 {
+			break
+		}
+		j += i
+		if j > 0 && raw[j-1] == '"' && j+len(key) < len(raw) && raw[j+len(key)] == '"' {
+			count++
+		}
+		i = j + 1
+	}
+	return count
+}
+
 // emit hands the JSON text of n to the caller, copied out of the body.
 func (s *fullScanner) emit(n *ast.Node, sel int, emit EmitFunc) error {
 	raw, err := n.Raw()
@@ -224,7 +344,7 @@ func (s *fullScanner) emit(n *ast.Node, sel int, emit EmitFunc) error {
 		// those of selected strings, and so does this mode.
 		var ok bool
 		if s.unescaped, ok = appendUnescaped(s.unescaped[:0], v[1:len(v)-1]); !ok {
-			return s.diagnose(s.root, int(s.offset(raw)), "invalid escape in string")
+			return s.diagnose(s.root)
 		}
 	}
 	return emit(sel, v)
