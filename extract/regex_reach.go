@@ -186,6 +186,9 @@ func (d *reachDFA) run(text []byte, eof bool) (end int, alive bool, mend int) {
 		if d.states[s].match {
 			mend = i
 		}
+		if len(d.states[s].pcs) == 0 {
+			return i, false, mend // only finished threads: nothing can go on
+		}
 	}
 	return len(text), true, mend
 }

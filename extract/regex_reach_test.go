@@ -1,0 +1,145 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// randomPattern builds a small pattern with exactly one capture group over
+// the alphabet of randomText, mixing greedy, lazy and alternation.
+func randomPattern(rng *rand.Rand) string {
+	atoms := []string{"a", "b", "c", "[ab]", ".", `\d`, "ab", "(?:a|ab)", "(?:ab|a)", "é", "[^a]"}
+	ops := []string{"", "", "*", "+", "?", "{1,3}", "*?", "+?", "??"}
+	piece := func() string { return atoms[rng.IntN(len(atoms))] + ops[rng.IntN(len(ops))] }
+	n := 1 + rng.IntN(4)
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = piece()
+		if rng.IntN(5) == 0 {
+			parts[i] = "(?:" + parts[i] + "|" + piece() + ")"
+		}
+	}
+	g := rng.IntN(n)
+	parts[g] = "(" + parts[g] + ")"
+	return strings.Join(parts, "")
+}
+
+func randomText(rng *rand.Rand, n int) []byte {
+	const alphabet = "aaabbbc1 \né"
+	var b []byte
+	for len(b) < n {
+		i := rng.IntN(len(alphabet))
+		if alphabet[i] >= 0x80 { // the two bytes of é
+			b = append(b, "é"...)
+			continue
+		}
+		b = append(b, alphabet[i])
+	}
+	return b
+}
+
+// TestRegexRandomPatterns holds the chunked scan to regexp.FindAll on
+// random patterns and texts at random chunk sizes: leftmost-first
+// semantics, lazy operators, alternations whose longer branch loses, and
+// multi-byte runes cut by chunk boundaries.
+func TestRegexRandomPatterns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	tried := 0
+	for tried < 300 {
+		pat := randomPattern(rng)
+		if regexp.MustCompile(pat).MatchString("") {
+			continue // rejected by New: covered by TestRegexOptionErrors
+		}
+		tried++
+		text := randomText(rng, 50+rng.IntN(150))
+		want := stdlibMatches([]string{pat}, text)
+		e, err := New(Options{Mode: Regex, Patterns: []string{pat}})
+		if err != nil {
+			t.Fatalf("pattern %q: %v", pat, err)
+		}
+		for range 8 {
+			k := 1 + rng.IntN(24)
+			e.sc.(*regexScanner).chunk = k
+			var got []modeValue
+			if _, err := e.Run(bytes.NewReader(text), func(sel int, raw []byte) error {
+				got = append(got, modeValue{sel, string(raw)})
+				return nil
+			}); err != nil {
+				t.Fatalf("pattern %q chunk %d: %v", pat, k, err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("pattern %q chunk %d on %q:\n got %q\nwant %q", pat, k, text, fmt.Sprint(got), fmt.Sprint(want))
+			}
+		}
+	}
+}
+
+// TestReachDFA checks where the DFA says matching stops and where the
+// leftmost-first match ends.
+func TestReachDFA(t *testing.T) {
+	tests := []struct {
+		pat, text string
+		eof       bool
+		end       int
+		alive     bool
+		mend      int
+	}{
+		{`"ts":(\d+)`, `"ts":123,`, false, 8, false, 8},
+		{`"ts":(1)`, `"ts":1`, false, 6, false, 6}, // nothing can follow the match
+		{`"ts":(\d+)`, `"ts":123`, false, 8, true, 8}, // more digits may come
+		{`"ts":(\d+)`, `"ts":123`, true, 8, true, 8},
+		{`"ts":(\d+)`, `"tx":1`, false, 2, false, -1},
+		{`(ab|abcd)`, `abcd`, false, 2, false, 2}, // leftmost-first: ab wins, abcd is cut
+		{`(abcd|ab)`, `abcx`, false, 3, false, 2},
+		{`(a+?)`, `aaa`, false, 1, false, 1},
+		{`(é)`, "\xc3", false, 1, true, -1}, // half a rune: wait for the rest
+		{`(é)`, "\xc3", true, 0, false, -1},
+	}
+	for _, tc := range tests {
+		tree, err := syntax.Parse(tc.pat, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := newReachDFA(tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end, alive, mend := d.run([]byte(tc.text), tc.eof)
+		if alive != tc.alive || mend != tc.mend || (!alive && end != tc.end) {
+			t.Errorf("%s on %q (eof %v): end %d alive %v mend %d; want %d %v %d", tc.pat, tc.text, tc.eof, end, alive, mend, tc.end, tc.alive, tc.mend)
+		}
+	}
+}
+
+// TestReachDFACacheReset drives the DFA past maxReachStates: it starts
+// over and still answers like regexp.
+func TestReachDFACacheReset(t *testing.T) {
+	// (a|b)*a(a|b){12}: a classic state explosion, 2^13 DFA states.
+	pat := `((?:a|b)*a(?:a|b){12})c`
+	tree, _ := syntax.Parse(pat, syntax.Perl)
+	d, err := newReachDFA(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	text := make([]byte, 20000)
+	for i := range text {
+		text[i] = "ab"[rng.IntN(2)]
+	}
+	text[len(text)-13] = 'a' // so that it matches
+	text = append(text, 'c', 'x')
+	_, alive, mend := d.run(text, false)
+	if len(d.states) > maxReachStates {
+		t.Fatalf("%d states cached, bound %d", len(d.states), maxReachStates)
+	}
+	loc := regexp.MustCompile(`\A` + pat).FindIndex(text)
+	if loc == nil || mend != loc[1] || alive {
+		t.Fatalf("mend %d alive %v; regexp %v", mend, alive, loc)
+	}
+}
