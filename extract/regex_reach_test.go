@@ -91,7 +91,7 @@ func TestReachDFA(t *testing.T) {
 		mend      int
 	}{
 		{`"ts":(\d+)`, `"ts":123,`, false, 8, false, 8},
-		{`"ts":(1)`, `"ts":1`, false, 6, false, 6}, // nothing can follow the match
+		{`"ts":(1)`, `"ts":1`, false, 6, false, 6},    // nothing can follow the match
 		{`"ts":(\d+)`, `"ts":123`, false, 8, true, 8}, // more digits may come
 		{`"ts":(\d+)`, `"ts":123`, true, 8, true, 8},
 		{`"ts":(\d+)`, `"tx":1`, false, 2, false, -1},
