@@ -17,9 +17,10 @@ import (
 
 // The demo's mock: every fault at a low rate, a rate limit the client
 // starts above, and one resource that always fails, so that a short run
-// shows retries, 429s, AIMD and a dead letter.
+// shows retries, 429s, AIMD and a dead letter. 503s are rare because each
+// carries a Retry-After that the client honours for all its workers.
 const (
-	demoFaults   = "500=0.01,502=0.005,503=0.01,html=0.005,reset=0.01,truncate=0.01,stall=0.002,length=0.005,maintenance=0.005,error=0.005,stall-for=3s"
+	demoFaults   = "500=0.01,502=0.005,503=0.001,html=0.005,reset=0.01,truncate=0.01,stall=0.002,length=0.005,maintenance=0.005,error=0.005,stall-for=3s"
 	demoSizes    = "lognormal:12KiB:1.2:2MiB"
 	demoLatency  = "lognormal:10ms:0.5"
 	demoLimit    = 400 // requests per window per client
@@ -70,7 +71,7 @@ func runDemo(c *cli.Context, io *stdio) error {
 		Latency:   latency,
 		Faults:    faults,
 		Sizes:     sizes,
-		Overrides: map[string]mockapi.Override{demoDoomed: {Fault: mockapi.Fault503}},
+		Overrides: map[string]mockapi.Override{demoDoomed: {Fault: mockapi.Fault502}},
 	}, "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("demo: start mock API: %w", err)
@@ -108,7 +109,7 @@ func runDemo(c *cli.Context, io *stdio) error {
 		"--base-url", inst.URL, "--sourceapp", demoSourceID,
 		"--rate", strconv.Itoa(2 * demoLimit), "--burst", "8",
 		"--concurrency", strconv.Itoa(c.Int("concurrency")),
-		"--stall-timeout", "1s", "--max-attempts", "6", "--progress", c.String("progress")}
+		"--stall-timeout", "1s", "--max-attempts", "6", "--max-backoff", "2s", "--progress", c.String("progress")}
 	jobErr := newApp(io).RunContext(c.Context, args)
 	var ee *exitError
 	if jobErr != nil && !(errors.As(jobErr, &ee) && ee.code == exitFailed) {
@@ -136,7 +137,7 @@ func runDemo(c *cli.Context, io *stdio) error {
 		return failure(fmt.Errorf("demo: check FAILED: %d of %d nodes disagree with the mock's ground truth", len(v.mismatches), len(nodes)))
 	}
 	fmt.Fprintf(io.err, "check passed: %d nodes match the mock's ground truth exactly (counts, first, last, every hour); "+
-		"%d in the dead-letter file (%s always answers 503); none lost, none twice\n", v.ok, v.dead, demoDoomed)
+		"%d in the dead-letter file (%s always answers 502); none lost, none twice\n", v.ok, v.dead, demoDoomed)
 	fmt.Fprintf(io.err, "output: %s\n  sluice export %s --format csv | head\n  sluice export %s --format csv --bucketed | head\n",
 		out, out, out)
 	return nil

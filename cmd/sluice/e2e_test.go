@@ -99,10 +99,12 @@ func TestRipestatEveryFault(t *testing.T) {
 		Seed:   7,
 		Limit:  1000,
 		Window: time.Second,
-		Faults: mustFaults(t, "500=0.02,502=0.02,503=0.02,html=0.02,reset=0.02,truncate=0.02,stall=0.01,length=0.02,maintenance=0.02,error=0.02,stall-for=2s"),
+		// 503s are rarer: each carries a Retry-After that pauses the
+		// whole client, as it should.
+		Faults: mustFaults(t, "500=0.02,502=0.02,503=0.002,html=0.02,reset=0.02,truncate=0.02,stall=0.01,length=0.02,maintenance=0.02,error=0.02,stall-for=2s"),
 		Sizes:  mustSizes(t, "lognormal:4KiB:1:256KiB"),
 		Overrides: map[string]mockapi.Override{
-			"AS1": {Fault: mockapi.Fault500},   // always fails: a dead letter
+			"AS1": {Fault: mockapi.Fault502},   // always fails: a dead letter
 			"AS2": {Fault: mockapi.FaultStall}, // always stalls: a dead letter
 		},
 	})
@@ -112,7 +114,7 @@ func TestRipestatEveryFault(t *testing.T) {
 	code, stderr := runCLI(t, "ripestat", "--nodes", writeNodes(t, nodes), "--out", out,
 		"--date", e2eDay, "--base-url", inst.URL, "--sourceapp", "e2e",
 		"--rate", "0", "--concurrency", "32", "--batch-size", "100",
-		"--stall-timeout", "300ms", "--max-attempts", "8", "--progress", "none")
+		"--stall-timeout", "300ms", "--max-attempts", "8", "--max-backoff", "1s", "--progress", "none")
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d (dead letters); stderr:\n%s", code, exitFailed, tail(stderr))
 	}
@@ -155,7 +157,7 @@ func TestRetryDeadMovesRecoveredNodes(t *testing.T) {
 		// Half the requests of these two fail: with one attempt a run
 		// loses some, with --retry-dead and enough attempts none.
 		Overrides: map[string]mockapi.Override{
-			"AS10": {Fault: mockapi.Fault503, FaultRate: 0.5},
+			"AS10": {Fault: mockapi.Fault502, FaultRate: 0.5},
 			"AS11": {Fault: mockapi.FaultReset, FaultRate: 0.5},
 		},
 	})
@@ -163,7 +165,7 @@ func TestRetryDeadMovesRecoveredNodes(t *testing.T) {
 	nodesFile := writeNodes(t, nodes)
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"ripestat", "--nodes", nodesFile, "--out", out, "--date", e2eDay,
-		"--base-url", inst.URL, "--rate", "0", "--progress", "none", "--max-attempts", "1"}
+		"--base-url", inst.URL, "--rate", "0", "--progress", "none", "--min-backoff", "50ms", "--max-backoff", "200ms", "--max-attempts", "1"}
 	for i := 0; i < 20; i++ { // until at least one node is dead (fault draws are per request)
 		code, stderr := runCLI(t, args...)
 		if code == exitFailed {
@@ -288,7 +290,7 @@ func TestKillAndResume(t *testing.T) {
 		Latency:   mustLatency(t, "uniform:1ms:20ms"),
 		Faults:    mustFaults(t, "500=0.02,reset=0.02,truncate=0.02"),
 		Sizes:     mustSizes(t, "lognormal:16KiB:1:512KiB"),
-		Overrides: map[string]mockapi.Override{"AS7": {Fault: mockapi.Fault503}},
+		Overrides: map[string]mockapi.Override{"AS7": {Fault: mockapi.Fault502}},
 	})
 	nodes := demoNodes(800)
 	nodes = append(nodes, "AS7")
@@ -296,7 +298,7 @@ func TestKillAndResume(t *testing.T) {
 	args := func(out string) []string {
 		return []string{"ripestat", "--nodes", nodesFile, "--out", out, "--date", e2eDay,
 			"--base-url", inst.URL, "--rate", "0", "--concurrency", "16", "--batch-size", "40",
-			"--max-attempts", "10", "--progress", "none"}
+			"--max-attempts", "10", "--max-backoff", "500ms", "--progress", "none"}
 	}
 
 	ref := filepath.Join(t.TempDir(), "ref")

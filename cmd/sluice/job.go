@@ -70,6 +70,8 @@ func fetchFlags(rate float64) []cli.Flag {
 		&cli.IntFlag{Name: "burst", Value: 1, Usage: "token bucket size", EnvVars: env("burst")},
 		&cli.IntFlag{Name: "max-attempts", Value: scrape.DefaultMaxAttempts, Usage: "attempts per node before it is dead-lettered", EnvVars: env("max-attempts")},
 		&cli.DurationFlag{Name: "max-node-time", Value: 30 * time.Minute, Usage: "total time per node, retries included", EnvVars: env("max-node-time")},
+		&cli.DurationFlag{Name: "min-backoff", Value: scrape.DefaultMinBackoff, Usage: "first back-off between attempts (doubles each time, full jitter)", EnvVars: env("min-backoff")},
+		&cli.DurationFlag{Name: "max-backoff", Value: scrape.DefaultMaxBackoff, Usage: "longest back-off between attempts", EnvVars: env("max-backoff")},
 		&cli.DurationFlag{Name: "request-timeout", Usage: "cap on one attempt, body included (0: none; the stall timeout still applies)", EnvVars: env("request-timeout")},
 		&cli.DurationFlag{Name: "stall-timeout", Value: scrape.DefaultStallTimeout, Usage: "abandon and retry a body that sends nothing for this long", EnvVars: env("stall-timeout")},
 		&cli.Int64Flag{Name: "max-body-size", Value: scrape.DefaultMaxBodySize, Usage: "largest decoded body in bytes", EnvVars: env("max-body-size")},
@@ -113,6 +115,8 @@ func httpFetcher(c *cli.Context, tmpl string, vars map[string]string) func(strin
 			StallTimeout:   c.Duration("stall-timeout"),
 			MaxBodySize:    c.Int64("max-body-size"),
 			BytesPerSecond: c.Float64("bytes-per-second"),
+			MinBackoff:     c.Duration("min-backoff"),
+			MaxBackoff:     c.Duration("max-backoff"),
 			Logger:         log,
 		}
 		if c.Bool("adaptive") {
