@@ -89,6 +89,7 @@ func TestCommitCrashAtEveryStep(t *testing.T) {
 	pid := deadPID(t)
 	for _, tc := range crashCases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // fsync-bound: cases overlap their waits
 			// An uninterrupted run, recording the steps of op.
 			dir := t.TempDir()
 			r := openRun(t, dir, nil)

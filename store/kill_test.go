@@ -81,6 +81,7 @@ func TestKillAndRerun(t *testing.T) {
 		}
 		os.Exit(0)
 	}
+	t.Parallel() // mostly waiting for children
 	clean := t.TempDir()
 	if err := killChildIn(t, clean, -1); err != nil {
 		t.Fatalf("uninterrupted run: %v", err)
