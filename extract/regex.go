@@ -68,6 +68,7 @@ func newRegexScanner(opts Options, sels []Selector) (scanner, error) {
 		if err != nil {
 			return nil, fmt.Errorf("extract: regex pattern %d %q: %w", i, src, err)
 		}
+		p.derived = len(opts.Patterns) == 0
 		s.pats = append(s.pats, p)
 		s.limit = append(s.limit, len(p.lit)+opts.MaxValueSize+limitSlack)
 	}
@@ -199,6 +200,14 @@ func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from in
 		// The match is buf[k:k+mend]; the pattern anchored at both ends
 		// finds its capture on that short span, and regexp can run it
 		// with its one-pass matcher.
+		if p.derived {
+			// A derived pattern is the key's text, JSON spaces, a colon,
+			// spaces, then the captured value up to the match's end: the
+			// capture needs no second run of the regexp.
+			s.found = append(s.found, regexMatch{start: k, end: k + mend, vs: derivedValueStart(buf, k+len(p.lit)), ve: k + mend, sel: sel})
+			pos = k + mend
+			continue
+		}
 		loc := p.exact.FindSubmatchIndex(buf[k : k+mend])
 		if loc == nil {
 			return 0, fmt.Errorf("internal error: match at offset %d not confirmed by regexp", s.base+int64(k))
@@ -207,6 +216,19 @@ func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from in
 		pos = k + loc[1]
 	}
 	return n, nil
+}
+
+// derivedValueStart skips the spaces, colon and spaces that follow the key
+// in a match of a derived pattern.
+func derivedValueStart(buf []byte, i int) int {
+	for buf[i] != ':' {
+		i++
+	}
+	i++
+	for buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n' {
+		i++
+	}
+	return i
 }
 
 // addMatch records a match of FindSubmatchIndex run on buf[at:].

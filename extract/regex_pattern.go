@@ -23,6 +23,9 @@ type regexPattern struct {
 	// the window's end.
 	reach *reachDFA
 	lit   []byte // literal text that starts every match; may be empty
+	// derived marks a pattern built by derivedPattern, whose capture is
+	// everything after the colon and spaces that follow lit.
+	derived bool
 }
 
 // compileRegexPattern checks that src suits a chunked scan and compiles

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/sluicehq/sluice/bench/synth"
 )
 
 // modeValue is one emitted value, comparable.
@@ -275,5 +277,43 @@ func TestRegexReuse(t *testing.T) {
 	}
 	if len(runs[0]) == 0 || !slices.Equal(runs[0], runs[1]) {
 		t.Fatalf("runs differ: %d vs %d values", len(runs[0]), len(runs[1]))
+	}
+}
+
+// BenchmarkRegex compares a derived pattern (capture found from the match
+// span) with a given one (capture found by regexp's one-pass matcher) on a
+// RIPEstat-shaped body; the modes side by side are in BenchmarkExtract.
+func BenchmarkRegex(b *testing.B) {
+	var buf bytes.Buffer
+	o := synth.Options{Resource: "AS3333", Seed: 3, Updates: synth.UpdatesForSize(8 << 20)}
+	if _, err := synth.NewReader(o).WriteTo(&buf); err != nil {
+		b.Fatal(err)
+	}
+	body := buf.Bytes()
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"derived", Options{Mode: Regex}},
+		{"given", Options{Mode: Regex, Patterns: []string{`"timestamp":("[^"]*")`}}},
+		{"given-no-prefix", Options{Mode: Regex, Patterns: []string{`(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)`}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e, err := New(tc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				n := int64(0)
+				if _, err := e.Run(bytes.NewReader(body), func(int, []byte) error { n++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if n < o.Truth().Count {
+					b.Fatalf("%d values, want at least %d", n, o.Truth().Count)
+				}
+			}
+		})
 	}
 }
