@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // childEnv makes this test binary act as a measurement child: init runs
@@ -21,11 +22,18 @@ func init() {
 	os.Exit(0)
 }
 
-// testLauncher starts this test binary as the child.
+// testLauncher starts this test binary as the child. Under -race, a
+// process sleeps a second at exit (so that late races get reported);
+// children are short, so they skip that sleep.
 func testLauncher() ExecLauncher {
 	exe, err := os.Executable()
 	if err != nil {
 		panic(err)
 	}
-	return ExecLauncher{Path: exe, Env: append(os.Environ(), childEnv+"=1")}
+	return ExecLauncher{Path: exe, Env: append(os.Environ(), childEnv+"=1", noRaceExitSleep())}
+}
+
+// noRaceExitSleep is GORACE as inherited plus atexit_sleep_ms=0.
+func noRaceExitSleep() string {
+	return strings.TrimSpace("GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0")
 }

@@ -3,24 +3,34 @@ package measure
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"testing"
 )
 
 func TestRunExtractAgreesWithTruth(t *testing.T) {
-	cfg := ExtractConfig{
-		Sizes:        []int64{256 << 10, 1 << 20},
-		Kinds:        []Kind{KindStream, PeerToken, PeerUnmarshal, KindRead},
-		Reps:         2,
-		SweepBuffers: []int{4 << 10, 1 << 20},
-		SweepSize:    256 << 10,
-		Seed:         7,
-		MemoryCap:    3 * (256 << 10), // full and json-unmarshal skipped at 1 MiB
-	}
-	for _, gz := range []bool{false, true} {
-		cfg.Gzip = gz
-		t.Run(fmt.Sprintf("gzip=%v", gz), func(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		gzip     bool
+		reps     int
+		sweep    []int
+		wantRows int
+	}{
+		// Every kind at both sizes but full and json-unmarshal at the
+		// larger (over the memory cap), then the two sweep rows.
+		{"plain", false, 2, []int{4 << 10, 1 << 20}, 2*len(Kinds) - 2 + 2},
+		{"gzip", true, 1, nil, 2*len(Kinds) - 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ExtractConfig{
+				Sizes:        []int64{32 << 10, 128 << 10},
+				Kinds:        Kinds,
+				Reps:         tc.reps,
+				SweepBuffers: tc.sweep,
+				SweepSize:    32 << 10,
+				Gzip:         tc.gzip,
+				Seed:         7,
+				MemoryCap:    3 * (32 << 10),
+			}
 			var calls int
 			res, err := RunExtract(context.Background(), cfg, testLauncher(), func(done, total int, row *Row, rep *Rep, err error) {
 				calls++
@@ -32,12 +42,11 @@ func TestRunExtractAgreesWithTruth(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkResult(t, res)
-			wantRows := 4 + 4 - 1 + 2
-			if len(res.Rows) != wantRows || len(res.Skipped) != 1 {
-				t.Fatalf("%d rows and %d skipped, want %d and 2", len(res.Rows), len(res.Skipped), wantRows)
+			if len(res.Rows) != tc.wantRows || len(res.Skipped) != 2 {
+				t.Fatalf("%d rows and %d skipped, want %d and 2", len(res.Rows), len(res.Skipped), tc.wantRows)
 			}
-			if calls != wantRows*cfg.Reps {
-				t.Errorf("progress called %d times, want %d", calls, wantRows*cfg.Reps)
+			if calls != tc.wantRows*cfg.Reps {
+				t.Errorf("progress called %d times, want %d", calls, tc.wantRows*cfg.Reps)
 			}
 		})
 	}

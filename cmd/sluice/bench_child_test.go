@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
+	"testing"
 )
 
 // The bench commands start this executable as `sluice bench child`. Under
@@ -15,4 +17,11 @@ func init() {
 		os.Exit(run(context.Background(), []string{"sluice", "bench", "child"},
 			&stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
 	}
+}
+
+// quickRaceExit makes the children of the bench commands skip the second
+// a -race binary sleeps at exit (so that late races get reported): the
+// children are many and short. They inherit the environment.
+func quickRaceExit(t *testing.T) {
+	t.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 }

@@ -26,6 +26,7 @@ func runSluice(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestBenchExtractReport(t *testing.T) {
+	quickRaceExit(t)
 	dir := t.TempDir()
 	args := []string{"bench", "extract", "--sizes", "64KiB,256KiB", "--reps", "2", "--sweep", "4KiB,64KiB",
 		"--sweep-size", "64KiB", "--min-bytes", "0", "--seed", "3", "--report", dir}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestBenchScrapeReport(t *testing.T) {
+	quickRaceExit(t)
 	dir := t.TempDir()
 	code, stdout, stderr := runSluice(t, "bench", "scrape", "--nodes", "24", "--sizes", "uniform:2KiB:32KiB",
 		"--latency", "fixed:1ms", "--limit", "30", "--window", "250ms", "--concurrency", "1,8",
