@@ -562,3 +562,29 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelWhileGated: a caller's deadline ends a wait on the server's
+// Retry-After at once, with the caller's error, not a node failure.
+func TestCancelWhileGated(t *testing.T) {
+	s := &script{steps: steps(status(429, "Retry-After", "60"), ok(testBody))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c := newTestClient(t, srv, func(o *Options) { o.MaxAttempts = 1 })
+	if _, err := c.Fetch(context.Background(), "AS1", checkJSON); err == nil {
+		t.Fatal("429 with MaxAttempts 1 succeeded")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Fetch(ctx, "AS2", checkJSON)
+	var fe *FetchError
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &fe) || s.requests() != 1 {
+		t.Fatalf("err = %v after %d requests, want the caller's deadline and no new request", err, s.requests())
+	}
+	// MaxNodeTime, by contrast, is the node's failure.
+	c2 := newTestClient(t, srv, func(o *Options) { o.MaxNodeTime = 50 * time.Millisecond })
+	c2.limits.gate.closeUntilAt(time.Now(), time.Now().Add(time.Minute))
+	_, err = c2.Fetch(context.Background(), "AS3", checkJSON)
+	if !errors.As(err, &fe) || !errors.Is(err, ErrNodeTimeout) || fe.Attempts != 1 {
+		t.Fatalf("err = %v, want a FetchError wrapping ErrNodeTimeout", err)
+	}
+}

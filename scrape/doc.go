@@ -9,15 +9,20 @@
 // # Rate limiting
 //
 // Every request of a Client waits on one shared token bucket
-// ([golang.org/x/time/rate]) and on one shared "not before" gate. The gate
-// is pushed forward by the server: a Retry-After header (seconds or an HTTP
-// date) or X-RateLimit-Remaining: 0 with X-RateLimit-Reset makes every
-// worker wait for the reset, not only the one that saw the header. After a
-// 429 the bucket's rate is cut (multiplicative decrease, at most once per
+// ([golang.org/x/time/rate]), on one shared "not before" gate and on the
+// server's announced quota. The gate is pushed forward by the server: a
+// Retry-After header (seconds or an HTTP date) or X-RateLimit-Remaining: 0
+// with X-RateLimit-Reset makes every worker wait for the reset, not only
+// the one that saw the header. The quota is the freshest
+// X-RateLimit-Remaining, minus the requests sent since the one it answered
+// (in flight included): when it is spent, workers wait for the reset
+// instead of sending requests that the server would refuse. After a 429
+// the bucket's rate is cut (multiplicative decrease, at most once per
 // server window) and then grows back slowly (additive increase), so a
-// client started too fast settles just under the server's limit. Both
-// policies live in small types driven by explicit instants ([gate],
-// [aimd]) so that their tests never sleep.
+// client started too fast settles just under the server's limit even when
+// the server sends no headers. These policies live in small types driven
+// by explicit instants (limits, gate, aimd) so that their tests never
+// sleep.
 //
 // # Retries
 //

@@ -55,8 +55,9 @@ type Options struct {
 	// (StallTimeout still catches a dead server).
 	RequestTimeout time.Duration
 	// StallTimeout abandons (and retries) an attempt whose response
-	// headers or body bytes do not arrive for that long; zero means
-	// DefaultStallTimeout.
+	// headers or next body bytes do not arrive for that long; zero means
+	// DefaultStallTimeout. It counts from the last byte read, so a
+	// consume that stops reading for that long also ends the attempt.
 	StallTimeout time.Duration
 	// MaxBodySize caps the decoded body; past it the attempt fails with
 	// ErrBodyTooLarge (not retried). Zero means DefaultMaxBodySize,
