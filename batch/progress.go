@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -56,13 +57,16 @@ type Snapshot struct {
 	Memory    Memory        // zero when unknown
 }
 
-// progress writes Snapshots; its methods are called from the runner's
-// monitor goroutine only.
+// progress writes Snapshots. report and finish are called from the
+// runner's monitor goroutine; mu orders them with the runner's log
+// records (see above), which may go to the same terminal.
 type progress struct {
 	w       io.Writer
 	bar     bool
 	handler slog.Handler // nil when bar
-	drawn   bool         // a bar line is on screen and needs a final newline
+
+	mu    sync.Mutex
+	drawn bool // a bar line is on screen: clear it before other output, end it with a newline
 
 	last      time.Time // time of the previous report
 	lastDone  int64
@@ -92,6 +96,8 @@ func newProgress(w io.Writer, f ProgressFormat, start time.Time) *progress {
 // rates are over the time since the previous report, the ETA over the
 // whole run so far.
 func (p *progress) report(now time.Time, s Snapshot) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var rate, byteRate float64
 	if dt := now.Sub(p.last).Seconds(); dt > 0 {
 		rate = float64(s.Done-p.lastDone) / dt
@@ -128,10 +134,24 @@ func (p *progress) report(now time.Time, s Snapshot) {
 
 // finish ends a bar line so the summary starts on its own line.
 func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false
 	}
+}
+
+// above runs fn (which writes a log record) with the bar line cleared, so
+// that the record gets a line of its own; the next report redraws the bar.
+func (p *progress) above(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
+	fn()
 }
 
 // etaOf extrapolates the run's average rate; -1 when unknown.

@@ -52,9 +52,12 @@ func TestProgressBar(t *testing.T) {
 	p := newProgress(&buf, ProgressBar, t0)
 	p.report(t0.Add(10*time.Second), Snapshot{Done: 50, Total: 200, InFlight: 8, Retries: 2, Dead: 1, Bytes: 25_000_000,
 		Elapsed: 10 * time.Second, Memory: Memory{RSS: 45 << 20}})
+	p.above(func() { buf.WriteString("log record\n") })
+	p.above(func() { buf.WriteString("another\n") })
 	p.report(t0.Add(40*time.Second), Snapshot{Done: 200, Total: 200, Dead: 1, Bytes: 100_000_000, Elapsed: 40 * time.Second})
 	p.finish()
 	want := "\r[======>                 ]  25.0% 50/200 nodes 5.0/s 2.50 MB/s | in flight 8, retries 2, 429s 0, dead 1 | 10s, ETA 30s | RSS 45.0 MiB\x1b[K" +
+		"\r\x1b[Klog record\nanother\n" +
 		"\r[========================] 100.0% 200/200 nodes 5.0/s 2.50 MB/s | in flight 0, retries 0, 429s 0, dead 1 | 40s, ETA 0s\x1b[K\n"
 	if buf.String() != want {
 		t.Fatalf("got  %q\nwant %q", buf.String(), want)

@@ -37,6 +37,7 @@ type runner struct {
 	lat       latencyHist
 	peakRSS   atomic.Int64
 	committed atomic.Int64 // nodes in batches committed by this run
+	prog      *progress    // nil without progress output
 }
 
 // statser is implemented by Fetchers that count their requests
@@ -203,6 +204,7 @@ func (r *runner) run(ctx context.Context, sum *Summary, body func(context.Contex
 		if mon, err = r.newMonitor(); err != nil {
 			return err
 		}
+		r.prog = mon.prog
 		wg.Go(func() { mon.loop(done) })
 	}
 
@@ -321,7 +323,11 @@ func (r *runner) notePeak(p int64) {
 }
 
 func (r *runner) log(msg string, args ...any) {
-	if r.o.Logger != nil {
+	switch {
+	case r.o.Logger == nil:
+	case r.prog != nil:
+		r.prog.above(func() { r.o.Logger.Info(msg, args...) })
+	default:
 		r.o.Logger.Info(msg, args...)
 	}
 }
