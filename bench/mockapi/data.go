@@ -2,6 +2,7 @@ package mockapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -72,11 +73,14 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request) {
 
 	wr := &wire{ResponseWriter: w, bps: s.cfg.Latency.BytesPerSecond, stop: ctx.Done()}
 	if !sleep(ttfb, ctx.Done()) {
+		// Closing or the client left: drop the connection, lest net/http
+		// finish an empty 200 for us.
 		s.stats.update(client, func(c *ClientStats) { c.Aborted++ })
+		abort(w, false)
 		return
 	}
 	o, _ := s.BodyOptions(q.resource, q.start, q.end, q.unix)
-	complete := s.answer(wr, r, o, fault, rng, ctx.Done())
+	complete := s.answer(wr, r, o, fault, rng, ctx)
 	s.stats.update(client, func(c *ClientStats) {
 		c.Bytes += wr.n
 		switch {
@@ -96,7 +100,7 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request) {
 
 // answer writes the answer for fault and reports whether a correct body
 // was written completely.
-func (s *Server) answer(w *wire, r *http.Request, o synth.Options, fault Fault, rng *rand.Rand, stop <-chan struct{}) bool {
+func (s *Server) answer(w *wire, r *http.Request, o synth.Options, fault Fault, rng *rand.Rand, ctx context.Context) bool {
 	now := s.cfg.Now()
 	h := w.Header()
 	switch fault {
@@ -163,7 +167,8 @@ func (s *Server) answer(w *wire, r *http.Request, o synth.Options, fault Fault, 
 		_, err = body.WriteTo(dst)
 	}
 	if err != nil && fault != FaultLength {
-		return false // the client went away, or the server is closing
+		abort(w, true) // the client went away, or the server is closing
+		return false
 	}
 
 	switch fault {
@@ -173,9 +178,14 @@ func (s *Server) answer(w *wire, r *http.Request, o synth.Options, fault Fault, 
 		}
 		http.NewResponseController(w).Flush()
 		if fault == FaultStall {
-			sleep(s.cfg.Faults.Stall, stop)
+			// Ends with the request, at Close, or at a graceful Shutdown.
+			stalled, cancel := context.WithCancel(s.stalls)
+			stopAfter := context.AfterFunc(ctx, cancel)
+			sleep(s.cfg.Faults.Stall, stalled.Done())
+			stopAfter()
+			cancel()
 		}
-		abort(w)
+		abort(w, true)
 		return false
 	}
 	if z != nil {
@@ -186,14 +196,23 @@ func (s *Server) answer(w *wire, r *http.Request, o synth.Options, fault Fault, 
 	return fault == FaultNone && err == nil
 }
 
-// abort drops the connection with a TCP reset (SO_LINGER 0) after
-// flushing what was written, so the client sees the body break off.
-func abort(w http.ResponseWriter) {
+// abort drops the connection with a TCP reset (SO_LINGER 0), after
+// flushing what was written if flush is set (flushing would send a 200
+// header of its own when none was written yet), so the client sees the
+// answer break off. Where
+// the connection cannot be hijacked (HTTP/2), it panics with
+// http.ErrAbortHandler, which makes net/http drop the stream.
+func abort(w http.ResponseWriter, flush bool) {
 	rc := http.NewResponseController(w)
-	rc.Flush()
+	if flush {
+		rc.Flush()
+	}
 	conn, _, err := rc.Hijack()
+	if errors.Is(err, http.ErrNotSupported) {
+		panic(http.ErrAbortHandler)
+	}
 	if err != nil {
-		panic(http.ErrAbortHandler) // net/http closes the connection
+		return // already hijacked or broken: nothing left to drop
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetLinger(0)

@@ -58,10 +58,11 @@ func Start(cfg Config, addr string) (*Instance, error) {
 	return inst, nil
 }
 
-// Shutdown stops accepting connections and waits for the answers in
-// progress to finish until ctx is done; then it closes what is left as
-// Close does.
+// Shutdown stops accepting connections, ends stalls (with their reset),
+// and waits for the other answers in progress to finish until ctx is
+// done; then it closes what is left as Close does.
 func (i *Instance) Shutdown(ctx context.Context) error {
+	i.Server.cancelStalls() // a stall would hold its connection until ctx ends
 	err := i.http.Shutdown(ctx)
 	if err != nil {
 		return errors.Join(err, i.Close())

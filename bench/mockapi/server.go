@@ -30,7 +30,11 @@ type Server struct {
 
 	ctx    context.Context // canceled by Close: ends latencies and stalls
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // handlers in flight
+	// stalls is canceled by Instance.Shutdown: a graceful stop lets
+	// bodies finish but does not wait out stalls.
+	stalls       context.Context
+	cancelStalls context.CancelFunc
+	wg           sync.WaitGroup // handlers in flight
 }
 
 // New validates cfg and returns a Server.
@@ -40,13 +44,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	stalls, cancelStalls := context.WithCancel(ctx)
 	return &Server{
-		cfg:      cfg,
-		lim:      newLimiter(cfg.Limit, cfg.MaxConcurrent, cfg.Window),
-		stats:    newStatsBook(),
-		attempts: make(map[string]uint64),
-		ctx:      ctx,
-		cancel:   cancel,
+		stalls:       stalls,
+		cancelStalls: cancelStalls,
+		cfg:          cfg,
+		lim:          newLimiter(cfg.Limit, cfg.MaxConcurrent, cfg.Window),
+		stats:        newStatsBook(),
+		attempts:     make(map[string]uint64),
+		ctx:          ctx,
+		cancel:       cancel,
 	}, nil
 }
 
