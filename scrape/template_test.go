@@ -2,6 +2,7 @@ package scrape
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -86,4 +87,44 @@ func TestBadNodes(t *testing.T) {
 	if _, err := tp.url("a\uFFFDb"); err != nil {
 		t.Errorf("a literal U+FFFD is valid UTF-8: %v", err)
 	}
+}
+
+// FuzzTemplateRoundTrip checks that any node the template accepts comes
+// back unchanged from the URL, in the query and in the path, without
+// adding a parameter or a path segment.
+func FuzzTemplateRoundTrip(f *testing.F) {
+	for _, s := range []string{"AS3333", "193.0.0.0/21", "a&b=c", "..", "x y+z", "%41", "é", "a#b?c", "2001:db8::/32"} {
+		f.Add(s)
+	}
+	tp, err := parseTemplate("http://h/nodes/{node}/data?resource={node}&x=1", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, node string) {
+		raw, err := tp.url(node)
+		if err != nil {
+			if !errors.Is(err, ErrBadNode) {
+				t.Fatalf("error without ErrBadNode: %v", err)
+			}
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("node %q: %s does not parse: %v", node, raw, err)
+		}
+		q := u.Query()
+		if got := q.Get("resource"); got != node || len(q) != 2 || q.Get("x") != "1" {
+			t.Fatalf("node %q: query %v", node, q)
+		}
+		if u.Fragment != "" {
+			t.Fatalf("node %q: fragment %q", node, u.Fragment)
+		}
+		segs := strings.Split(u.EscapedPath(), "/")
+		if len(segs) != 4 || segs[1] != "nodes" || segs[3] != "data" {
+			t.Fatalf("node %q: path %q", node, u.EscapedPath())
+		}
+		if got, err := url.PathUnescape(segs[2]); err != nil || got != node {
+			t.Fatalf("node %q: path segment %q unescapes to %q (%v)", node, segs[2], got, err)
+		}
+	})
 }
