@@ -163,6 +163,17 @@ func throughputChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	}
 	p := newPlot("Extraction throughput by mode and body size"+inputNote(res),
 		"body size", "throughput (MB/s, median; MB = 10⁶ bytes)")
+	kinds = slices.DeleteFunc(kinds, func(k measure.Kind) bool {
+		for _, size := range sizes {
+			if _, ok := findRow(res, k, size); ok {
+				return false
+			}
+		}
+		return true // no bar anywhere: not in the chart nor its legend
+	})
+	if len(kinds) == 0 {
+		return nil, nil
+	}
 	groupWidth := (chartWidth - vg.Inch) / vg.Length(len(sizes)) * 0.8
 	w := groupWidth / vg.Length(len(kinds))
 	top := 0.0

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,7 +36,8 @@ func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
 // text renders t aligned with spaces.
 func (t *table) text(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// tabwriter aligns every column alike; pad left-aligned cells by hand.
 	widths := make([]int, len(t.head))
 	for _, r := range append([][]string{t.head}, t.rows...) {
@@ -56,7 +58,15 @@ func (t *table) text(w io.Writer) error {
 	for _, r := range t.rows {
 		line(r)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for l := range strings.Lines(buf.String()) { // no trailing blanks
+		if _, err := io.WriteString(w, strings.TrimRight(l, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // markdown renders t as a GitHub table.
