@@ -173,33 +173,36 @@ func (s *regexScanner) window(buf []byte, base int64, eof bool) (int, error) {
 // decided (len(buf) at the end of the input).
 func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from int, eof bool) (int, error) {
 	n := len(buf)
+	if len(p.lit) == 0 {
+		// Every byte may start a match: runs from each would cost
+		// O(window × match length).
+		return s.scanLinear(sel, p, buf, from, eof)
+	}
+	// Runs from places whose text overlaps (a prefix that repeats inside
+	// a long near-match) could add up to O(window²): past this budget the
+	// rest of the window goes the linear way.
+	budget := 8*(n-from) + 4096
 	pos := from
 	for pos < n {
-		k := pos // without a literal prefix, every byte may start a match
-		if len(p.lit) > 0 {
-			if k = indexFrom(buf, pos, p.lit); k < 0 {
-				if eof {
-					return n, nil
-				}
-				// The last len(lit)-1 bytes may start the prefix.
-				return max(pos, n-len(p.lit)+1), nil
+		k := indexFrom(buf, pos, p.lit)
+		if k < 0 {
+			if eof {
+				return n, nil
 			}
+			// The last len(lit)-1 bytes may start the prefix.
+			return max(pos, n-len(p.lit)+1), nil
 		}
-		_, alive, mend := p.reach.run(buf[k:], eof)
+		end, alive, mend := p.reach.run(buf[k:], eof)
+		if budget -= end; budget < 0 {
+			return s.scanLinear(sel, p, buf, k, eof)
+		}
 		if alive && !eof {
-			if n-k > s.limit[sel] {
-				return 0, fmt.Errorf("text at offset %d could still be a match after %d bytes (limit %d: MaxValueSize + prefix + %d)",
-					s.base+int64(k), n-k, s.limit[sel], limitSlack)
-			}
-			return k, nil // undecided: carry from k
+			return s.carry(sel, k, n)
 		}
 		if mend < 0 {
 			pos = k + 1
 			continue
 		}
-		// The match is buf[k:k+mend]; the pattern anchored at both ends
-		// finds its capture on that short span, and regexp can run it
-		// with its one-pass matcher.
 		if p.derived {
 			// A derived pattern is the key's text, JSON spaces, a colon,
 			// spaces, then the captured value up to the match's end: the
@@ -208,6 +211,9 @@ func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from in
 			pos = k + mend
 			continue
 		}
+		// The match is buf[k:k+mend]; the pattern anchored at both ends
+		// finds its capture on that short span, and regexp can run it
+		// with its one-pass matcher.
 		loc := p.exact.FindSubmatchIndex(buf[k : k+mend])
 		if loc == nil {
 			return 0, fmt.Errorf("internal error: match at offset %d not confirmed by regexp", s.base+int64(k))
@@ -216,6 +222,41 @@ func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from in
 		pos = k + loc[1]
 	}
 	return n, nil
+}
+
+// scanLinear is scanPattern in time linear in the window: the first place
+// that more input could still turn into a match is found in one pass
+// (leftmostAlive), and the matches before it with regexp's own search.
+func (s *regexScanner) scanLinear(sel int, p *regexPattern, buf []byte, from int, eof bool) (int, error) {
+	n := len(buf)
+	cut := n
+	if !eof {
+		if c := p.reach.leftmostAlive(buf[from:], false); c >= 0 {
+			if _, err := s.carry(sel, from+c, n); err != nil {
+				return 0, err
+			}
+			cut = from + c
+		}
+	}
+	for pos := from; pos < cut; {
+		loc := p.unanchored.FindSubmatchIndex(buf[pos:])
+		if loc == nil || pos+loc[0] >= cut {
+			break
+		}
+		s.addMatch(sel, pos, loc)
+		pos += loc[1]
+	}
+	return cut, nil
+}
+
+// carry returns k as the cut of pattern sel, or an error if the text from
+// k that is still undecided is longer than the pattern's limit.
+func (s *regexScanner) carry(sel, k, n int) (int, error) {
+	if n-k > s.limit[sel] {
+		return 0, fmt.Errorf("text at offset %d could still be a match after %d bytes (limit %d: MaxValueSize + prefix + %d)",
+			s.base+int64(k), n-k, s.limit[sel], limitSlack)
+	}
+	return k, nil
 }
 
 // derivedValueStart skips the spaces, colon and spaces that follow the key

@@ -33,6 +33,11 @@ type reachDFA struct {
 	start  int32              // state before any byte
 	key    []byte             // scratch for index keys
 	next   []uint32           // scratch for a state's instructions
+
+	// leftmostAlive's scratch.
+	pmark       []uint32
+	pgen        uint32
+	pcur, pnext []pikeThread
 }
 
 // reachState is a list of instructions that wait for a rune, in priority
@@ -69,10 +74,19 @@ func (d *reachDFA) reset() {
 	clear(d.index)
 	clear(d.wide)
 	d.intern(nil, false) // deadState
-	d.gen++
+	d.nextGen()
 	d.cut = false
 	pcs, match := d.add(d.next[:0], uint32(d.prog.Start), false)
 	d.start = d.intern(pcs, match)
+}
+
+// nextGen starts a closure, clearing the marks when the counter wraps.
+func (d *reachDFA) nextGen() {
+	d.gen++
+	if d.gen == 0 {
+		clear(d.mark)
+		d.gen = 1
+	}
 }
 
 // add appends to dst, in priority order, the instructions that wait for a
@@ -131,7 +145,7 @@ func (d *reachDFA) step(s int32, r rune) int32 {
 	} else if n, ok := d.wide[[2]int32{s, r}]; ok {
 		return n
 	}
-	d.gen++
+	d.nextGen()
 	d.cut = false
 	next, match := d.next[:0], false
 	for _, pc := range d.states[s].pcs {
@@ -191,4 +205,79 @@ func (d *reachDFA) run(text []byte, eof bool) (end int, alive bool, mend int) {
 		}
 	}
 	return len(text), true, mend
+}
+
+// pikeThread is a thread of leftmostAlive: an instruction waiting for a
+// rune, and where its match would start.
+type pikeThread struct {
+	pc    uint32
+	start int
+}
+
+// leftmostAlive returns the least index p such that some way of matching
+// the pattern from text[p] is still alive at the end of text (could go on
+// with more input), or -1 if there is none. Unlike run from every index,
+// it keeps each instruction once, with the earliest start, so its time is
+// linear in len(text): the fallback when the per-place runs would not be.
+func (d *reachDFA) leftmostAlive(text []byte, eof bool) int {
+	if d.pmark == nil {
+		d.pmark = make([]uint32, len(d.prog.Inst))
+	}
+	cur, next := d.pcur[:0], d.pnext[:0]
+	defer func() { d.pcur, d.pnext = cur[:0], next[:0] }()
+	gen := d.pikeGen()
+	for i := 0; i < len(text); {
+		cur = d.pikeAdd(cur, uint32(d.prog.Start), i, gen) // latest start goes last
+		r, w := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			if !eof && !utf8.FullRune(text[i:]) {
+				return cur[0].start // every thread waits for the rest of the rune
+			}
+			r, w = utf8.DecodeRune(text[i:])
+		}
+		gen = d.pikeGen()
+		next = next[:0]
+		for _, t := range cur {
+			if in := &d.prog.Inst[t.pc]; in.MatchRune(r) {
+				next = d.pikeAdd(next, in.Out, t.start, gen)
+			}
+		}
+		cur, next = next, cur
+		i += w
+	}
+	if len(cur) == 0 {
+		return -1
+	}
+	return cur[0].start // threads stay in order of start
+}
+
+// pikeAdd appends the waiting instructions reachable from pc, each once
+// per generation: the first to claim one has the earliest start. A thread
+// that reaches the end of the pattern has finished and is not kept.
+func (d *reachDFA) pikeAdd(list []pikeThread, pc uint32, start int, gen uint32) []pikeThread {
+	if d.pmark[pc] == gen {
+		return list
+	}
+	d.pmark[pc] = gen
+	switch in := &d.prog.Inst[pc]; in.Op {
+	case syntax.InstAlt, syntax.InstAltMatch:
+		list = d.pikeAdd(list, in.Out, start, gen)
+		list = d.pikeAdd(list, in.Arg, start, gen)
+	case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
+		list = d.pikeAdd(list, in.Out, start, gen)
+	case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+		list = append(list, pikeThread{pc, start})
+	}
+	return list
+}
+
+// pikeGen returns a fresh generation for pmark, clearing the marks when
+// the counter wraps.
+func (d *reachDFA) pikeGen() uint32 {
+	d.pgen++
+	if d.pgen == 0 {
+		clear(d.pmark)
+		d.pgen = 1
+	}
+	return d.pgen
 }

@@ -143,3 +143,60 @@ func TestReachDFACacheReset(t *testing.T) {
 		t.Fatalf("mend %d alive %v; regexp %v", mend, alive, loc)
 	}
 }
+
+// TestRegexNoQuadraticBlowUp feeds texts where a match could start at
+// every byte (or at every repeat of the prefix) and runs on for the whole
+// text: the scan must stay linear (here 256 KiB would take minutes
+// otherwise) and still agree with regexp.
+func TestRegexNoQuadraticBlowUp(t *testing.T) {
+	long := func(unit string, n int, tail string) []byte {
+		return append(bytes.Repeat([]byte(unit), n/len(unit)), tail...)
+	}
+	tests := []struct {
+		name, pat string
+		text      []byte
+	}{
+		{"no prefix, no match", `(a+b)`, long("a", 256<<10, "")},
+		{"no prefix, match at the end", `(a+b)`, long("a", 256<<10, "b")},
+		{"repeating prefix, no match", `x(?:y|xy)*(z)`, long("xy", 256<<10, "")},
+		{"repeating prefix, match at the end", `x(?:y|xy)*(z)`, long("xy", 256<<10, "z")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := stdlibMatches([]string{tc.pat}, tc.text)
+			for _, chunk := range []int{len(tc.text) + 1, 64 << 10, 4093} {
+				got, _, err := runMode(t, Options{Mode: Regex, Patterns: []string{tc.pat}, BufferSize: chunk}, bytes.NewReader(tc.text))
+				if err != nil {
+					t.Fatalf("chunk %d: %v", chunk, err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("chunk %d: %d values, regexp %d", chunk, len(got), len(want))
+				}
+			}
+		})
+	}
+}
+
+func TestLeftmostAlive(t *testing.T) {
+	tests := []struct {
+		pat, text string
+		want      int
+	}{
+		{`(a+b)`, "xxaaa", 2},
+		{`(a+b)`, "xxaab", -1}, // the match is complete, nothing waits
+		{`(a+b)c`, "aabx", -1},
+		{`x(y+)`, "x1xyy", 2},
+		{`(é)`, "ab\xc3", 2}, // half a rune
+		{`(abc)`, "zzab", 2},
+	}
+	for _, tc := range tests {
+		tree, _ := syntax.Parse(tc.pat, syntax.Perl)
+		d, err := newReachDFA(tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.leftmostAlive([]byte(tc.text), false); got != tc.want {
+			t.Errorf("%s on %q: %d, want %d", tc.pat, tc.text, got, tc.want)
+		}
+	}
+}
