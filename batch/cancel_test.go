@@ -235,7 +235,7 @@ func TestRunBatchBoundedQueue(t *testing.T) {
 	err = r.run(context.Background(), &sum, func(ctx context.Context) error {
 		out := make([]outcome, len(nodes))
 		var err error
-		_, _, complete, err = r.runBatch(ctx, 0, nodes, out)
+		_, _, complete, err = r.runBatch(ctx, Batch{Nodes: nodes}, out)
 		return err
 	})
 	if err != nil || !complete || sum.OK != 3000 {

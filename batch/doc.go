@@ -21,10 +21,13 @@
 //
 // # Running
 //
-// [Run] runs the batches one after the other. Within a batch at most
-// Options.Concurrency nodes are fetched at once and at most
+// [Run] starts and commits the batches one after the other, in plan
+// order. At most Options.Concurrency nodes are fetched at once and at most
 // Options.QueueSize wait in the pool's queue; the submitting loop blocks
-// when the queue is full, so memory does not grow with the list. Each
+// when the queue is full, so memory does not grow with the list. With
+// Options.Window (default 2) the next batch's nodes may start while the
+// slowest nodes of the current one finish, so one slow body does not idle
+// the pool; at most Window batches of results are held. Each
 // worker borrows an extract.Extractor from a pool, counts the selected
 // values into an extract.Tally inside the Fetcher's consume function, and
 // leaves one store.Record (or one store.DeadLetter) per node. A batch is

@@ -18,6 +18,7 @@ const (
 	DefaultBucket      = time.Hour
 	DefaultStatusOK    = "ok"
 	DefaultInterval    = time.Second
+	DefaultWindow      = 2 // the next batch starts while the current one's slowest nodes finish
 )
 
 // ErrInterrupted is returned (wrapped, with the batch it stopped at) when
@@ -68,6 +69,12 @@ type Options struct {
 	// QueueSize bounds the nodes waiting for a worker; the loop that
 	// submits them blocks while it is full. Zero means Concurrency.
 	QueueSize int
+	// Window is the number of batches open at once; zero means
+	// DefaultWindow. 1 runs batches strictly one after the other: the
+	// pool then idles while the last nodes of each batch finish. 2 lets
+	// the next batch's nodes fill the idle workers. Commits stay in order
+	// either way, and memory holds Window batches of results.
+	Window int
 	// Adapt, when not nil, resizes the pool as AdaptOptions describes.
 	Adapt *AdaptOptions
 	// DrainTimeout is how long in-flight nodes may run on after the
@@ -117,9 +124,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Interval == 0 {
 		o.Interval = DefaultInterval
 	}
+	if o.Window == 0 {
+		o.Window = DefaultWindow
+	}
 	switch {
-	case o.Concurrency < 0 || o.QueueSize < 0:
-		return o, fmt.Errorf("batch: concurrency %d and queue size %d must be positive", o.Concurrency, o.QueueSize)
+	case o.Concurrency < 0 || o.QueueSize < 0 || o.Window < 0:
+		return o, fmt.Errorf("batch: concurrency %d, queue size %d and window %d must be positive", o.Concurrency, o.QueueSize, o.Window)
 	case o.DrainTimeout < 0 || o.Interval < 0:
 		return o, fmt.Errorf("batch: negative drain timeout %v or interval %v", o.DrainTimeout, o.Interval)
 	}

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,20 +45,23 @@ type runner struct {
 // (*scrape.Client).
 type statser interface{ Stats() scrape.Stats }
 
-// Run fetches every node of p in batches, one batch after the other, and
-// commits each complete batch to st. Batches that st reports Completed are
-// skipped, so running the same plan again on the same store resumes it.
+// Run fetches every node of p in batches and commits each complete batch
+// to st. Batches that st reports Completed are skipped, so running the
+// same plan again on the same store resumes it.
 //
-// Within a batch, nodes run in a pond pool of Options.Concurrency workers
-// with a queue of Options.QueueSize; a node's final failure becomes a dead
-// letter of its batch, never an empty record.
+// Batches start and commit one after the other, in plan order. Within a
+// batch, nodes run in a pond pool of Options.Concurrency workers with a
+// queue of Options.QueueSize; with Options.Window > 1 the next batch's
+// nodes may start while the current batch's slowest ones finish, so that
+// one slow node does not idle the pool. A node's final failure becomes a
+// dead letter of its batch, never an empty record.
 //
 // When ctx is cancelled Run stops submitting nodes, lets in-flight ones
-// run for Options.DrainTimeout, commits the current batch only if all its
-// nodes finished, and returns an error wrapping ErrInterrupted (and so
-// context.Canceled). Any other error (a failing store, bad Options) is
-// returned wrapped with the batch it concerns. The Summary is filled in
-// either case.
+// run for Options.DrainTimeout, commits the open batches whose nodes all
+// finished, and returns an error wrapping ErrInterrupted (and so
+// context.Canceled). Any other error (a failing store, a panicking
+// Fetcher) is returned wrapped with the batch it concerns. The Summary is
+// filled in either case.
 func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (Summary, error) {
 	sum := Summary{Nodes: p.Len(), Batches: p.NumBatches()}
 	r, err := newRunner(f, o)
@@ -77,32 +81,21 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 	}
 	r.total = int64(p.Len() - sum.SkippedNodes)
 
+	todo := func(yield func(Batch) bool) {
+		for b := range p.Batches() {
+			if !skip[b.Index] && !yield(b) {
+				return
+			}
+		}
+	}
 	err = r.run(ctx, &sum, func(ctx context.Context) error {
-		slots := make([]outcome, p.Size())
-		for i := range p.NumBatches() {
-			if skip[i] {
-				continue
-			}
-			if ctx.Err() != nil {
-				return r.interrupted(ctx, &sum, i, p.NumBatches())
-			}
-			b := p.Batch(i)
-			out := slots[:len(b.Nodes)]
-			recs, dead, complete, err := r.runBatch(ctx, b.Index, b.Nodes, out)
-			if err != nil {
-				return err
-			}
-			if !complete {
-				return r.interrupted(ctx, &sum, i, p.NumBatches())
-			}
+		return r.pipeline(ctx, &sum, todo, p.Size(), p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
 			if err := st.CommitBatch(b.Index, recs, dead); err != nil {
 				return fmt.Errorf("batch: batch %d (%s): commit: %w", b.Index, b.ID, err)
 			}
-			sum.Committed++
-			r.committed.Add(int64(len(recs) + len(dead)))
 			r.log("batch committed", "batch", b.Index, "id", b.ID, "nodes", len(recs), "dead", len(dead))
-		}
-		return nil
+			return nil
+		})
 	})
 	return sum, err
 }
@@ -110,8 +103,9 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 // RetryDead fetches dead-lettered nodes again (--retry-dead), in chunks
 // of DefaultBatchSize, and commits each finished chunk with
 // st.CommitRetry: successes leave the dead-letter file for a new batch
-// file, failures replace their dead letters. Interruption behaves as in
-// Run; chunks committed before it stay committed.
+// file, failures replace their dead letters (the store keeps each node's
+// original batch). Interruption behaves as in Run; chunks committed before
+// it stay committed.
 func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, o Options) (Summary, error) {
 	p, err := NewPlan(nodes, PlanOptions{})
 	sum := Summary{Nodes: len(nodes), Batches: p.NumBatches()}
@@ -124,28 +118,14 @@ func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, 
 	}
 	r.total = int64(p.Len())
 	err = r.run(ctx, &sum, func(ctx context.Context) error {
-		slots := make([]outcome, p.Size())
-		for b := range p.Batches() {
-			if ctx.Err() != nil {
-				return r.interrupted(ctx, &sum, b.Index, p.NumBatches())
-			}
-			// Batch 0 in the dead letters is a placeholder: CommitRetry
-			// keeps each node's original batch.
-			recs, dead, complete, err := r.runBatch(ctx, 0, b.Nodes, slots[:len(b.Nodes)])
-			if err != nil {
-				return err
-			}
-			if !complete {
-				return r.interrupted(ctx, &sum, b.Index, p.NumBatches())
-			}
+		return r.pipeline(ctx, &sum, p.Batches(), p.Size(), p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
 			if err := st.CommitRetry(recs, dead); err != nil {
-				return fmt.Errorf("batch: retry dead letters %d-%d: commit: %w", b.Index*p.Size(), b.Index*p.Size()+len(b.Nodes)-1, err)
+				first := b.Index * p.Size()
+				return fmt.Errorf("batch: retry of dead letters %d-%d: commit: %w", first, first+len(b.Nodes)-1, err)
 			}
-			sum.Committed++
-			r.committed.Add(int64(len(recs) + len(dead)))
 			r.log("dead letters retried", "chunk", b.Index, "ok", len(recs), "dead", len(dead))
-		}
-		return nil
+			return nil
+		})
 	})
 	return sum, err
 }
@@ -239,39 +219,52 @@ func (r *runner) drain(ctx context.Context, done <-chan struct{}, cancelFetch fu
 	}
 }
 
-// runBatch runs nodes in the pool and waits for all of them. out has one
-// slot per node. complete is false when the run was interrupted before
-// every node had a trustworthy outcome; recs and dead are then partial
-// and must not be committed.
-func (r *runner) runBatch(ctx context.Context, batch int, nodes []string, out []outcome) (recs []store.Record, dead []store.DeadLetter, complete bool, err error) {
+// openBatch is a batch whose nodes have been submitted to the pool.
+type openBatch struct {
+	b   Batch
+	g   pond.TaskGroup
+	out []outcome // one slot per node of b
+}
+
+// submit hands b's nodes to the pool, one task per node, and returns
+// without waiting for them. out has one slot per node.
+func (r *runner) submit(ctx context.Context, b Batch, out []outcome) openBatch {
 	clear(out)
 	// The group's context is the run's: tasks still queued when it is
 	// cancelled are dropped by pond without running.
 	g := r.pool.NewGroupContext(ctx)
-	for i, node := range nodes {
+	for i, node := range b.Nodes {
 		if ctx.Err() != nil {
 			break
 		}
 		// Submit blocks while the pool's queue is full: at most
 		// Concurrency + QueueSize nodes are ever in the pool.
-		g.Submit(func() { out[i] = r.fetchNode(ctx, batch, node) })
+		g.Submit(func() { out[i] = r.fetchNode(ctx, b.Index, node) })
 	}
+	return openBatch{b: b, g: g, out: out}
+}
+
+// collect waits for every node of ob and gathers the outcomes. complete
+// is false when the run was interrupted before every node had a
+// trustworthy outcome; recs and dead are then partial and must not be
+// committed.
+func (r *runner) collect(ctx context.Context, ob openBatch) (recs []store.Record, dead []store.DeadLetter, complete bool, err error) {
 	// Wait returns once every submitted task has finished or been
 	// dropped. Its error is ctx's, or a task's panic (recovered by pond),
 	// which also cancels the group's other tasks.
-	waitErr := g.Wait()
+	waitErr := ob.g.Wait()
 
 	complete = true
 	missing := -1
-	for i := range out {
-		switch out[i].kind {
+	for i := range ob.out {
+		switch ob.out[i].kind {
 		case succeeded:
-			recs = append(recs, out[i].rec)
+			recs = append(recs, ob.out[i].rec)
 		case failed:
-			dead = append(dead, out[i].dead)
+			dead = append(dead, ob.out[i].dead)
 		default:
 			complete = false
-			if missing < 0 && out[i].kind == notRun {
+			if missing < 0 && ob.out[i].kind == notRun {
 				missing = i
 			}
 		}
@@ -279,9 +272,90 @@ func (r *runner) runBatch(ctx context.Context, batch int, nodes []string, out []
 	if !complete && ctx.Err() == nil {
 		// Not an interruption: a node has no outcome because a task
 		// panicked. Stop rather than lose or guess its result.
-		return nil, nil, false, fmt.Errorf("batch: batch %d: node %s has no outcome: %w", batch, nodes[max(missing, 0)], waitErr)
+		return nil, nil, false, fmt.Errorf("batch: batch %d: node %s has no outcome: %w", ob.b.Index, ob.b.Nodes[max(missing, 0)], waitErr)
 	}
 	return recs, dead, complete, nil
+}
+
+// runBatch runs one batch to its end: submit, then collect.
+func (r *runner) runBatch(ctx context.Context, b Batch, out []outcome) ([]store.Record, []store.DeadLetter, bool, error) {
+	return r.collect(ctx, r.submit(ctx, b, out))
+}
+
+// pipeline runs batches through the pool, at most Options.Window open at
+// once, and passes each complete batch to commit in order. The oldest
+// open batch is collected and committed before another opens, so memory
+// holds at most Window batches of outcomes whatever the plan's length.
+//
+// After an interruption the open batches are still collected and the
+// complete ones committed; after an error (a commit, a panic) the others
+// are cancelled and only waited for.
+func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Batch], size, total int,
+	commit func(Batch, []store.Record, []store.DeadLetter) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		open     []openBatch
+		free     [][]outcome // slot arrays of collected batches, for reuse
+		firstErr error
+		stopped  = -1 // index of the first batch not committed, or -1
+	)
+	noteStop := func(i int) {
+		if stopped < 0 || i < stopped {
+			stopped = i
+		}
+	}
+	finishOldest := func() {
+		ob := open[0]
+		open = open[1:]
+		recs, dead, complete, err := r.collect(ctx, ob)
+		free = append(free, ob.out[:cap(ob.out)])
+		switch {
+		case firstErr != nil:
+			return
+		case err == nil && complete:
+			err = commit(ob.b, recs, dead)
+			if err == nil {
+				sum.Committed++
+				r.committed.Add(int64(len(recs) + len(dead)))
+				return
+			}
+		case err == nil:
+			noteStop(ob.b.Index)
+			return
+		}
+		firstErr = err
+		cancel(err)
+	}
+	for b := range batches {
+		if ctx.Err() != nil {
+			noteStop(b.Index)
+			break
+		}
+		for len(open) >= r.o.Window {
+			finishOldest()
+		}
+		if firstErr != nil {
+			break
+		}
+		var out []outcome
+		if n := len(free); n > 0 {
+			out, free = free[n-1], free[:n-1]
+		} else {
+			out = make([]outcome, size)
+		}
+		open = append(open, r.submit(ctx, b, out[:len(b.Nodes)]))
+	}
+	for len(open) > 0 {
+		finishOldest()
+	}
+	switch {
+	case firstErr != nil:
+		return firstErr
+	case stopped >= 0:
+		return r.interrupted(ctx, sum, stopped, total)
+	}
+	return nil
 }
 
 // interrupted marks the summary and builds the error Run returns.

@@ -1,0 +1,142 @@
+package batch
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// eventLog records fetch starts and ends in order.
+type eventLog struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (l *eventLog) add(e string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+func (l *eventLog) index(e string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Index(l.events, e)
+}
+
+// With Window 1, no node of a batch starts before every node of the
+// previous batch has ended.
+func TestRunWindowOne(t *testing.T) {
+	nodes := testNodes(40)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 8})
+	var log eventLog
+	f := newFakeFetcher(func(node string, n int) attempt {
+		defer log.add("end " + node)
+		return attempt{body: okBody(node)}
+	})
+	f.before = func(_ context.Context, node string) { log.add("start " + node) }
+	o := quietOptions(&fakeClock{now: t0})
+	o.Concurrency, o.Window = 3, 1
+	st := newMemStore()
+	if _, err := Run(context.Background(), p, f, st, o); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < p.NumBatches(); i++ {
+		lastEnd := 0
+		for _, n := range p.Batch(i - 1).Nodes {
+			lastEnd = max(lastEnd, log.index("end "+n))
+		}
+		for _, n := range p.Batch(i).Nodes {
+			if log.index("start "+n) < lastEnd {
+				t.Fatalf("node %s of batch %d started before batch %d ended", n, i, i-1)
+			}
+		}
+	}
+	if !slices.Equal(st.order, []int{0, 1, 2, 3, 4}) {
+		t.Fatalf("commit order %v", st.order)
+	}
+}
+
+// With Window 2, a slow node of batch 0 does not hold up batch 1: its
+// nodes run (and finish) meanwhile, and the commits still come in order.
+func TestRunWindowOverlaps(t *testing.T) {
+	nodes := testNodes(12)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 4})
+	batch1Done := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	left := map[string]bool{}
+	for _, n := range p.Batch(1).Nodes {
+		left[n] = true
+	}
+	f := newFakeFetcher(func(node string, n int) attempt {
+		mu.Lock()
+		delete(left, node) // the body is handed over: batch 1's node is as good as done
+		if len(left) == 0 {
+			once.Do(func() { close(batch1Done) })
+		}
+		mu.Unlock()
+		return attempt{body: okBody(node)}
+	})
+	f.before = func(_ context.Context, node string) {
+		if node == nodes[0] {
+			select {
+			case <-batch1Done:
+			case <-time.After(20 * time.Second):
+				t.Error("batch 1 did not run while batch 0 was open")
+			}
+		}
+	}
+	o := quietOptions(&fakeClock{now: t0})
+	o.Concurrency, o.QueueSize = 2, 2
+	st := newMemStore()
+	if _, err := Run(context.Background(), p, f, st, o); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(st.order, []int{0, 1, 2}) {
+		t.Fatalf("commit order %v, want plan order", st.order)
+	}
+}
+
+// Interrupted while batch 0 waits on a node and batch 1 is complete:
+// batch 1 is committed, batch 0 is not, and the error names batch 0.
+func TestRunWindowInterrupted(t *testing.T) {
+	nodes := testNodes(12)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 4})
+	f, entered, _ := blockingFetcher(map[string]bool{nodes[0]: true}, true)
+	var batch1 sync.WaitGroup
+	batch1.Add(4)
+	inner := f.script
+	f.script = func(node string, n int) attempt {
+		if slices.Contains(p.Batch(1).Nodes, node) {
+			defer batch1.Done()
+		}
+		return inner(node, n)
+	}
+	o := quietOptions(&fakeClock{now: t0})
+	o.Concurrency, o.QueueSize = 2, 8
+	st := newMemStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error)
+	var sum Summary
+	go func() {
+		var err error
+		sum, err = Run(ctx, p, f, st, o)
+		errc <- err
+	}()
+	<-entered
+	batch1.Wait() // every node of batch 1 has its body
+	cancel()
+	err := <-errc
+	checkInterrupted(t, err, sum)
+	if !strings.Contains(err.Error(), "stopped at batch 0 of 3") {
+		t.Errorf("err = %v, want it to name batch 0", err)
+	}
+	if !slices.Equal(st.order, []int{1}) || sum.Committed != 1 {
+		t.Fatalf("committed %v, want [1]", st.order)
+	}
+}
