@@ -371,3 +371,25 @@ func TestMockSecretsAbsentFromLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestMockConcurrencyCap: with Concurrency equal to the server's
+// MaxConcurrent, twice as many workers never get a 429 for too many open
+// requests, and the server never sees more than the cap.
+func TestMockConcurrencyCap(t *testing.T) {
+	inst := startMock(t, mockapi.Config{Seed: 2, MaxConcurrent: 3, Sizes: smallBodies,
+		Latency: mockapi.Latency{Kind: mockapi.LatencyFixed, A: 2 * time.Millisecond}})
+	c := mockClient(t, inst, func(o *scrape.Options) {
+		o.Concurrency = 3
+		// An attempt abandoned on a loaded machine would leave its
+		// request open on the server for a moment: not what this tests.
+		o.StallTimeout = 10 * time.Second
+	})
+	outs := fetchAll(t, c, nodes("AS", 40), 6)
+	if okN := checkOutcomes(t, inst, outs, 12); okN != len(outs) {
+		t.Errorf("%d of %d nodes succeeded", okN, len(outs))
+	}
+	st := inst.Server.Stats().Clients["scrape-test"]
+	if st.Status429 != 0 || st.MaxOpen > 3 || st.Requests != int64(len(outs)) {
+		t.Errorf("server saw %+v", st)
+	}
+}
