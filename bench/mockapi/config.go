@@ -64,6 +64,9 @@ func ParseOverride(s string) (resource string, o Override, err error) {
 	if !ok || resource == "" || strings.TrimSpace(items) == "" {
 		return "", o, specErr("override", s, "want RESOURCE=ITEM[,ITEM], e.g. AS3333=3GiB or AS1=503")
 	}
+	if err := validResource(resource); err != nil {
+		return "", o, specErr("override", s, "%v", err)
+	}
 	for item := range strings.SplitSeq(items, ",") {
 		item = strings.TrimSpace(item)
 		switch {
@@ -77,6 +80,9 @@ func ParseOverride(s string) (resource string, o Override, err error) {
 			if o.Size, err = ParseBytes(item[len("size:"):]); err != nil {
 				return "", o, fmt.Errorf("override %q: %w", s, err)
 			}
+			if o.Size == 0 {
+				return "", o, specErr("override", s, "size must be above 0")
+			}
 		default:
 			name, rate, hasRate := strings.Cut(item, "@")
 			if f, ferr := ParseFault(name); ferr == nil {
@@ -89,7 +95,7 @@ func ParseOverride(s string) (resource string, o Override, err error) {
 				continue
 			}
 			n, berr := ParseBytes(item)
-			if berr != nil {
+			if berr != nil || n == 0 {
 				return "", o, specErr("override", s, "%q is neither a size (3GiB), updates:N, nor a fault (%s, optionally @RATE)", item, faultNames())
 			}
 			o.Size = n

@@ -175,6 +175,9 @@ func TestParseOverride(t *testing.T) {
 		{"AS1=updates:-3", "updates:N"},
 		{"AS1=500@2", "rate in [0, 1]"},
 		{"AS1=size:x", "size"},
+		{"AS1=0", "neither a size"},
+		{"AS1=size:0", "above 0"},
+		{"bogus=3GiB", "not a valid ASN"},
 	}
 	for _, c := range bad {
 		_, _, err := ParseOverride(c.in)
