@@ -34,6 +34,8 @@ type reachDFA struct {
 	key    []byte             // scratch for index keys
 	next   []uint32           // scratch for a state's instructions
 
+	steps int64 // runes fed to threads, for tests that the work stays linear
+
 	// leftmostAlive's scratch.
 	pmark       []uint32
 	pgen        uint32
@@ -193,6 +195,7 @@ func (d *reachDFA) run(text []byte, eof bool) (end int, alive bool, mend int) {
 			r, w = utf8.DecodeRune(text[i:])
 		}
 		s = d.step(s, r)
+		d.steps++
 		if s == deadState {
 			return i, false, mend
 		}
@@ -236,6 +239,7 @@ func (d *reachDFA) leftmostAlive(text []byte, eof bool) int {
 			r, w = utf8.DecodeRune(text[i:])
 		}
 		gen = d.pikeGen()
+		d.steps += int64(len(cur))
 		next = next[:0]
 		for _, t := range cur {
 			if in := &d.prog.Inst[t.pc]; in.MatchRune(r) {

@@ -112,7 +112,7 @@ var regexChunkCases = []struct {
 // the values equal those found on the whole input in one piece, and those
 // of regexp.FindAllSubmatchIndex.
 func TestRegexChunkBoundaries(t *testing.T) {
-	in := regexCorpus(7, 30)
+	in := regexCorpus(7, 20)
 	for _, tc := range regexChunkCases {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{Mode: Regex, Patterns: tc.patterns, BufferSize: len(in) + 1}
