@@ -19,9 +19,11 @@ const (
 	SizeLognormal SizeKind = "lognormal" // median Min, shape Alpha, capped at Max
 )
 
-// Defaults of the heavy-tailed distribution: a median of about 14 KiB,
-// one answer in ~60 above 256 KiB, one in ~2,500 above 8 MiB, a few per
-// 100,000 at the cap.
+// Defaults of the heavy-tailed distribution: a median of about 15 KiB,
+// one answer in ~45 above 256 KiB, one in ~2,000 above 8 MiB, about three
+// in 100,000 above 100 MiB (a few per RIPEstat daily run of 80,000
+// resources), the rest capped at 512 MiB. Multi-GiB "monsters" are set
+// per resource with Config.Overrides.
 const (
 	DefaultHeavyMin   = 8 << 10
 	DefaultHeavyAlpha = 1.1
