@@ -3,7 +3,9 @@ package batch
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/extract"
 )
@@ -62,4 +64,32 @@ func BenchmarkExtractOnly(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(nodes)), "ns/node")
+}
+
+// BenchmarkRunWindow compares Windows 1, 2 and 4 on a fetcher with a heavy
+// tail (1 node in 20 takes 20 times longer), the shape of real answers:
+// with Window 1 every batch waits for its slowest node with idle workers.
+func BenchmarkRunWindow(b *testing.B) {
+	nodes := testNodes(256)
+	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody("")} })
+	f.before = func(_ context.Context, node string) {
+		d := 10 * time.Millisecond
+		if fnv1a(node)%20 == 0 {
+			d = 200 * time.Millisecond
+		}
+		time.Sleep(d)
+	}
+	p, _ := NewPlan(nodes, PlanOptions{Size: 32})
+	for _, w := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("window=%d", w), func(b *testing.B) {
+			o := quietOptions(&fakeClock{now: t0})
+			o.Concurrency, o.Window = 8, w
+			for b.Loop() {
+				if _, err := Run(context.Background(), p, f, newMemStore(), o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(nodes))*float64(b.N)/b.Elapsed().Seconds(), "nodes/s")
+		})
+	}
 }
