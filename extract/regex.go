@@ -68,7 +68,9 @@ func newRegexScanner(opts Options, sels []Selector) (scanner, error) {
 		if err != nil {
 			return nil, fmt.Errorf("extract: regex pattern %d %q: %w", i, src, err)
 		}
-		p.derived = len(opts.Patterns) == 0
+		if len(opts.Patterns) == 0 {
+			p.derivedKey = len(jsonKeyText(sels[i].Steps()[len(sels[i].Steps())-1].Key)) + 2
+		}
 		s.pats = append(s.pats, p)
 		s.limit = append(s.limit, len(p.lit)+opts.MaxValueSize+limitSlack)
 	}
@@ -203,11 +205,11 @@ func (s *regexScanner) scanPattern(sel int, p *regexPattern, buf []byte, from in
 			pos = k + 1
 			continue
 		}
-		if p.derived {
+		if p.derivedKey > 0 {
 			// A derived pattern is the key's text, JSON spaces, a colon,
 			// spaces, then the captured value up to the match's end: the
 			// capture needs no second run of the regexp.
-			s.found = append(s.found, regexMatch{start: k, end: k + mend, vs: derivedValueStart(buf, k+len(p.lit)), ve: k + mend, sel: sel})
+			s.found = append(s.found, regexMatch{start: k, end: k + mend, vs: derivedValueStart(buf, k+p.derivedKey), ve: k + mend, sel: sel})
 			pos = k + mend
 			continue
 		}

@@ -23,9 +23,10 @@ type regexPattern struct {
 	// the window's end.
 	reach *reachDFA
 	lit   []byte // literal text that starts every match; may be empty
-	// derived marks a pattern built by derivedPattern, whose capture is
-	// everything after the colon and spaces that follow lit.
-	derived bool
+	// derivedKey is, for a pattern built by derivedPattern, the length of
+	// the quoted key it starts with (0 otherwise): the capture is everything
+	// after the spaces, colon and spaces that follow it.
+	derivedKey int
 }
 
 // compileRegexPattern checks that src suits a chunked scan and compiles

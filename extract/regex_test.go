@@ -317,3 +317,16 @@ func BenchmarkRegex(b *testing.B) {
 		})
 	}
 }
+
+// TestRegexDerivedOddKey: a key whose text stops regexp's literal prefix
+// early (U+FFFD) and holds a colon still yields the value after the key.
+func TestRegexDerivedOddKey(t *testing.T) {
+	in := "{\"\uFFFD:x\" : 5, \"\uFFFD:x\":\"v\"}"
+	got, _, err := runMode(t, Options{Mode: Regex, Paths: []string{"[\"\uFFFD:x\"]"}, BufferSize: 3}, strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []modeValue{{0, "5"}, {0, `"v"`}}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
