@@ -24,9 +24,11 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 		return res, c.fail(&res, start, err)
 	}
 	nodeCtx := ctx
+	var nodeDeadline time.Time // zero: no MaxNodeTime
 	if c.opts.MaxNodeTime > 0 {
 		var cancel context.CancelFunc
-		nodeCtx, cancel = context.WithTimeout(ctx, c.opts.MaxNodeTime)
+		nodeDeadline = time.Now().Add(c.opts.MaxNodeTime)
+		nodeCtx, cancel = context.WithDeadline(ctx, nodeDeadline)
 		defer cancel()
 	}
 	var last error // the last attempt's own error, not the deadline that cut it
@@ -51,7 +53,9 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 			return res, c.fail(&res, start, aerr.err)
 		}
 		wait := c.backoff.delay(attempt, c.rand())
-		if dl, ok := nodeCtx.Deadline(); ok && time.Until(dl) < wait {
+		// Waiting past MaxNodeTime is pointless; the caller's own
+		// deadline is not the node's failure and ends the sleep instead.
+		if !nodeDeadline.IsZero() && time.Until(nodeDeadline) < wait {
 			return res, c.fail(&res, start, fmt.Errorf("%w (%v) before attempt %d: %w",
 				ErrNodeTimeout, c.opts.MaxNodeTime, attempt+1, aerr.err))
 		}
