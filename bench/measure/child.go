@@ -21,57 +21,87 @@ func RunChild(ctx context.Context, spec Spec) (Sample, error) {
 	if err != nil {
 		return Sample{}, err
 	}
+	c := &child{spec: spec, run: run, body: newBody(spec)}
+	if spec.Warmup {
+		if _, err := c.pass(ctx, 0); err != nil {
+			return Sample{}, err
+		}
+	}
 	passes := max(spec.Passes, 1)
-	b := newBody(spec)
-	var rec recorder
 	s := Sample{Kind: spec.Kind, Passes: passes}
-	var wall, source time.Duration
 
 	runtime.GC() // start from the smallest heap this process can have
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	heap := startHeapSampler(heapSamplePeriod)
-	for pass := range passes {
-		if err := ctx.Err(); err != nil {
-			heap.finish()
+	c.heap = startHeapSampler(heapSamplePeriod)
+	for i := range passes {
+		v, err := c.pass(ctx, i+1)
+		if err != nil {
+			c.heap.finish()
 			return Sample{}, err
 		}
-		rec.reset()
-		t0 := time.Now() // before open: a gzip header is read in open
-		r, err := b.open()
-		if err == nil {
-			err = run(r, &rec)
-		}
-		wall += time.Since(t0)
-		heap.mark()
-		if err == nil {
-			err = b.drained()
-		}
-		if err != nil {
-			heap.finish()
-			return Sample{}, fmt.Errorf("%s: pass %d: %w", spec.Kind, pass+1, err)
-		}
-		source += b.timed.spent
-		v := rec.values()
-		if pass == 0 {
-			s.Values, s.BodyBytes, s.WireBytes = v, b.count.n, b.timed.n
+		if i == 0 {
+			s.Values, s.BodyBytes, s.WireBytes = v, c.body.count.n, c.body.timed.n
 			continue
 		}
-		if !v.Equal(s.Values) || b.count.n != s.BodyBytes {
-			heap.finish()
+		if !v.Equal(s.Values) || c.body.count.n != s.BodyBytes {
+			c.heap.finish()
 			return Sample{}, fmt.Errorf("%s: pass %d found %v in %d bytes, pass 1 found %v in %d bytes",
-				spec.Kind, pass+1, v, b.count.n, s.Values, s.BodyBytes)
+				spec.Kind, i+1, v, c.body.count.n, s.Values, s.BodyBytes)
 		}
 	}
-	s.PeakHeapBytes = heap.finish()
+	s.PeakHeapBytes = c.heap.finish()
 	runtime.ReadMemStats(&m1)
-	s.ExtractNanos = int64(wall - source)
-	s.SourceNanos = int64(source)
+	s.ExtractNanos = int64(c.wall - c.source)
+	s.SourceNanos = int64(c.source)
 	s.Mallocs = m1.Mallocs - m0.Mallocs
 	s.AllocBytes = m1.TotalAlloc - m0.TotalAlloc
 	s.GCCycles = m1.NumGC - m0.NumGC
 	s.HWMBytes = peakRSS()
 	return s, nil
+}
+
+// child is the state of RunChild: the measured function, the body, and
+// the time of the timed passes.
+type child struct {
+	spec         Spec
+	run          extractFunc
+	body         *body
+	rec          recorder
+	heap         *heapSampler // nil during the warm-up
+	wall, source time.Duration
+}
+
+// pass extracts the body once; pass 0 is the warm-up and is not timed.
+func (c *child) pass(ctx context.Context, n int) (Values, error) {
+	if err := ctx.Err(); err != nil {
+		return Values{}, err
+	}
+	c.rec.reset()
+	t0 := time.Now() // before open: a gzip header is read in open
+	r, err := c.body.open()
+	if err == nil {
+		err = c.run(r, &c.rec)
+	}
+	wall := time.Since(t0)
+	if c.heap != nil {
+		c.heap.mark()
+	}
+	if err == nil {
+		err = c.body.drained()
+	}
+	if err != nil {
+		what := "warm-up pass"
+		if n > 0 {
+			what = fmt.Sprintf("pass %d", n)
+		}
+		return Values{}, fmt.Errorf("%s: %s: %w", c.spec.Kind, what, err)
+	}
+	if n > 0 {
+		c.wall += wall
+		c.source += c.body.timed.spent
+	}
+	return c.rec.values(), nil
 }
 
 // newExtractFunc prepares spec's kind: the extractor or peer is built once

@@ -39,6 +39,8 @@ type ExtractConfig struct {
 	// it has read this many bytes, so that its time is long enough to
 	// measure. Zero means one pass.
 	MinBytes int64 `json:"min_bytes"`
+	// Warmup makes every child run one untimed pass first (see Spec).
+	Warmup bool `json:"warmup"`
 }
 
 // BodyMemoryFactor estimates the peak memory of a kind that holds the body
@@ -210,7 +212,7 @@ func (res *ExtractResult) plan() []job {
 		res.Rows = append(res.Rows, Row{Kind: k, Size: size, Updates: updates, BufferSize: buf, Gzip: cfg.Gzip, Sweep: sweep})
 		specs = append(specs, Spec{
 			Kind: k, Updates: updates, Seed: cfg.Seed, BufferSize: buf, Gzip: cfg.Gzip,
-			Passes: passesFor(size, cfg.MinBytes),
+			Passes: passesFor(size, cfg.MinBytes), Warmup: cfg.Warmup,
 		})
 	}
 	for _, size := range cfg.Sizes {

@@ -11,14 +11,15 @@ func TestRunExtractAgreesWithTruth(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		gzip     bool
+		warmup   bool
 		reps     int
 		sweep    []int
 		wantRows int
 	}{
 		// Every kind at both sizes but full and json-unmarshal at the
 		// larger (over the memory cap), then the two sweep rows.
-		{"plain", false, 2, []int{4 << 10, 1 << 20}, 2*len(Kinds) - 2 + 2},
-		{"gzip", true, 1, nil, 2*len(Kinds) - 2},
+		{"plain", false, false, 2, []int{4 << 10, 1 << 20}, 2*len(Kinds) - 2 + 2},
+		{"gzip, warm-up", true, true, 1, nil, 2*len(Kinds) - 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ExtractConfig{
@@ -28,6 +29,7 @@ func TestRunExtractAgreesWithTruth(t *testing.T) {
 				SweepBuffers: tc.sweep,
 				SweepSize:    32 << 10,
 				Gzip:         tc.gzip,
+				Warmup:       tc.warmup,
 				Seed:         7,
 				MemoryCap:    3 * (32 << 10),
 			}

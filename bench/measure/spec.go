@@ -61,6 +61,11 @@ type Spec struct {
 	// Passes is how many times the child extracts the body; the time is
 	// the sum. Zero means 1.
 	Passes int `json:"passes,omitempty"`
+	// Warmup runs one untimed pass first, so that the timed passes reuse
+	// memory the process already has: on a VM, the first touch of fresh
+	// memory can cost more than the extraction, and a pipeline worker
+	// reuses its extractor and heap from node to node.
+	Warmup bool `json:"warmup,omitempty"`
 }
 
 // Values is what a measurement found: how many values were selected and

@@ -192,8 +192,12 @@ func extractHeadline(res *measure.ExtractResult) string {
 	if buf == 0 {
 		buf = 64 << 10
 	}
-	return fmt.Sprintf("extraction of data.updates[*].timestamp from generated bodies (%s), buffer %s, median of %d runs, each in its own process:",
-		input, FormatSize(int64(buf)), max(c.Reps, 1))
+	warm := "timed from the first pass"
+	if c.Warmup {
+		warm = "after one untimed warm-up pass"
+	}
+	return fmt.Sprintf("extraction of data.updates[*].timestamp from generated bodies (%s), buffer %s, median of %d runs, each in its own process, %s:",
+		input, FormatSize(int64(buf)), max(c.Reps, 1), warm)
 }
 
 func skipReason(s measure.Skipped, memCap int64) string {

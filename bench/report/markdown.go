@@ -74,7 +74,11 @@ const extractMethod = `### How these figures are made
   generator and never stored. Time spent inside the generator (and the gzip
   compressor, with gzip input) is subtracted; decompression is counted, as
   in the real pipeline. A small body is extracted several times in its child
-  so that the time is long enough to measure.
+  so that the time is long enough to measure. With warm-up (the default),
+  each child first extracts the body once untimed, so that the timed passes
+  reuse the memory the process already has, as a pipeline worker reuses its
+  extractor from node to node: on this VM the first touch of fresh memory
+  can cost more than the extraction itself.
 - Throughput is uncompressed JSON bytes per second (MB = 10^6 bytes).
   "vs Decoder.Token" divides by the median of encoding/json's
   Decoder.Token walking the same path over the same body in the same run.

@@ -34,6 +34,7 @@ func benchExtractCommand(io *stdio) *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "generator seed"},
 			&cli.StringFlag{Name: "memory-cap", Value: "4GiB", Usage: fmt.Sprintf("skip full and json-unmarshal where %d × body size exceeds this", measure.BodyMemoryFactor)},
 			&cli.StringFlag{Name: "min-bytes", Value: "32MiB", Usage: "a child repeats a small body until it has read this much"},
+			&cli.BoolFlag{Name: "warmup", Value: true, Usage: "each child runs one untimed pass first (--warmup=false: time the first touch of memory too)"},
 			&cli.StringFlag{Name: "report", Usage: "write bench.json, bench.md and SVG charts to this folder"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr"},
 		},
@@ -85,7 +86,7 @@ func writeReport(dir string, update *report.Report) error {
 }
 
 func benchExtractConfig(c *cli.Context) (measure.ExtractConfig, error) {
-	cfg := measure.ExtractConfig{Reps: c.Int("reps"), Gzip: c.Bool("gzip"), Seed: c.Uint64("seed")}
+	cfg := measure.ExtractConfig{Reps: c.Int("reps"), Gzip: c.Bool("gzip"), Seed: c.Uint64("seed"), Warmup: c.Bool("warmup")}
 	var err error
 	if cfg.Sizes, err = report.ParseSizes(c.String("sizes")); err != nil {
 		return cfg, fmt.Errorf("--sizes: %w", err)
