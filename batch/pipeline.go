@@ -1,0 +1,150 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/alitto/pond/v2"
+
+	"github.com/sluicehq/sluice/store"
+)
+
+// openBatch is a batch whose nodes have been submitted to the pool.
+type openBatch struct {
+	b   Batch
+	g   pond.TaskGroup
+	out []outcome // one slot per node of b
+}
+
+// submit hands b's nodes to the pool, one task per node, and returns
+// without waiting for them. out has one slot per node.
+func (r *runner) submit(ctx context.Context, b Batch, out []outcome) openBatch {
+	clear(out)
+	// The group's context is the run's: tasks still queued when it is
+	// cancelled are dropped by pond without running.
+	g := r.pool.NewGroupContext(ctx)
+	for i, node := range b.Nodes {
+		if ctx.Err() != nil {
+			break
+		}
+		// Submit blocks while the pool's queue is full: at most
+		// Concurrency + QueueSize nodes are ever in the pool.
+		g.Submit(func() { out[i] = r.fetchNode(ctx, b.Index, node) })
+	}
+	return openBatch{b: b, g: g, out: out}
+}
+
+// collect waits for every node of ob and gathers the outcomes. complete
+// is false when the run was interrupted before every node had a
+// trustworthy outcome; recs and dead are then partial and must not be
+// committed.
+func (r *runner) collect(ctx context.Context, ob openBatch) (recs []store.Record, dead []store.DeadLetter, complete bool, err error) {
+	// Wait returns once every submitted task has finished or been
+	// dropped. Its error is ctx's, or a task's panic (recovered by pond),
+	// which also cancels the group's other tasks.
+	waitErr := ob.g.Wait()
+
+	complete = true
+	missing := -1
+	for i := range ob.out {
+		switch ob.out[i].kind {
+		case succeeded:
+			recs = append(recs, ob.out[i].rec)
+		case failed:
+			dead = append(dead, ob.out[i].dead)
+		default:
+			complete = false
+			if missing < 0 && ob.out[i].kind == notRun {
+				missing = i
+			}
+		}
+	}
+	if !complete && ctx.Err() == nil {
+		// Not an interruption: a node has no outcome because a task
+		// panicked. Stop rather than lose or guess its result.
+		return nil, nil, false, fmt.Errorf("batch: batch %d: node %s has no outcome: %w", ob.b.Index, ob.b.Nodes[max(missing, 0)], waitErr)
+	}
+	return recs, dead, complete, nil
+}
+
+// runBatch runs one batch to its end: submit, then collect.
+func (r *runner) runBatch(ctx context.Context, b Batch, out []outcome) ([]store.Record, []store.DeadLetter, bool, error) {
+	return r.collect(ctx, r.submit(ctx, b, out))
+}
+
+// pipeline runs batches through the pool, at most Options.Window open at
+// once, and passes each complete batch to commit in order. The oldest
+// open batch is collected and committed before another opens, so memory
+// holds at most Window batches of outcomes whatever the plan's length.
+//
+// After an interruption the open batches are still collected and the
+// complete ones committed; after an error (a commit, a panic) the others
+// are cancelled and only waited for.
+func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Batch], size, total int,
+	commit func(Batch, []store.Record, []store.DeadLetter) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		open     []openBatch
+		free     [][]outcome // slot arrays of collected batches, for reuse
+		firstErr error
+		stopped  = -1 // index of the first batch not committed, or -1
+	)
+	noteStop := func(i int) {
+		if stopped < 0 || i < stopped {
+			stopped = i
+		}
+	}
+	finishOldest := func() {
+		ob := open[0]
+		open = open[1:]
+		recs, dead, complete, err := r.collect(ctx, ob)
+		free = append(free, ob.out[:cap(ob.out)])
+		switch {
+		case firstErr != nil:
+			return
+		case err == nil && complete:
+			err = commit(ob.b, recs, dead)
+			if err == nil {
+				sum.Committed++
+				r.committed.Add(int64(len(recs) + len(dead)))
+				return
+			}
+		case err == nil:
+			noteStop(ob.b.Index)
+			return
+		}
+		firstErr = err
+		cancel(err)
+	}
+	for b := range batches {
+		if ctx.Err() != nil {
+			noteStop(b.Index)
+			break
+		}
+		for len(open) >= r.o.Window {
+			finishOldest()
+		}
+		if firstErr != nil {
+			break
+		}
+		var out []outcome
+		if n := len(free); n > 0 {
+			out, free = free[n-1], free[:n-1]
+		} else {
+			out = make([]outcome, size)
+		}
+		open = append(open, r.submit(ctx, b, out[:len(b.Nodes)]))
+	}
+	for len(open) > 0 {
+		finishOldest()
+	}
+	switch {
+	case firstErr != nil:
+		return firstErr
+	case stopped >= 0:
+		return r.interrupted(ctx, sum, stopped, total)
+	}
+	return nil
+}
