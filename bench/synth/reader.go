@@ -13,9 +13,13 @@ type Reader struct {
 	ts  *timeSeq
 	f   tsFormatter
 	er  rng    // picks element templates and seq steps
-	seq uint64 // seq of the last element
-	n   int64  // updates in the body
-	i   int64  // updates rendered so far
+	seq uint64 // seq of the last element, minus the layout's seqBase
+	// seqText holds seqBase+seq in decimal, right-aligned from seqOff:
+	// adding the step digit by digit beats formatting 16 digits anew.
+	seqText [20]byte
+	seqOff  int
+	n       int64 // updates in the body
+	i       int64 // updates rendered so far
 
 	buf   []byte // rendered, buf[off:] not yet read
 	off   int
@@ -26,13 +30,30 @@ type Reader struct {
 // NewReader returns a Reader of the body o describes. The same Options
 // always give the same bytes.
 func NewReader(o Options) *Reader {
-	return &Reader{
+	r := &Reader{
 		l:   newLayout(o),
 		ts:  newTimeSeq(o),
 		f:   tsFormatter{unix: o.UnixTimestamps},
 		er:  rng{streamSeed(o.Resource, o.Seed, 4)},
 		n:   o.updates(),
 		buf: make([]byte, 0, chunkSize+4096),
+	}
+	d := appendUint(nil, r.l.seqBase)
+	r.seqOff = copy(r.seqText[len(r.seqText)-len(d):], d)
+	r.seqOff = len(r.seqText) - r.seqOff
+	return r
+}
+
+// addSeq adds step to the decimal seqText.
+func (r *Reader) addSeq(step uint64) {
+	for i := len(r.seqText) - 1; step > 0; i-- {
+		if i < r.seqOff {
+			r.seqOff = i
+			r.seqText[i] = '0'
+		}
+		d := uint64(r.seqText[i]-'0') + step
+		r.seqText[i] = byte('0' + d%10)
+		step = d / 10
 	}
 }
 
@@ -105,27 +126,29 @@ func (r *Reader) appendElem(b []byte) []byte {
 	} else {
 		b = append(b, r.l.arrSep...)
 	}
-	t, ts := r.draw()
+	t, ts, step := r.draw()
+	r.addSeq(step)
 	b = append(b, t.pre...)
 	if r.l.tsFirst {
 		b = r.f.append(b, ts)
 		b = append(b, t.mid...)
-		b = appendUint(b, r.l.seqBase+r.seq)
+		b = append(b, r.seqText[r.seqOff:]...)
 	} else {
-		b = appendUint(b, r.l.seqBase+r.seq)
+		b = append(b, r.seqText[r.seqOff:]...)
 		b = append(b, t.mid...)
 		b = r.f.append(b, ts)
 	}
 	return append(b, t.post...)
 }
 
-// draw advances to the next update: its template and timestamp (r.seq
-// is updated). Rendering and Size share it, so they cannot disagree.
-func (r *Reader) draw() (*elemTmpl, int64) {
+// draw advances to the next update: its template, timestamp and seq step
+// (r.seq is updated). Rendering and Size share it, so they cannot disagree.
+func (r *Reader) draw() (*elemTmpl, int64, uint64) {
 	t := &r.l.elems[r.er.next()%numTemplates]
-	r.seq += 1 + r.er.next()%4096
+	step := 1 + r.er.next()%4096
+	r.seq += step
 	r.i++
-	return t, r.ts.next()
+	return t, r.ts.next(), step
 }
 
 // Size returns the length in bytes of the body o describes, without
@@ -138,7 +161,7 @@ func (o Options) Size() int64 {
 	}
 	size += int64(len(r.l.arrStart)) + (r.n-1)*int64(len(r.l.arrSep)) + int64(len(r.l.arrEnd))
 	for r.i < r.n {
-		t, ts := r.draw()
+		t, ts, _ := r.draw()
 		size += int64(len(t.pre)+len(t.mid)+len(t.post)) + uintLen(r.l.seqBase+r.seq)
 		if o.UnixTimestamps {
 			if ts < 0 {
