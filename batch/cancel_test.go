@@ -117,8 +117,8 @@ func TestRunCancelAbandons(t *testing.T) {
 	if !slices.Equal(st.order, []int{0}) || len(st.dead[1]) != 0 {
 		t.Fatalf("committed %v, dead %v", st.order, st.dead)
 	}
-	if sum.Dead != 0 {
-		t.Fatalf("%d dead letters from an interruption", sum.Dead)
+	if sum.Dead != 0 || sum.Abandoned != 2 {
+		t.Fatalf("%d dead letters from an interruption, %d abandoned (want 0 and 2)", sum.Dead, sum.Abandoned)
 	}
 }
 

@@ -214,12 +214,12 @@ func TestMonitorAdapts(t *testing.T) {
 func TestSummaryString(t *testing.T) {
 	s := Summary{Nodes: 40, Batches: 4, SkippedBatches: 1, SkippedNodes: 4, Committed: 2, Processed: 36, OK: 34, Dead: 2, Dropped: 0,
 		Retries: 5, Status429: 1, Bytes: 12_345_678, Elapsed: 11400 * time.Millisecond, Mean: 1164 * time.Millisecond,
-		P50: 1100 * time.Millisecond, P95: 2300 * time.Millisecond, Max: 2500 * time.Millisecond, PeakRSS: 45 << 20, Interrupted: true}
+		P50: 1100 * time.Millisecond, P95: 2300 * time.Millisecond, Max: 2500 * time.Millisecond, PeakRSS: 45 << 20, Interrupted: true, Abandoned: 2}
 	want := "[36] requests processed in [11.4] seconds with average time [1164.0] ms, total throughput: [3.16] rps\n" +
 		"latency p50 [1100.0] ms, p95 [2300.0] ms, max [2500.0] ms\n" +
 		"[34] ok, [2] dead letters, [5] retries, [1] 429s, [12.3] MB read, peak RSS [45.0] MiB\n" +
 		"[1] of [4] batches ([4] nodes) already done by an earlier run\n" +
-		"interrupted: [3] of [4] batches committed, [0] finished nodes of an unfinished batch dropped; run again to resume\n"
+		"interrupted: [3] of [4] batches committed, [0] finished nodes of unfinished batches dropped, [2] in-flight nodes abandoned; run again to resume\n"
 	if got := s.String(); got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}

@@ -245,6 +245,7 @@ func (r *runner) fill(sum *Summary) {
 	// Finished nodes not in a committed batch belong to the batch an
 	// interruption left unfinished.
 	sum.Dropped = sum.Processed - r.committed.Load()
+	sum.Abandoned = r.abandoned.Load()
 }
 
 func (r *runner) notePeak(p int64) {

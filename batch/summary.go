@@ -18,6 +18,7 @@ type Summary struct {
 	OK        int64 // nodes fetched and aggregated
 	Dead      int64 // nodes dead-lettered
 	Dropped   int64 // finished nodes of a batch not committed because the run was interrupted
+	Abandoned int64 // nodes whose fetch was cut off (or failed) after the interruption; the next run redoes them
 	Retries   int64 // retried attempts (attempts beyond the first, summed)
 	Status429 int64 // 429 answers, when the Fetcher reports them (Stats)
 	Bytes     int64 // body bytes extracted
@@ -57,8 +58,8 @@ func (s Summary) String() string {
 		fmt.Fprintf(&b, "[%d] of [%d] batches ([%d] nodes) already done by an earlier run\n", s.SkippedBatches, s.Batches, s.SkippedNodes)
 	}
 	if s.Interrupted {
-		fmt.Fprintf(&b, "interrupted: [%d] of [%d] batches committed, [%d] finished nodes of an unfinished batch dropped; run again to resume\n",
-			s.Committed+s.SkippedBatches, s.Batches, s.Dropped)
+		fmt.Fprintf(&b, "interrupted: [%d] of [%d] batches committed, [%d] finished nodes of unfinished batches dropped, [%d] in-flight nodes abandoned; run again to resume\n",
+			s.Committed+s.SkippedBatches, s.Batches, s.Dropped, s.Abandoned)
 	}
 	return b.String()
 }
