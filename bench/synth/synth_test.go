@@ -336,3 +336,44 @@ func BenchmarkTruth(b *testing.B) {
 		o.Truth()
 	}
 }
+
+// BenchmarkPeerJSONEncoder is the peer of BenchmarkReader: encoding/json
+// writing the same number of similar updates, a floor any generator must
+// beat by far.
+func BenchmarkPeerJSONEncoder(b *testing.B) {
+	type attrs struct {
+		TargetPrefix string   `json:"target_prefix"`
+		Path         []int64  `json:"path"`
+		Community    []string `json:"community"`
+		SourceID     string   `json:"source_id"`
+	}
+	type update struct {
+		Type      string `json:"type"`
+		Timestamp string `json:"timestamp"`
+		Attrs     attrs  `json:"attrs"`
+		Seq       int64  `json:"seq"`
+	}
+	n := UpdatesForSize(64 << 20)
+	u := update{Type: "A", Attrs: attrs{TargetPrefix: "193.0.0.0/21", Path: []int64{3333, 1103, 174, 13335}, Community: []string{"1103:1000", "3333:7"}, SourceID: "00-192.0.2.1"}}
+	var cw countWriter
+	enc := json.NewEncoder(&cw)
+	start := DefaultStart
+	b.ReportAllocs()
+	for i := range n {
+		u.Timestamp = start.Add(time.Duration(i) * time.Second / 4).Format(isoLayout)
+		u.Seq = 775571759824898 + i
+		enc.Encode(&u)
+	}
+	b.SetBytes(cw.n)
+	for b.Loop() {
+		for i := range n {
+			u.Timestamp = start.Add(time.Duration(i) * time.Second / 4).Format(isoLayout)
+			u.Seq = 775571759824898 + i
+			enc.Encode(&u)
+		}
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
