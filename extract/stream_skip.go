@@ -13,12 +13,15 @@ import (
 // Byte classes for skipFast.
 const (
 	clsOther = iota
+	clsDigit
 	clsQuote
 	clsOpen
 	clsClose
 )
 
-var skipClass = [256]uint8{'"': clsQuote, '{': clsOpen, '[': clsOpen, '}': clsClose, ']': clsClose}
+var skipClass = [256]uint8{'"': clsQuote, '{': clsOpen, '[': clsOpen, '}': clsClose, ']': clsClose,
+	'0': clsDigit, '1': clsDigit, '2': clsDigit, '3': clsDigit, '4': clsDigit,
+	'5': clsDigit, '6': clsDigit, '7': clsDigit, '8': clsDigit, '9': clsDigit}
 
 // strStop marks the bytes that end a run of plain string content.
 var strStop = [256]uint8{'"': 1, '\\': 1}
@@ -141,6 +144,21 @@ func (s *streamScanner) skipFast() error {
 			c := buf[i]
 			switch skipClass[c] {
 			case clsOther:
+				i++
+				continue
+			case clsDigit:
+				// Numbers come in runs (arrays of them): jump eight bytes
+				// at a time, or straight to the next quote or bracket.
+				if i+8 <= len(buf) {
+					x := binary.LittleEndian.Uint64(buf[i:])
+					y := x | 0x20*swarLo
+					if m := zeroBytes(x^('"'*swarLo)) | zeroBytes(y^('{'*swarLo)) | zeroBytes(y^('}'*swarLo)); m != 0 {
+						i += bits.TrailingZeros64(m) >> 3
+					} else {
+						i += 8
+					}
+					continue
+				}
 				i++
 				continue
 			case clsQuote:
