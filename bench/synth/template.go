@@ -3,7 +3,6 @@ package synth
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -53,8 +52,11 @@ func newLayout(o Options) *layout {
 	l.seqBase = 700_000_000_000_000 + r.next()%100_000_000_000_000
 	target, origin := resourceHints(o.Resource)
 	l.elems = make([]elemTmpl, numTemplates)
+	buf := make([]byte, 0, numTemplates*200) // backs all compact templates
 	for i := range l.elems {
-		l.elems[i] = renderElem(l.element(&r, target, origin), o.Pretty)
+		start := len(buf)
+		buf = l.element(buf, &r, target, origin)
+		l.elems[i] = renderElem(buf[start:len(buf):len(buf)], o.Pretty)
 	}
 	l.head, l.tail = l.envelope(o, &r)
 	l.arrSep, l.arrEnd = []byte(","), []byte("]")
@@ -77,23 +79,35 @@ func resourceHints(res string) (netip.Prefix, uint32) {
 	return netip.Prefix{}, 0
 }
 
-// element returns the compact JSON of one update with placeholders.
-func (l *layout) element(r *rng, target netip.Prefix, origin uint32) string {
-	var b strings.Builder
+// element appends the compact JSON of one update, with placeholders, to
+// dst. It appends with strconv rather than fmt: a Reader is made per
+// request by the mock server, so its set-up cost counts.
+func (l *layout) element(dst []byte, r *rng, target netip.Prefix, origin uint32) []byte {
 	announce := r.intn(100) < 85
-	typ := "W"
+	typ := byte('W')
 	if announce {
-		typ = "A"
+		typ = 'A'
 	}
-	pfx := randPrefix(r)
+	var pfxBuf [64]byte
+	pfx := randPrefix(pfxBuf[:0], r)
 	if target.IsValid() && r.intn(10) < 7 {
-		pfx = target.String()
+		pfx = target.AppendTo(pfxBuf[:0])
 	}
-	var attrs strings.Builder
-	fmt.Fprintf(&attrs, `{"target_prefix":%q`, pfx)
+	if l.tsFirst {
+		dst = append(dst, `{"type":"`...)
+		dst = append(dst, typ)
+		dst = append(dst, `","timestamp":`+phTS+`,"attrs":`...)
+	} else {
+		dst = append(dst, `{"seq":`+phSeq+`,"timestamp":`+phTS+`,"type":"`...)
+		dst = append(dst, typ)
+		dst = append(dst, `","attrs":`...)
+	}
+	dst = append(dst, `{"target_prefix":"`...)
+	dst = append(dst, pfx...)
+	dst = append(dst, '"')
 	if announce {
 		n := 2 + r.intn(5)
-		attrs.WriteString(`,"path":[`)
+		dst = append(dst, `,"path":[`...)
 		var last uint32
 		for i := 0; i < n; i++ {
 			asn := randASN(r)
@@ -101,30 +115,36 @@ func (l *layout) element(r *rng, target netip.Prefix, origin uint32) string {
 				asn = origin
 			}
 			if i > 0 {
-				attrs.WriteByte(',')
+				dst = append(dst, ',')
 				if r.intn(12) == 0 { // prepending
 					asn = last
 				}
 			}
-			attrs.WriteString(strconv.FormatUint(uint64(asn), 10))
+			dst = strconv.AppendUint(dst, uint64(asn), 10)
 			last = asn
 		}
-		attrs.WriteString(`],"community":[`)
+		dst = append(dst, `],"community":[`...)
 		for i := range r.intn(4) {
 			if i > 0 {
-				attrs.WriteByte(',')
+				dst = append(dst, ',')
 			}
-			fmt.Fprintf(&attrs, `"%d:%d"`, randASN(r)%65536, r.intn(10000))
+			dst = append(dst, '"')
+			dst = strconv.AppendUint(dst, uint64(randASN(r)%65536), 10)
+			dst = append(dst, ':')
+			dst = strconv.AppendInt(dst, int64(r.intn(10000)), 10)
+			dst = append(dst, '"')
 		}
-		attrs.WriteByte(']')
+		dst = append(dst, ']')
 	}
-	fmt.Fprintf(&attrs, `,"source_id":"%02d-%s"}`, r.intn(27), randPeer(r))
+	dst = append(dst, `,"source_id":"`...)
+	rrc := r.intn(27)
+	dst = append(dst, byte('0'+rrc/10), byte('0'+rrc%10), '-')
+	dst = randPeer(dst, r)
+	dst = append(dst, `"}`...)
 	if l.tsFirst {
-		fmt.Fprintf(&b, `{"type":%q,"timestamp":%s,"attrs":%s,"seq":%s}`, typ, phTS, attrs.String(), phSeq)
-	} else {
-		fmt.Fprintf(&b, `{"seq":%s,"timestamp":%s,"type":%q,"attrs":%s}`, phSeq, phTS, typ, attrs.String())
+		dst = append(dst, `,"seq":`+phSeq...)
 	}
-	return b.String()
+	return append(dst, '}')
 }
 
 func randASN(r *rng) uint32 {
@@ -134,25 +154,38 @@ func randASN(r *rng) uint32 {
 	return uint32(1 + r.intn(64000))
 }
 
-func randPrefix(r *rng) string {
+func randPrefix(dst []byte, r *rng) []byte {
 	if r.intn(5) == 0 {
-		return fmt.Sprintf("2001:%x:%x::/%d", r.intn(0x10000), r.intn(0x10000), 32+r.intn(17))
+		dst = append(dst, "2001:"...)
+		dst = strconv.AppendUint(dst, uint64(r.intn(0x10000)), 16)
+		dst = append(dst, ':')
+		dst = strconv.AppendUint(dst, uint64(r.intn(0x10000)), 16)
+		dst = append(dst, "::/"...)
+		return strconv.AppendInt(dst, int64(32+r.intn(17)), 10)
 	}
 	bitsLen := 16 + r.intn(9)
 	a := netip.AddrFrom4([4]byte{byte(1 + r.intn(223)), byte(r.intn(256)), byte(r.intn(256)), 0})
-	return netip.PrefixFrom(a, bitsLen).Masked().String()
+	return netip.PrefixFrom(a, bitsLen).Masked().AppendTo(dst)
 }
 
-func randPeer(r *rng) string {
+func randPeer(dst []byte, r *rng) []byte {
 	if r.intn(4) == 0 {
-		return fmt.Sprintf("2001:7f8:%x::%x", r.intn(0x100), 1+r.intn(0xffff))
+		dst = append(dst, "2001:7f8:"...)
+		dst = strconv.AppendUint(dst, uint64(r.intn(0x100)), 16)
+		dst = append(dst, "::"...)
+		return strconv.AppendUint(dst, uint64(1+r.intn(0xffff)), 16)
 	}
-	return fmt.Sprintf("%d.%d.%d.%d", 1+r.intn(223), r.intn(256), r.intn(256), 1+r.intn(254))
+	for i, v := range [4]int{1 + r.intn(223), r.intn(256), r.intn(256), 1 + r.intn(254)} {
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+		dst = strconv.AppendInt(dst, int64(v), 10)
+	}
+	return dst
 }
 
 // renderElem indents the element if asked and cuts it at the placeholders.
-func renderElem(s string, pretty bool) elemTmpl {
-	b := []byte(s)
+func renderElem(b []byte, pretty bool) elemTmpl {
 	if pretty {
 		var out bytes.Buffer
 		if err := json.Indent(&out, b, elemIndent[1:], indent); err != nil {
