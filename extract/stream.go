@@ -44,21 +44,22 @@ type streamScanner struct {
 	strict   bool      // validate everything per RFC 8259
 	maxValue int       // Options.MaxValueSize
 	keyLimit int       // longest escaped key that can still equal a selector key
+	bufSize  int       // Options.BufferSize: the buffer's size at the start of each run
 
 	// State of one Run.
 	r         io.Reader
 	emit      EmitFunc
-	buf       []byte // fixed-size window (see above); reused across runs
-	pos, end  int    // see above
-	base      int64  // input offset of buf[0]
-	eof       bool   // r reported io.EOF
-	err       error  // first error; sticky
-	mark      int    // if >= 0, buf[mark:] is kept on refill (a value or key being read)
-	markLimit int    // the kept part may not exceed this many bytes
-	markDrop  bool   // over markLimit: drop the mark (keys) instead of failing (values)
-	depth     int    // current nesting depth
-	stack     [maxDepth/64 + 1]uint64
-	scratch   []byte // unescaped key, reused
+	buf       []byte                  // window on the input (see above); reused across runs
+	pos, end  int                     // see above
+	base      int64                   // input offset of buf[0]
+	eof       bool                    // r reported io.EOF
+	err       error                   // first error; sticky
+	mark      int                     // if >= 0, buf[mark:] is kept on refill (a value or key being read)
+	markLimit int                     // the kept part may not exceed this many bytes
+	markDrop  bool                    // over markLimit: drop the mark (keys) instead of failing (values)
+	depth     int                     // current nesting depth
+	stack     [maxDepth/64 + 1]uint64 // bit d set: the container at depth d is an object
+	scratch   []byte                  // unescaped key, reused
 }
 
 func newStreamScanner(opts Options, sels []Selector) (scanner, error) {
@@ -85,12 +86,16 @@ func newStreamScanner(opts Options, sels []Selector) (scanner, error) {
 		strict:   opts.Strict,
 		maxValue: maxValue,
 		keyLimit: 6*maxKey + 2, // \u00XX is the longest escape per byte; +2 quotes
+		bufSize:  size,
 		buf:      make([]byte, size),
 	}, nil
 }
 
 func (s *streamScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
 	s.r, s.emit = r, emit
+	if len(s.buf) != s.bufSize {
+		s.buf = make([]byte, s.bufSize) // a long value grew it last time: give the memory back
+	}
 	s.pos, s.end, s.base = 0, 0, 0
 	s.eof, s.err = false, nil
 	s.mark, s.depth = -1, 0

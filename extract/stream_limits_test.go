@@ -221,6 +221,12 @@ func TestStreamValueTooLarge(t *testing.T) {
 			if size := len(e.sc.(*streamScanner).buf); size > 256 {
 				t.Errorf("strict=%v: buffer grew to %d for a 100-byte cap", strict, size)
 			}
+			if _, err := e.Run(strings.NewReader(`[1]`), func(int, []byte) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if size := len(e.sc.(*streamScanner).buf); size != 16 {
+				t.Errorf("strict=%v: buffer of %d bytes kept after a run that needed only 16", strict, size)
+			}
 		}
 	}
 }
