@@ -26,7 +26,9 @@
 // compressor, with gzip input) and subtracts it from the wall time of the
 // extraction. Decompression is part of the extraction, as in the real
 // pipeline. Throughput is body bytes (uncompressed JSON) per second, in
-// MB/s (10^6 bytes).
+// MB/s (10^6 bytes). A child may run one untimed warm-up pass first
+// ([Spec].Warmup), so that the timed passes reuse memory the process
+// already holds, as a pipeline worker does from node to node.
 //
 // # Peers
 //

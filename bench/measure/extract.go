@@ -32,8 +32,8 @@ type ExtractConfig struct {
 	Gzip bool   `json:"gzip"`
 	Seed uint64 `json:"seed"`
 	// MemoryCap skips the kinds that hold the whole body (full,
-	// json-unmarshal) where BodyMemoryFactor × size exceeds it. Zero means
-	// no cap.
+	// json-unmarshal) where their MemoryFactor × size exceeds it. Zero
+	// means no cap.
 	MemoryCap int64 `json:"memory_cap"`
 	// MinBytes makes a child repeat the extraction of a small body until
 	// it has read this many bytes, so that its time is long enough to
@@ -42,11 +42,6 @@ type ExtractConfig struct {
 	// Warmup makes every child run one untimed pass first (see Spec).
 	Warmup bool `json:"warmup"`
 }
-
-// BodyMemoryFactor estimates the peak memory of a kind that holds the body
-// as a multiple of the body size (the body, io.ReadAll's growth, the
-// decoded values).
-const BodyMemoryFactor = 3
 
 // maxPasses bounds the passes of one child whatever MinBytes says.
 const maxPasses = 256
@@ -217,9 +212,9 @@ func (res *ExtractResult) plan() []job {
 	}
 	for _, size := range cfg.Sizes {
 		for _, k := range cfg.Kinds {
-			if need := BodyMemoryFactor * size; k.HoldsBody() && cfg.MemoryCap > 0 && need > cfg.MemoryCap {
+			if need := k.MemoryFactor() * size; k.HoldsBody() && cfg.MemoryCap > 0 && need > cfg.MemoryCap {
 				res.Skipped = append(res.Skipped, Skipped{Kind: k, Size: size, Reason: fmt.Sprintf(
-					"holds the whole body: %d × %d bytes exceeds the memory cap of %d bytes", BodyMemoryFactor, size, cfg.MemoryCap)})
+					"holds the whole body: about %d × %d bytes exceeds the memory cap of %d bytes", k.MemoryFactor(), size, cfg.MemoryCap)})
 				continue
 			}
 			addRow(k, size, buffer, false)

@@ -201,8 +201,8 @@ func extractHeadline(res *measure.ExtractResult) string {
 }
 
 func skipReason(s measure.Skipped, memCap int64) string {
-	return fmt.Sprintf("it holds the whole body, and %d × %s is over the memory cap of %s (--memory-cap)",
-		measure.BodyMemoryFactor, FormatSize(s.Size), FormatSize(memCap))
+	return fmt.Sprintf("it holds the whole body and needs about %d × %s, over the memory cap of %s (--memory-cap)",
+		s.Kind.MemoryFactor(), FormatSize(s.Size), FormatSize(memCap))
 }
 
 func agreementLine(a measure.Agreement) string {
