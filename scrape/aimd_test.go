@@ -112,7 +112,7 @@ func (s *fixedWindowServer) handle(t time.Time) (int, http.Header) {
 // TestLimitsSettleUnderServerLimit drives the gate, the quota and the
 // AIMD with a simulated client that starts at three times the server's
 // limit, sends evenly at its current rate (a token bucket of burst 1) with
-// up to 8 requests in flight and a 5 ms round trip, against a fixed-window
+// up to 8 requests in flight and a 5 or 500 ms round trip, against a fixed-window
 // server with and without rate-limit headers. After a warm-up the client
 // must get at least 90 % of the limit with at most 5 % of its requests
 // refused. Time is simulated: the test does not sleep.
@@ -122,17 +122,22 @@ func TestLimitsSettleUnderServerLimit(t *testing.T) {
 		limit   int
 		window  time.Duration
 		warmup  time.Duration
+		latency time.Duration
 	}{
-		{true, 20, 200 * time.Millisecond, 200 * time.Millisecond},
-		{true, 100, time.Second, time.Second},
-		{false, 20, 200 * time.Millisecond, 12 * time.Second},
-		{false, 100, time.Second, 12 * time.Second},
+		{true, 20, 200 * time.Millisecond, 200 * time.Millisecond, 5 * time.Millisecond},
+		{true, 100, time.Second, time.Second, 5 * time.Millisecond},
+		// Answers slower than the spacing of requests: at each window's
+		// start several requests leave before any answer tells its quota.
+		{true, 5, time.Second, time.Second, 500 * time.Millisecond},
+		{false, 20, 200 * time.Millisecond, 12 * time.Second, 5 * time.Millisecond},
+		{false, 100, time.Second, 12 * time.Second, 5 * time.Millisecond},
 	} {
-		t.Run(fmt.Sprintf("headers=%v/limit=%d/%v", tt.headers, tt.limit, tt.window), func(t *testing.T) {
+		t.Run(fmt.Sprintf("headers=%v/limit=%d/%v/rtt=%v", tt.headers, tt.limit, tt.window, tt.latency), func(t *testing.T) {
 			srv := &fixedWindowServer{limit: tt.limit, window: tt.window, headers: tt.headers, counts: map[int64]int{}}
 			serverRate := float64(tt.limit) / tt.window.Seconds()
 			l := limits{aimd: newAIMD(3 * serverRate)}
-			const latency, inFlight = 5 * time.Millisecond, 8
+			const inFlight = 8
+			latency := tt.latency
 			type answer struct {
 				at, sent time.Time
 				seq      uint64
@@ -235,5 +240,48 @@ func TestMeter(t *testing.T) {
 	}
 	if r := m.rateAt(at(10_000)); r != 0 {
 		t.Errorf("stale meter: %v/s, want 0", r)
+	}
+}
+
+func TestQuotaGuessesNextWindow(t *testing.T) {
+	l := limits{aimd: newAIMD(0)}
+	answer := func(seq uint64, now int, rem int, resetMS int) {
+		h := http.Header{"X-Ratelimit-Limit": {"3"}, "X-Ratelimit-Remaining": {strconv.Itoa(rem)},
+			"X-Ratelimit-Reset": {strconv.FormatFloat(float64(resetMS-now)/1000, 'f', 3, 64)}}
+		l.observeAt(200, h, seq, at(now), at(now))
+	}
+	send := func(now int) (uint64, time.Duration) { return l.admitAt(at(now)) }
+	// Window [0, 1000): three requests, answered.
+	for i := range 3 {
+		seq, wait := send(10 * i)
+		if wait != 0 {
+			t.Fatalf("window 1 request %d waits %v", i, wait)
+		}
+		answer(seq, 10*i+1, 2-i, 1000)
+	}
+	if _, wait := send(100); wait != 900*time.Millisecond {
+		t.Fatalf("spent window: wait %v, want 900ms", wait)
+	}
+	// Window [1000, 2000): one answered request teaches the window's length.
+	seq, _ := send(1000)
+	answer(seq, 1001, 2, 2000)
+	seq, _ = send(1010)
+	answer(seq, 1011, 1, 2000)
+	seq, _ = send(1020)
+	answer(seq, 1021, 0, 2000)
+	// Window [2000, 3000): no answer yet, but the guess allows the limit, 3.
+	for i := range 3 {
+		if _, wait := send(2000 + i); wait != 0 {
+			t.Fatalf("guessed window request %d waits %v", i, wait)
+		}
+	}
+	if _, wait := send(2003); wait != quotaPoll {
+		t.Fatalf("guessed quota spent: wait %v, want a poll of %v", wait, quotaPoll)
+	}
+	// The first answer of the window replaces the guess: 1 left after it,
+	// and the two other requests sent after it spend that and more.
+	answer(6, 2100, 1, 3000)
+	if _, wait := send(2100); wait != 900*time.Millisecond {
+		t.Fatalf("after the answer: wait %v, want 900ms", wait)
 	}
 }

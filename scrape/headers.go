@@ -46,14 +46,18 @@ func parseServerDelay(h http.Header, now time.Time) serverDelay {
 	return sd
 }
 
-// parseQuota reads X-RateLimit-Remaining and X-RateLimit-Reset.
-func parseQuota(h http.Header, now time.Time) (remaining int64, reset time.Time, ok bool) {
+// parseQuota reads X-RateLimit-Remaining, X-RateLimit-Limit (0 when
+// absent) and X-RateLimit-Reset.
+func parseQuota(h http.Header, now time.Time) (remaining, limit int64, reset time.Time, ok bool) {
 	rem, ok1 := parseNumber(h.Get("X-RateLimit-Remaining"))
 	reset, ok2 := parseReset(h.Get("X-RateLimit-Reset"), now)
 	if !ok1 || !ok2 {
-		return 0, time.Time{}, false
+		return 0, 0, time.Time{}, false
 	}
-	return int64(max(rem, 0)), reset, true
+	if l, ok := parseNumber(h.Get("X-RateLimit-Limit")); ok && l >= 1 {
+		limit = int64(l)
+	}
+	return int64(max(rem, 0)), limit, reset, true
 }
 
 // parseRetryAfter parses a Retry-After value: delay-seconds (fractions

@@ -25,11 +25,25 @@ type limits struct {
 // after seq spend it, whether or not they have been answered yet: that is
 // what keeps the requests in flight when the window fills from being
 // refused.
+//
+// When a window ends before any answer told the next one's quota, the
+// quota is rolled forward as a guess: the server's X-RateLimit-Limit,
+// until the previous reset plus the window's length (the gap between two
+// resets seen). Without it, every worker would send at the full rate into
+// the new window until the first answer came back, which on a loaded
+// machine can be more than the limit.
 type quota struct {
 	seq       uint64
 	remaining int64
-	reset     time.Time // zero: no quota known
+	reset     time.Time     // zero: no quota known
+	guess     bool          // rolled forward, not said by the server
+	limit     int64         // X-RateLimit-Limit; 0: unknown
+	span      time.Duration // window length, from two resets; 0: unknown
 }
+
+// quotaPoll bounds a wait on a guessed quota: an answer may replace the
+// guess sooner.
+const quotaPoll = 20 * time.Millisecond
 
 // admitAt asks to send a request at t. It returns the request's sequence
 // number, or how long to wait when the known quota of the server's window
@@ -37,13 +51,46 @@ type quota struct {
 func (l *limits) admitAt(t time.Time) (seq uint64, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	q := l.quota
+	q := &l.quota
+	if !q.reset.IsZero() && !q.reset.After(t) && q.limit > 0 && q.span > 0 {
+		n := t.Sub(q.reset)/q.span + 1 // windows passed, the current included
+		*q = quota{seq: l.nextSeq - 1, remaining: q.limit, reset: q.reset.Add(n * q.span),
+			guess: true, limit: q.limit, span: q.span}
+	}
 	if q.reset.After(t) && int64(l.nextSeq-q.seq-1) >= q.remaining {
-		return 0, min(q.reset.Sub(t), maxServerDelay)
+		wait = min(q.reset.Sub(t), maxServerDelay)
+		if q.guess {
+			wait = min(wait, quotaPoll)
+		}
+		return 0, wait
 	}
 	seq = l.nextSeq
 	l.nextSeq++
 	return seq, 0
+}
+
+// noteQuota applies X-RateLimit-* of the answer to request seq.
+func (l *limits) noteQuota(seq uint64, rem, limit int64, reset time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := &l.quota
+	if limit > 0 {
+		q.limit = limit
+	}
+	switch {
+	case reset.After(q.reset) && !q.guess && !q.reset.IsZero():
+		// A new window: the gap between two resets said by the
+		// server is (a multiple of) its length.
+		if gap := reset.Sub(q.reset); q.span == 0 || gap < q.span {
+			q.span = gap
+		}
+		fallthrough
+	case reset.After(q.reset), q.guess && seq > q.seq, reset.Equal(q.reset) && seq > q.seq:
+		// A later window replaces the quota, and so does a later
+		// request's answer within a window, or any answer sent after
+		// a guess. An old answer arriving late changes nothing.
+		q.seq, q.remaining, q.reset, q.guess = seq, rem, reset, false
+	}
 }
 
 // outcome is what one response changed.
@@ -61,15 +108,8 @@ func (l *limits) observeAt(status int, h http.Header, seq uint64, sent, got time
 	if o.delay = parseServerDelay(h, got); !o.delay.until.IsZero() {
 		o.gateMoved = l.gate.closeUntilAt(got, o.delay.until)
 	}
-	if rem, reset, ok := parseQuota(h, got); ok {
-		l.mu.Lock()
-		// A later window replaces the quota; within a window, a later
-		// request's answer does. An old answer arriving late changes
-		// nothing.
-		if q := l.quota; reset.After(q.reset) || (reset.Equal(q.reset) && seq > q.seq) {
-			l.quota = quota{seq: seq, remaining: rem, reset: reset}
-		}
-		l.mu.Unlock()
+	if rem, limit, reset, ok := parseQuota(h, got); ok {
+		l.noteQuota(seq, rem, limit, reset)
 	}
 	switch {
 	case status == http.StatusTooManyRequests:

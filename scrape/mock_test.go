@@ -276,6 +276,9 @@ func TestMockSettlesUnderRateLimit(t *testing.T) {
 	c := mockClient(t, inst, func(o *scrape.Options) {
 		o.Rate = 3 * limit / window.Seconds()
 		o.Vars["app"] = "ratetest"
+		// No stalls here; on a loaded machine a short header timeout
+		// would abandon admitted requests and waste the quota.
+		o.StallTimeout = 10 * time.Second
 	})
 	// Measure whole windows: from the end of the first one to the end of
 	// the fourth after it.
@@ -306,8 +309,8 @@ func TestMockSettlesUnderRateLimit(t *testing.T) {
 	after := inst.Server.Stats().Clients["ratetest"]
 	reqs, refused, okN := after.Requests-before.Requests, after.Status429-before.Status429, after.OK-before.OK
 	got := float64(okN) / end.Sub(firstEnd).Seconds()
-	t.Logf("after the first window: %d requests, %d refused (%.1f%%), %.1f ok/s of a %d/s limit (%.0f%%); first window: %d requests, %d refused; client rate now %.1f/s",
-		reqs, refused, 100*float64(refused)/float64(reqs), got, limit, 100*got/limit, before.Requests, before.Status429, c.Stats().Rate)
+	t.Logf("after the first window: %d requests, %d refused (%.1f%%), %.1f ok/s of a %d/s limit (%.0f%%); first window: %d requests, %d refused; client %+v",
+		reqs, refused, 100*float64(refused)/float64(reqs), got, limit, 100*got/limit, before.Requests, before.Status429, c.Stats())
 	if float64(refused) > 0.05*float64(reqs) {
 		t.Errorf("%d of %d requests refused after the first window (> 5%%)", refused, reqs)
 	}
