@@ -100,21 +100,23 @@ type listBuilder struct {
 	list *List
 }
 
-// add checks one trimmed candidate from line and files it.
-func (b *listBuilder) add(line int, id string) {
+// add checks one trimmed candidate from line and files it. id may be
+// the reader's buffer: only a new node is copied into a string.
+func (b *listBuilder) add(line int, id []byte) {
 	if reason := checkID(id, b.opts.MaxIDLength); reason != "" {
-		b.invalid(line, id, reason)
+		b.invalid(line, string(id), reason)
 		return
 	}
-	if first, dup := b.seen[id]; dup {
+	if first, dup := b.seen[string(id)]; dup {
 		b.list.DuplicateCount++
 		if len(b.list.Duplicates) < maxReported {
-			b.list.Duplicates = append(b.list.Duplicates, Duplicate{Node: id, Line: line, FirstLine: first})
+			b.list.Duplicates = append(b.list.Duplicates, Duplicate{Node: string(id), Line: line, FirstLine: first})
 		}
 		return
 	}
-	b.seen[id] = line
-	b.list.Nodes = append(b.list.Nodes, id)
+	node := string(id)
+	b.seen[node] = line
+	b.list.Nodes = append(b.list.Nodes, node)
 }
 
 func (b *listBuilder) invalid(line int, text, reason string) {
@@ -129,8 +131,9 @@ func (b *listBuilder) invalid(line int, text, reason string) {
 // reported as too long without ever being held whole.
 func (b *listBuilder) readLines(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 4096)
+	var scratch []byte
 	for line := 1; ; line++ {
-		text, tooLong, err := readLine(br, b.opts.MaxIDLength)
+		text, tooLong, err := readLine(br, b.opts.MaxIDLength, &scratch)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("batch: read nodes: line %d: %w", line, err)
 		}
@@ -142,7 +145,7 @@ func (b *listBuilder) readLines(r io.Reader) error {
 		}
 		if tooLong {
 			b.invalid(line, string(text), fmt.Sprintf("longer than %d bytes", b.opts.MaxIDLength))
-		} else if id := stripComment(string(text)); id != "" {
+		} else if id := stripComment(text); len(id) > 0 {
 			b.add(line, id)
 		}
 		if errors.Is(err, io.EOF) {
@@ -155,37 +158,44 @@ func (b *listBuilder) readLines(r io.Reader) error {
 // than max+slack bytes is consumed to its end but only its start is
 // returned, with tooLong set. The slack leaves room for surrounding space
 // and a trailing comment before deciding that the ID itself is too long.
-func readLine(br *bufio.Reader, max int) (text []byte, tooLong bool, err error) {
+// The line is valid until the next call: it is the reader's buffer, or
+// scratch (reused) for a line longer than the reader's buffer.
+func readLine(br *bufio.Reader, max int, scratch *[]byte) (text []byte, tooLong bool, err error) {
 	limit := max + 1024
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > limit {
-			if !tooLong {
-				buf = append(buf, chunk[:limit-len(buf)]...)
+	chunk, err := br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		text = chunk
+		if len(text) > limit {
+			text, tooLong = text[:limit], true
+		}
+	} else {
+		buf := append((*scratch)[:0], chunk...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			chunk, err = br.ReadSlice('\n')
+			if room := limit - len(buf); room > 0 {
+				buf = append(buf, chunk[:min(room, len(chunk))]...)
+			}
+			if len(buf) >= limit {
 				tooLong = true
 			}
-		} else {
-			buf = append(buf, chunk...)
 		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		buf = bytes.TrimSuffix(buf, []byte("\n"))
-		buf = bytes.TrimSuffix(buf, []byte("\r"))
-		return buf, tooLong, err
+		*scratch = buf
+		text = buf
 	}
+	text = bytes.TrimSuffix(text, []byte("\n"))
+	text = bytes.TrimSuffix(text, []byte("\r"))
+	return text, tooLong, err
 }
 
 // stripComment removes a comment and surrounding space from a line.
-func stripComment(s string) string {
+func stripComment(s []byte) []byte {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '#' && (i == 0 || s[i-1] == ' ' || s[i-1] == '\t') {
 			s = s[:i]
 			break
 		}
 	}
-	return strings.TrimSpace(s)
+	return bytes.TrimSpace(s)
 }
 
 // readCSV reads the column named or numbered by Column.
@@ -232,7 +242,7 @@ func (b *listBuilder) readCSV(r io.Reader) error {
 		}
 		line, _ = cr.FieldPos(col)
 		if id := strings.TrimSpace(rec[col]); id != "" || len(rec) > 1 {
-			b.add(line, id)
+			b.add(line, []byte(id))
 		}
 	}
 }
@@ -250,22 +260,27 @@ func findColumn(header []string, name string) int {
 }
 
 // checkID returns why id is not a usable node ID, or "".
-func checkID(id string, max int) string {
+func checkID(id []byte, max int) string {
 	switch {
-	case id == "":
+	case len(id) == 0:
 		return "empty ID"
 	case len(id) > max:
 		return fmt.Sprintf("longer than %d bytes", max)
-	case !utf8.ValidString(id):
+	case !utf8.Valid(id):
 		return "not valid UTF-8"
 	}
-	for i, c := range id {
+	for i := 0; i < len(id); {
+		c, size := rune(id[i]), 1
+		if c >= utf8.RuneSelf {
+			c, size = utf8.DecodeRune(id[i:])
+		}
 		switch {
 		case unicode.IsControl(c):
 			return fmt.Sprintf("control character %U at byte %d", c, i)
 		case unicode.IsSpace(c):
 			return fmt.Sprintf("space inside the ID at byte %d", i)
 		}
+		i += size
 	}
 	return ""
 }

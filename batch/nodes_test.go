@@ -186,7 +186,7 @@ func FuzzReadNodes(f *testing.F) {
 				t.Fatalf("duplicate %q kept", n)
 			}
 			seen[n] = true
-			if checkID(n, DefaultMaxIDLength) != "" || strings.ContainsAny(n, "\n\r") {
+			if checkID([]byte(n), DefaultMaxIDLength) != "" || strings.ContainsAny(n, "\n\r") {
 				t.Fatalf("invalid node %q kept", n)
 			}
 		}

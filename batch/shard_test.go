@@ -41,13 +41,14 @@ func TestParseShard(t *testing.T) {
 	}
 }
 
+// testNodes returns n distinct IDs, ASNs and prefixes alternating.
 func testNodes(n int) []string {
 	nodes := make([]string, n)
 	for i := range nodes {
 		if i%2 == 0 {
 			nodes[i] = fmt.Sprintf("AS%d", 1000+i)
 		} else {
-			nodes[i] = fmt.Sprintf("10.%d.%d.0/24", i/256%256, i%256)
+			nodes[i] = fmt.Sprintf("10.%d.%d.%d/32", i>>16&255, i>>8&255, i&255)
 		}
 	}
 	return nodes
