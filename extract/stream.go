@@ -189,8 +189,10 @@ func (s *streamScanner) eofErr(where string) error {
 // reports false at the end of the input or on a read error. The common case
 // (no whitespace, byte in the buffer) is inlined into callers.
 func (s *streamScanner) peek() (byte, bool) {
-	if i := s.pos; i < s.end && s.buf[i] > ' ' {
-		return s.buf[i], true
+	if s.pos < s.end {
+		if c := s.buf[s.pos]; c > ' ' {
+			return c, true
+		}
 	}
 	return s.peekSlow()
 }

@@ -96,9 +96,13 @@ func (s *streamScanner) strictString() error {
 func (s *streamScanner) skipStrict() error {
 	d0 := s.depth
 	for {
-		// A value is expected here.
-		c, ok := s.peek()
-		if !ok {
+		// A value is expected here. (The fast path of peek is written
+		// out: peek is too big to inline.)
+		var c byte
+		var ok bool
+		if s.pos < s.end && s.buf[s.pos] > ' ' {
+			c = s.buf[s.pos]
+		} else if c, ok = s.peekSlow(); !ok {
 			return s.eofErr("looking for value")
 		}
 		switch c {
@@ -157,7 +161,9 @@ func (s *streamScanner) skipStrict() error {
 			if s.depth == d0 {
 				return nil
 			}
-			if c, ok = s.peek(); !ok {
+			if s.pos < s.end && s.buf[s.pos] > ' ' {
+				c = s.buf[s.pos]
+			} else if c, ok = s.peekSlow(); !ok {
 				return s.eofErr("in object or array")
 			}
 			d := s.depth - 1
@@ -196,7 +202,11 @@ func (s *streamScanner) strictMemberKey(c byte) error {
 	if err := s.strictString(); err != nil {
 		return err
 	}
-	c, ok := s.peek()
+	if s.pos < s.end && s.buf[s.pos] == ':' {
+		s.pos++
+		return nil
+	}
+	c, ok := s.peekSlow()
 	if !ok {
 		return s.eofErr("after object key")
 	}
@@ -236,6 +246,15 @@ func (s *streamScanner) strictNumber(c byte) error {
 	i := s.pos + 1
 	for {
 		for ; i < s.end; i++ {
+			if st == numInt || st == numFrac || st == numExpDigit {
+				// Runs of digits, without the state machine.
+				for i < s.end && s.buf[i] >= '0' && s.buf[i] <= '9' {
+					i++
+				}
+				if i == s.end {
+					break
+				}
+			}
 			c := s.buf[i]
 			digit := c >= '0' && c <= '9'
 			switch st {
