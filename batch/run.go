@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -221,9 +222,13 @@ func (r *runner) drain(ctx context.Context, done <-chan struct{}, cancelFetch fu
 // interrupted marks the summary and builds the error Run returns.
 func (r *runner) interrupted(ctx context.Context, sum *Summary, batch, batches int) error {
 	sum.Interrupted = true
-	cause := context.Cause(ctx)
-	return fmt.Errorf("batch: stopped at batch %d of %d (%d committed by this run, the unfinished batch is not written): %w (%v)",
-		batch, batches, sum.Committed, ErrInterrupted, cause)
+	err := fmt.Errorf("batch: stopped at batch %d of %d (%d committed by this run; unfinished batches are not written): %w",
+		batch, batches, sum.Committed, ErrInterrupted)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		// A deadline or a custom cause says more than "canceled".
+		err = fmt.Errorf("%w (%v)", err, cause)
+	}
+	return err
 }
 
 // fill copies the counters into the summary.
