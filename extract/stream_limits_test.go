@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -345,5 +346,52 @@ func TestLargeStream(t *testing.T) {
 		}
 		t.Logf("strict=%v: %d bytes, %d values, heap peak %d KiB (before %d KiB), allocated %d KiB",
 			strict, n, count, peak>>10, before.HeapInuse>>10, (now.TotalAlloc-before.TotalAlloc)>>10)
+	}
+}
+
+// TestStreamRIPEVariants reads generated RIPEstat bodies in their other
+// shapes (pretty-printed, unix timestamps, a failed status) and checks the
+// values against the generator's ground truth.
+func TestStreamRIPEVariants(t *testing.T) {
+	for _, o := range []synth.Options{
+		{Resource: "AS3333", Seed: 1, Updates: 2000, Pretty: true},
+		{Resource: "193.0.0.0/21", Seed: 2, Updates: 2000, UnixTimestamps: true},
+		{Resource: "AS1103", Seed: 3, Updates: 2000, Pretty: true, UnixTimestamps: true, Status: "maintenance"},
+		{Resource: "AS0", Seed: 4, Updates: 0},
+	} {
+		truth := o.Truth()
+		wantStatus := `"ok"`
+		if o.Status != "" {
+			wantStatus = `"` + o.Status + `"`
+		}
+		for _, strict := range []bool{false, true} {
+			e, err := New(Options{Paths: []string{DefaultPath, "status", "data.nr_updates"}, Strict: strict, BufferSize: 4096})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tally Tally
+			var status, nr string
+			_, err = e.Run(synth.NewReader(o), func(sel int, raw []byte) error {
+				switch sel {
+				case 0:
+					tally.Add(raw)
+				case 1:
+					status = string(raw)
+				case 2:
+					nr = string(raw)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%+v strict=%v: %v", o, strict, err)
+			}
+			if tally.Count != truth.Count || tally.Invalid != 0 || truth.Count > 0 && (tally.First != truth.First || tally.Last != truth.Last) {
+				t.Errorf("%+v strict=%v: tally %d (invalid %d) [%d, %d], truth %d [%d, %d]", o, strict,
+					tally.Count, tally.Invalid, tally.First, tally.Last, truth.Count, truth.First, truth.Last)
+			}
+			if status != wantStatus || nr != strconv.FormatInt(truth.Count, 10) {
+				t.Errorf("%+v strict=%v: status %s, nr_updates %s", o, strict, status, nr)
+			}
+		}
 	}
 }
