@@ -245,3 +245,16 @@ func TestRunBatchBoundedQueue(t *testing.T) {
 		t.Fatalf("pool held %d waiting and %d running nodes; bounds 5 and 3", mostWaiting.Load(), mostRunning.Load())
 	}
 }
+
+// A run stopped by a deadline says so, and still counts as interrupted.
+func TestRunDeadlineCause(t *testing.T) {
+	p, _ := NewPlan(testNodes(10), PlanOptions{Size: 5})
+	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	sum, err := Run(ctx, p, f, newMemStore(), quietOptions(&fakeClock{now: t0}))
+	checkInterrupted(t, err, sum)
+	if !strings.Contains(err.Error(), "deadline exceeded") || !strings.Contains(err.Error(), "stopped at batch 0 of 2") {
+		t.Fatalf("err = %v", err)
+	}
+}
