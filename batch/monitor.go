@@ -86,8 +86,8 @@ type statsView struct{ status429, stalls, retries int64 }
 // snapshot reads the counters (and the memory) at now. The Fetcher's own
 // retry count is live (it counts attempts of nodes still in flight), ours
 // only grows as nodes finish: show the larger.
-func (r *runner) snapshot(now time.Time, st statsView) Snapshot {
-	s := Snapshot{
+func (r *runner) snapshot(now time.Time, st statsView) snapshot {
+	s := snapshot{
 		OK:        r.ok.Load(),
 		Dead:      r.dead.Load(),
 		Total:     r.total,

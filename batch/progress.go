@@ -44,8 +44,8 @@ func ParseProgressFormat(s string) (ProgressFormat, error) {
 	return 0, fmt.Errorf("batch: progress format %q: want auto, bar, text or json", s)
 }
 
-// A Snapshot is the state of a run at one instant, as progress shows it.
-type Snapshot struct {
+// A snapshot is the state of a run at one instant, as progress shows it.
+type snapshot struct {
 	Done      int64         // nodes finished this run: OK + Dead
 	Total     int64         // nodes this run has to do (skipped batches excluded)
 	OK, Dead  int64         // succeeded / failed for good
@@ -57,7 +57,7 @@ type Snapshot struct {
 	Memory    Memory        // zero when unknown
 }
 
-// progress writes Snapshots. report and finish are called from the
+// progress writes snapshots. report and finish are called from the
 // runner's monitor goroutine; mu orders them with the runner's log
 // records (see above), which may go to the same terminal.
 type progress struct {
@@ -95,7 +95,7 @@ func newProgress(w io.Writer, f ProgressFormat, start time.Time) *progress {
 // report writes one progress line or record for s, taken at now. The
 // rates are over the time since the previous report, the ETA over the
 // whole run so far.
-func (p *progress) report(now time.Time, s Snapshot) {
+func (p *progress) report(now time.Time, s snapshot) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var rate, byteRate float64
@@ -155,7 +155,7 @@ func (p *progress) above(fn func()) {
 }
 
 // etaOf extrapolates the run's average rate; -1 when unknown.
-func etaOf(s Snapshot) time.Duration {
+func etaOf(s snapshot) time.Duration {
 	if s.Done >= s.Total {
 		return 0
 	}
@@ -168,7 +168,7 @@ func etaOf(s Snapshot) time.Duration {
 
 const barWidth = 24
 
-func barLine(s Snapshot, rate, byteRate float64, eta time.Duration) string {
+func barLine(s snapshot, rate, byteRate float64, eta time.Duration) string {
 	frac := 1.0
 	if s.Total > 0 {
 		frac = min(1, float64(s.Done)/float64(s.Total))

@@ -18,11 +18,11 @@ import (
 func TestProgressText(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgress(&buf, ProgressText, t0)
-	p.report(t0.Add(2*time.Second), Snapshot{Done: 10, Total: 100, OK: 9, Dead: 1, InFlight: 2, Retries: 3, Status429: 1,
+	p.report(t0.Add(2*time.Second), snapshot{Done: 10, Total: 100, OK: 9, Dead: 1, InFlight: 2, Retries: 3, Status429: 1,
 		Bytes: 3_000_000, Elapsed: 2 * time.Second, Memory: Memory{RSS: 30 << 20, Peak: 40 << 20}})
 	// The rates are over the last interval (here 1 s, 5 nodes), the ETA
 	// over the whole run (15 nodes in 3 s).
-	p.report(t0.Add(3*time.Second), Snapshot{Done: 15, Total: 100, OK: 14, Dead: 1, InFlight: 0, Retries: 3, Status429: 1,
+	p.report(t0.Add(3*time.Second), snapshot{Done: 15, Total: 100, OK: 14, Dead: 1, InFlight: 0, Retries: 3, Status429: 1,
 		Bytes: 4_500_000, Elapsed: 3 * time.Second})
 	want := "time=2026-11-21T02:00:02.000Z level=INFO msg=progress done=10 total=100 nodes_per_s=5 mb_per_s=1.5 in_flight=2 retries=3 status_429=1 dead=1 elapsed_s=2 eta_s=18 rss_mib=30\n" +
 		"time=2026-11-21T02:00:03.000Z level=INFO msg=progress done=15 total=100 nodes_per_s=5 mb_per_s=1.5 in_flight=0 retries=3 status_429=1 dead=1 elapsed_s=3 eta_s=17\n"
@@ -34,7 +34,7 @@ func TestProgressText(t *testing.T) {
 func TestProgressJSON(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgress(&buf, ProgressJSON, t0)
-	p.report(t0.Add(time.Second), Snapshot{Done: 0, Total: 7, InFlight: 4, Elapsed: time.Second})
+	p.report(t0.Add(time.Second), snapshot{Done: 0, Total: 7, InFlight: 4, Elapsed: time.Second})
 	var rec map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
 		t.Fatalf("%v: %q", err, buf.String())
@@ -50,11 +50,11 @@ func TestProgressJSON(t *testing.T) {
 func TestProgressBar(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgress(&buf, ProgressBar, t0)
-	p.report(t0.Add(10*time.Second), Snapshot{Done: 50, Total: 200, InFlight: 8, Retries: 2, Dead: 1, Bytes: 25_000_000,
+	p.report(t0.Add(10*time.Second), snapshot{Done: 50, Total: 200, InFlight: 8, Retries: 2, Dead: 1, Bytes: 25_000_000,
 		Elapsed: 10 * time.Second, Memory: Memory{RSS: 45 << 20}})
 	p.above(func() { buf.WriteString("log record\n") })
 	p.above(func() { buf.WriteString("another\n") })
-	p.report(t0.Add(40*time.Second), Snapshot{Done: 200, Total: 200, Dead: 1, Bytes: 100_000_000, Elapsed: 40 * time.Second})
+	p.report(t0.Add(40*time.Second), snapshot{Done: 200, Total: 200, Dead: 1, Bytes: 100_000_000, Elapsed: 40 * time.Second})
 	p.finish()
 	want := "\r[======>                 ]  25.0% 50/200 nodes 5.0/s 2.50 MB/s | in flight 8, retries 2, 429s 0, dead 1 | 10s, ETA 30s | RSS 45.0 MiB\x1b[K" +
 		"\r\x1b[Klog record\nanother\n" +
