@@ -142,14 +142,18 @@ func rowCells(row measure.Row, first string) []string {
 	if row.Error != "" {
 		return []string{first, kindLabel(row.Kind), "FAILED", "", "", "", "", ""}
 	}
-	values, ratio := strconv.FormatInt(row.Values.Count, 10), fmtRatio(row.RatioToToken)
-	if row.Kind == measure.KindRead {
+	values, ratio, speed := strconv.FormatInt(row.Values.Count, 10), fmtRatio(row.RatioToToken), fmtMBps(row.MedianMBps)
+	switch {
+	case row.Kind == measure.KindRead:
 		values, ratio = "–", "–" // not an extraction
-	} else if !row.Values.Equal(row.Truth) {
+		if !row.Gzip {
+			speed = "–" // nothing to do but count bytes: no speed to speak of
+		}
+	case !row.Values.Equal(row.Truth):
 		values += " WRONG"
 	}
 	return []string{
-		first, kindLabel(row.Kind), fmtMBps(row.MedianMBps), ratio,
+		first, kindLabel(row.Kind), speed, ratio,
 		FormatSize(row.PeakRSSBytes), FormatSize(int64(row.PeakHeapBytes)), fmtAllocs(row.AllocsPerValue), values,
 	}
 }
