@@ -38,15 +38,17 @@ const keepBodyBuffer = 128 << 20
 // a body is rejected, the stream scanner is asked where and why, so the
 // *SyntaxError names the same offset and problem as in Stream mode.
 type fullScanner struct {
-	sels      [][]Step
-	maxBody   int64
-	maxVal    int
-	check     scanner // the stream scanner: strict validation and diagnoses
-	strict    bool
-	body      []byte // reused between runs up to keepBodyBuffer
-	scratch   []byte // the value handed to emit
-	root      []byte // the body during a walk, to find a value's offset
-	unescaped []byte // scratch for checking escapes
+	sels    [][]Step
+	maxBody int64
+	maxVal  int
+	check   scanner // the stream scanner: strict validation and diagnoses
+	strict  bool
+	body    []byte // reused between runs up to keepBodyBuffer
+	scratch []byte // the value handed to emit
+	root    []byte // the body during a walk, to find a value's offset
+	// valueCheck validates one selected value on its own (strict; what its
+	// selector finds inside the value is ignored).
+	valueCheck scanner
 	// active holds, per depth, the selectors still following the path.
 	active [][]int
 	hits   [][]fullHit // per depth: scratch for searchObject
@@ -66,6 +68,13 @@ func newFullScanner(opts Options, sels []Selector) (scanner, error) {
 		return nil, err
 	}
 	s.check, s.strict = check, opts.Strict
+	nothing, err := ParseSelector("a")
+	if err != nil {
+		return nil, err
+	}
+	if s.valueCheck, err = newStreamScanner(Options{Strict: true, BufferSize: 4 << 10, MaxValueSize: opts.MaxValueSize}, []Selector{nothing}); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -120,6 +129,13 @@ func (s *fullScanner) checkRoot(root *ast.Node, body []byte) error {
 	if end <= 0 || len(bytes.TrimLeft(body[end:], " \t\r\n")) > 0 {
 		return s.diagnose(body)
 	}
+	if t := root.TypeSafe(); t != ast.V_OBJECT && t != ast.V_ARRAY {
+		// sonic 1.15 takes a top-level string left open after a multiple
+		// of 32 bytes for a whole one: check a scalar document again.
+		if _, err := s.valueCheck.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
+			return s.diagnose(body)
+		}
+	}
 	return nil
 }
 
@@ -152,17 +168,26 @@ func (s *fullScanner) readBody(r io.Reader) (int64, error) {
 // *SyntaxError if it finds one, else a *SyntaxError where sonic's
 // validator stops.
 func (s *fullScanner) diagnose(body []byte) error {
-	if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
-		return err
-	}
 	ok, at := encoder.Valid(body)
 	switch {
 	case ok:
-		return &SyntaxError{Offset: 0, Msg: "document rejected by sonic"}
+		return s.diagnoseAt(body, 0, "document rejected by sonic")
 	case at < 0 || at >= len(body):
-		return &SyntaxError{Offset: int64(len(body)), Msg: "unexpected end of input", Err: io.ErrUnexpectedEOF}
+		return s.diagnoseAt(body, int64(len(body)), "unexpected end of input")
 	}
-	return &SyntaxError{Offset: int64(at), Msg: "invalid JSON at " + quoteChar(body[at])}
+	return s.diagnoseAt(body, int64(at), "invalid JSON at "+quoteChar(body[at]))
+}
+
+// diagnoseAt is diagnose with what to report if the stream scanner finds
+// nothing wrong.
+func (s *fullScanner) diagnoseAt(body []byte, at int64, msg string) error {
+	if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
+		return err
+	}
+	if at >= int64(len(body)) {
+		return &SyntaxError{Offset: int64(len(body)), Msg: msg, Err: io.ErrUnexpectedEOF}
+	}
+	return &SyntaxError{Offset: at, Msg: msg}
 }
 
 // walk visits n, which the selectors in active reach after depth steps:
@@ -192,12 +217,22 @@ func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) 
 		if done, err := s.searchObject(n, depth, active, emit); done || err != nil {
 			return err
 		}
+		raw, err := n.Raw() // before the iteration parses n
+		if err != nil {
+			return fmt.Errorf("extract: full mode: %w", err)
+		}
 		it, err := n.Properties()
 		if err != nil {
 			return fmt.Errorf("extract: full mode: %w", err)
 		}
+		last := s.offset(raw) + 1 // after the last member read
 		var p ast.Pair
 		for it.Next(&p) {
+			vraw, err := p.Value.Raw()
+			if err != nil {
+				return fmt.Errorf("extract: full mode: %w", err)
+			}
+			last = s.offset(vraw) + int64(len(vraw))
 			next = next[:0]
 			for _, i := range active {
 				if st := s.sels[i]; len(st) > depth && !st[depth].Wildcard && st[depth].Key == p.Key {
@@ -209,10 +244,9 @@ func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) 
 				if err := s.walk(&p.Value, depth+1, next, emit); err != nil {
 					return err
 				}
-			} else if err := p.Value.Check(); err != nil {
-				return fmt.Errorf("extract: full mode: %w", err)
 			}
 		}
+		return s.finished(raw, last)
 	case ast.V_ARRAY:
 		for _, i := range active {
 			if st := s.sels[i]; len(st) > depth && st[depth].Wildcard {
@@ -223,16 +257,40 @@ func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) 
 			return nil
 		}
 		s.active[depth+1] = next
+		raw, err := n.Raw()
+		if err != nil {
+			return fmt.Errorf("extract: full mode: %w", err)
+		}
 		it, err := n.Values()
 		if err != nil {
 			return fmt.Errorf("extract: full mode: %w", err)
 		}
+		last := s.offset(raw) + 1
 		var v ast.Node
 		for it.Next(&v) {
+			vraw, err := v.Raw()
+			if err != nil {
+				return fmt.Errorf("extract: full mode: %w", err)
+			}
+			last = s.offset(vraw) + int64(len(vraw))
 			if err := s.walk(&v, depth+1, next, emit); err != nil {
 				return err
 			}
 		}
+		return s.finished(raw, last)
+	}
+	return nil
+}
+
+// finished checks that an iteration over the container raw reached its
+// end: sonic's iterators stop quietly at what they cannot read (such as a
+// bad escape in a key, which its validating skip lets through), and a
+// value must not go missing quietly. last is the offset after the last
+// member or element read.
+func (s *fullScanner) finished(raw string, last int64) error {
+	end := s.offset(raw) + int64(len(raw)) - 1 // the closing bracket
+	if last < 0 || end < last || len(bytes.TrimLeft(s.root[last:end], " \t\r\n")) > 0 {
+		return s.diagnoseAt(s.root, max(last, 0), "sonic cannot read the member or element here")
 	}
 	return nil
 }
@@ -339,15 +397,29 @@ func (s *fullScanner) emit(n *ast.Node, sel int, emit EmitFunc) error {
 	}
 	s.scratch = append(s.scratch[:0], raw...)
 	v := bytes.TrimRight(s.scratch, " \t\r\n")
-	if len(v) > 0 && v[0] == '"' && bytes.IndexByte(v, '\\') >= 0 {
-		// encoder.Valid does not check escapes; the stream scanner checks
-		// those of selected strings, and so does this mode.
-		var ok bool
-		if s.unescaped, ok = appendUnescaped(s.unescaped[:0], v[1:len(v)-1]); !ok {
+	if !s.strict && !plainString(v) {
+		// Sonic's skip checks the grammar but not what is inside strings;
+		// the stream scanner validates every selected value per RFC 8259,
+		// and so does this mode (all of the document when strict).
+		if _, err := s.valueCheck.scan(bytes.NewReader(v), func(int, []byte) error { return nil }); err != nil {
 			return s.diagnose(s.root)
 		}
 	}
 	return emit(sel, v)
+}
+
+// plainString reports whether v is a string of printable ASCII without
+// escapes: valid as it is, the common case of a timestamp.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 // offset is the position in the body of raw, a string the ast cut out of

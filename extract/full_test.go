@@ -133,3 +133,28 @@ func TestFullSonicOnlyError(t *testing.T) {
 		t.Fatalf("err = %v; want *SyntaxError at offset 6", err)
 	}
 }
+
+// TestFullNothingLostQuietly: sonic's iterators stop at a key with a bad
+// escape (its skip lets it through); Full mode must say so, not return
+// fewer values.
+func TestFullNothingLostQuietly(t *testing.T) {
+	for _, doc := range []string{`{"\0":"","a":{}}`, `[{"a":1},{"\0":2,"a":3}]`} {
+		_, err := fullValues(t, Options{Paths: []string{"a", "[*].a"}}, strings.NewReader(doc))
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("%s: err = %v; want *SyntaxError", doc, err)
+		}
+	}
+}
+
+// TestFullOpenTopLevelString: sonic 1.15 accepts a top-level string left
+// open after a multiple of 32 bytes; Full mode must not.
+func TestFullOpenTopLevelString(t *testing.T) {
+	for _, n := range []int{31, 32, 64} {
+		doc := `"` + strings.Repeat("0", n)
+		_, err := fullValues(t, Options{Paths: []string{"a"}}, strings.NewReader(doc))
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%d bytes: err = %v; want unexpected EOF", n, err)
+		}
+	}
+}
