@@ -142,7 +142,8 @@ type memStore struct {
 	order     []int // batches in commit order
 	retries   [][]store.Record
 	retryDead [][]store.DeadLetter
-	failAt    int // CommitBatch of this batch fails (when > 0)
+	failAt    int      // CommitBatch of this batch fails (when > 0)
+	commits   chan int // when not nil, receives each committed batch
 }
 
 func newMemStore() *memStore {
@@ -168,6 +169,9 @@ func (s *memStore) CommitBatch(b int, recs []store.Record, dead []store.DeadLett
 	s.batches[b] = slices.Clone(recs)
 	s.dead[b] = slices.Clone(dead)
 	s.order = append(s.order, b)
+	if s.commits != nil {
+		s.commits <- b
+	}
 	return nil
 }
 

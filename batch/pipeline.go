@@ -18,13 +18,18 @@ type openBatch struct {
 }
 
 // submit hands b's nodes to the pool, one task per node, and returns
-// without waiting for them. out has one slot per node.
-func (r *runner) submit(ctx context.Context, b Batch, out []outcome) openBatch {
+// without waiting for them. out has one slot per node. between, when not
+// nil, runs before each node is submitted (the pipeline commits finished
+// batches there, while this one is still being fed).
+func (r *runner) submit(ctx context.Context, b Batch, out []outcome, between func()) openBatch {
 	clear(out)
 	// The group's context is the run's: tasks still queued when it is
 	// cancelled are dropped by pond without running.
 	g := r.pool.NewGroupContext(ctx)
 	for i, node := range b.Nodes {
+		if between != nil {
+			between()
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -70,13 +75,15 @@ func (r *runner) collect(ctx context.Context, ob openBatch) (recs []store.Record
 
 // runBatch runs one batch to its end: submit, then collect.
 func (r *runner) runBatch(ctx context.Context, b Batch, out []outcome) ([]store.Record, []store.DeadLetter, bool, error) {
-	return r.collect(ctx, r.submit(ctx, b, out))
+	return r.collect(ctx, r.submit(ctx, b, out, nil))
 }
 
 // pipeline runs batches through the pool, at most Options.Window open at
 // once, and passes each complete batch to commit in order. The oldest
-// open batch is collected and committed before another opens, so memory
-// holds at most Window batches of outcomes whatever the plan's length.
+// open batch is committed as soon as all its nodes are done (checked
+// before each submission) and at the latest before another batch opens,
+// so memory holds at most Window batches of outcomes whatever the plan's
+// length, and a kill loses little finished work.
 //
 // After an interruption the open batches are still collected and the
 // complete ones committed; after an error (a commit, a panic) the others
@@ -118,6 +125,18 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		firstErr = err
 		cancel(err)
 	}
+	// commitDone commits the oldest batches that have finished, without
+	// waiting for any.
+	commitDone := func() {
+		for len(open) > 0 && firstErr == nil {
+			select {
+			case <-open[0].g.Done():
+				finishOldest()
+			default:
+				return
+			}
+		}
+	}
 	for b := range batches {
 		if ctx.Err() != nil {
 			noteStop(b.Index)
@@ -135,7 +154,7 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		} else {
 			out = make([]outcome, size)
 		}
-		open = append(open, r.submit(ctx, b, out[:len(b.Nodes)]))
+		open = append(open, r.submit(ctx, b, out[:len(b.Nodes)], commitDone))
 	}
 	for len(open) > 0 {
 		finishOldest()

@@ -140,3 +140,37 @@ func TestRunWindowInterrupted(t *testing.T) {
 		t.Fatalf("committed %v, want [1]", st.order)
 	}
 }
+
+// A finished batch is committed while the next one is still being fed to
+// the pool, not only when a third batch wants to open: here node 5 (in
+// batch 1) waits for batch 0's commit, which would otherwise come only
+// after node 7 had been submitted, that is (one worker, a queue of one)
+// after node 5 had finished.
+func TestRunWindowCommitsEarly(t *testing.T) {
+	nodes := testNodes(12)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 4})
+	st := newMemStore()
+	st.commits = make(chan int, 10)
+	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
+	f.before = func(_ context.Context, node string) {
+		if node != nodes[5] {
+			return
+		}
+		select {
+		case b := <-st.commits:
+			if b != 0 {
+				t.Errorf("first commit is batch %d", b)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("batch 0 not committed while batch 1 was being submitted")
+		}
+	}
+	o := quietOptions(&fakeClock{now: t0})
+	o.Concurrency, o.QueueSize, o.Window = 1, 1, 2
+	if _, err := Run(context.Background(), p, f, st, o); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(st.order, []int{0, 1, 2}) {
+		t.Fatalf("commit order %v", st.order)
+	}
+}
