@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/sluicehq/sluice/bench/synth"
 )
 
 // fullValues runs Full mode over doc and returns "sel:raw" per value.
@@ -156,5 +158,19 @@ func TestFullOpenTopLevelString(t *testing.T) {
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("%d bytes: err = %v; want unexpected EOF", n, err)
 		}
+	}
+}
+
+// TestFullBodyCapStopsReading: a body over MaxBodySize is refused after
+// reading one byte past the cap, not after reading (or holding) all of it.
+func TestFullBodyCapStopsReading(t *testing.T) {
+	o := synth.Options{Resource: "AS3333", Seed: 1, Updates: synth.UpdatesForSize(1 << 30)} // never rendered whole
+	e, err := New(Options{Mode: Full, MaxBodySize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.Run(synth.NewReader(o), func(int, []byte) error { return nil })
+	if !errors.Is(err, ErrBodyTooLarge) || n != 1<<20+1 {
+		t.Fatalf("n = %d, err = %v; want %d and ErrBodyTooLarge", n, err, 1<<20+1)
 	}
 }

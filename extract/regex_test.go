@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -329,4 +331,41 @@ func TestRegexDerivedOddKey(t *testing.T) {
 	if want := []modeValue{{0, "5"}, {0, `"v"`}}; !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
+}
+
+// TestLargeRegex runs Regex mode over a body of more than 1 GiB: the
+// values match the generator's truth and the heap stays flat (the window
+// is a chunk plus the undecided tail). Run with SLUICE_LARGE=1.
+func TestLargeRegex(t *testing.T) {
+	if os.Getenv("SLUICE_LARGE") != "1" {
+		t.Skip("set SLUICE_LARGE=1 to scan a 1 GiB body")
+	}
+	o := synth.Options{Resource: "AS3333", Seed: 5, Updates: synth.UpdatesForSize(1<<30 + 1<<27), Pretty: true}
+	truth := o.Truth()
+	e, err := New(Options{Mode: Regex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var before, now runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var tl Tally
+	var peak uint64
+	n, err := e.Run(synth.NewReader(o), func(_ int, raw []byte) error {
+		if tl.Add(raw); tl.Count%(1<<20) == 0 {
+			runtime.ReadMemStats(&now)
+			peak = max(peak, now.HeapInuse)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 1<<30 || tl.Count != truth.Count || tl.Invalid != 0 || tl.First != truth.First || tl.Last != truth.Last {
+		t.Fatalf("read %d bytes, tally %+v; truth %+v", n, tl, truth)
+	}
+	if grew := int64(peak) - int64(before.HeapInuse); grew > 8<<20 {
+		t.Errorf("heap in use grew by %d bytes while scanning %d bytes", grew, n)
+	}
+	t.Logf("%d bytes, %d values, heap peak %d KiB (before %d KiB)", n, tl.Count, peak>>10, before.HeapInuse>>10)
 }
