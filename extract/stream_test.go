@@ -89,9 +89,10 @@ func readers(doc string) map[string]func() io.Reader {
 		"data+EOF": func() io.Reader { return iotest.DataErrReader(strings.NewReader(doc)) },
 		"half":     func() io.Reader { return iotest.HalfReader(strings.NewReader(doc)) },
 	}
-	for _, n := range []int{2, 3, 5, 7, 13} {
+	for n := 2; n <= 16; n++ {
 		m["chunks of "+strconv.Itoa(n)] = func() io.Reader { return &chunkReader{data: []byte(doc), sizes: []int{n}} }
 	}
+	m["chunks of 1, 4, 9, 2"] = func() io.Reader { return &chunkReader{data: []byte(doc), sizes: []int{1, 4, 9, 2}} }
 	return m
 }
 
