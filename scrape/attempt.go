@@ -68,10 +68,14 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 	}
 	res.Status = resp.StatusCode
 	res.TTFB = got.Sub(sent)
-	c.observe(resp, seq, sent, got)
+	o := c.observe(resp, seq, sent, got)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.statusError(resp)
+		aerr := c.statusError(resp)
+		if !o.gateMoved && o.delay.until.After(got) {
+			aerr.notBefore = o.delay.until
+		}
+		return aerr
 	}
 	aerr := c.readBody(ctx, actx, cancel, resp, node, consume, res)
 	c.log.Debug("attempt", "node", node, "status", resp.StatusCode, "wire", res.WireBytes,
@@ -82,7 +86,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 // observe applies what a response says about the server's limits to the
 // whole client: its delay headers to the gate, a 429 or a success to the
 // rate.
-func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) {
+func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) outcome {
 	o := c.limits.observeAt(resp.StatusCode, resp.Header, seq, sent, got)
 	if o.gateMoved {
 		c.log.Info("server asks to wait", "source", o.delay.source, "wait", o.delay.until.Sub(got), "status", resp.StatusCode)
@@ -99,6 +103,7 @@ func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) {
 	case code >= 500:
 		c.s5xx.Add(1)
 	}
+	return o
 }
 
 // statusError reads the start of an error response for its message and

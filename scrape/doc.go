@@ -11,9 +11,11 @@
 // Every request of a Client waits on one shared token bucket
 // ([golang.org/x/time/rate]), on one shared "not before" gate and on the
 // server's announced quota. The gate is pushed forward by the server: a
-// Retry-After header (seconds or an HTTP date) or X-RateLimit-Remaining: 0
-// with X-RateLimit-Reset makes every worker wait for the reset, not only
-// the one that saw the header. The quota is the freshest
+// Retry-After header (seconds or an HTTP date) on a 429 or a 503, or
+// X-RateLimit-Remaining: 0 with X-RateLimit-Reset, makes every worker wait
+// for the reset, not only the one that saw the header. A Retry-After on
+// another error (a 500 from one backend) delays only that node's retry:
+// one bad node must not pause a whole run. The quota is the freshest
 // X-RateLimit-Remaining, minus the requests sent since the one it answered
 // (in flight included): when it is spent, workers wait for the reset
 // instead of sending requests that the server would refuse. After a 429

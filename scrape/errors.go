@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Sentinels for errors.Is; the error that wraps them says where.
@@ -61,6 +62,7 @@ func (e *StatusError) Error() string {
 type attemptError struct {
 	err       error
 	retryable bool
+	notBefore time.Time // a Retry-After that binds this node's next attempt only; zero: none
 }
 
 func plural(n int) string {

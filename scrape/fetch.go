@@ -53,6 +53,9 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 			return res, c.fail(&res, start, aerr.err)
 		}
 		wait := c.backoff.delay(attempt, c.rand())
+		if d := aerr.notBefore.Sub(c.opts.Now()); d > wait {
+			wait = d // the server's word for this request beats our guess
+		}
 		// Waiting past MaxNodeTime is pointless; the caller's own
 		// deadline is not the node's failure and ends the sleep instead.
 		if !nodeDeadline.IsZero() && time.Until(nodeDeadline) < wait {

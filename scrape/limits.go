@@ -101,11 +101,22 @@ type outcome struct {
 	rateChanged bool
 }
 
+// clientWide reports whether a delay binds every request of the client or
+// only the retry of the request that got it. A 429 or a 503 speaks of the
+// server (its window is spent, it is overloaded), and so does a spent
+// X-RateLimit quota; a Retry-After on another error (a 500 from one
+// backend) is about that request, and pausing every worker for it would
+// stall a whole run on one bad node.
+func clientWide(status int, d serverDelay) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable ||
+		d.source == "X-RateLimit-Reset"
+}
+
 // observeAt applies a response (status and headers) to request seq, sent
 // at sent and answered at got.
 func (l *limits) observeAt(status int, h http.Header, seq uint64, sent, got time.Time) outcome {
 	var o outcome
-	if o.delay = parseServerDelay(h, got); !o.delay.until.IsZero() {
+	if o.delay = parseServerDelay(h, got); !o.delay.until.IsZero() && clientWide(status, o.delay) {
 		o.gateMoved = l.gate.closeUntilAt(got, o.delay.until)
 	}
 	if rem, limit, reset, ok := parseQuota(h, got); ok {

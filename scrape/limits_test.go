@@ -193,3 +193,37 @@ func TestQuotaGuessesNextWindow(t *testing.T) {
 		t.Fatalf("after the answer: wait %v, want 900ms", wait)
 	}
 }
+
+// TestDelayScope: a Retry-After on a 429 or a 503, or a spent
+// X-RateLimit quota, pauses the whole client; a Retry-After on another
+// error binds only the retry of the request that got it.
+func TestDelayScope(t *testing.T) {
+	t0 := time.Unix(1795953600, 0)
+	ra := http.Header{"Retry-After": {"2"}}
+	spent := http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"3"}}
+	for _, tt := range []struct {
+		name     string
+		status   int
+		h        http.Header
+		wantGate bool
+	}{
+		{"429 Retry-After", http.StatusTooManyRequests, ra, true},
+		{"503 Retry-After", http.StatusServiceUnavailable, ra, true},
+		{"500 Retry-After", http.StatusInternalServerError, ra, false},
+		{"502 Retry-After", http.StatusBadGateway, ra, false},
+		{"200 quota spent", http.StatusOK, spent, true},
+		{"500 quota spent", http.StatusInternalServerError, spent, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := limits{aimd: newAIMD(10)}
+			seq, _ := l.admitAt(t0)
+			o := l.observeAt(tt.status, tt.h, seq, t0, t0)
+			if o.delay.until.IsZero() {
+				t.Fatal("the headers set no delay")
+			}
+			if o.gateMoved != tt.wantGate || (l.gate.delayAt(t0) > 0) != tt.wantGate {
+				t.Errorf("gate moved %v (delay %v), want %v", o.gateMoved, l.gate.delayAt(t0), tt.wantGate)
+			}
+		})
+	}
+}
