@@ -7,8 +7,8 @@ import (
 
 // This file skips unselected values in default (non-strict) mode: it checks
 // that brackets balance and match and that strings end, and little else, so
-// that the bulk of a document is passed over at memory speed. Strict mode
-// skips with the validator in strict.go instead.
+// that the bulk of a document is passed over in a few instructions a byte.
+// Strict mode skips with the validator in strict.go instead.
 
 // Byte classes for skipFast.
 const (
@@ -132,9 +132,11 @@ func (s *streamScanner) literal(lit string) error {
 
 // skipFast skips the object or array whose opening bracket is at s.pos. It
 // tracks nesting in the bit stack, checks that each closing bracket matches
-// its opening one, and steps over strings. In the dense text of typical
-// documents (a quote or bracket every few bytes) a byte loop over a class
-// table beats word-at-a-time search, whose set-up costs more than the gaps.
+// its opening one, and steps over strings. Between tokens it goes byte by
+// byte over a class table: in typical documents a quote or bracket comes
+// every few bytes, and a word-at-a-time search there costs more than it
+// saves (measured). Strings and runs of digits are crossed eight bytes at a
+// time (SWAR).
 func (s *streamScanner) skipFast() error {
 	d0 := s.depth
 	d := d0
