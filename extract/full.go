@@ -43,9 +43,10 @@ type fullScanner struct {
 	maxVal  int
 	check   scanner // the stream scanner: strict validation and diagnoses
 	strict  bool
-	body    []byte // reused between runs up to keepBodyBuffer
-	scratch []byte // the value handed to emit
-	root    []byte // the body during a walk, to find a value's offset
+	body    []byte   // reused between runs up to keepBodyBuffer
+	pieces  [][]byte // readBody scratch when the size is not known
+	scratch []byte   // the value handed to emit
+	root    []byte   // the body during a walk, to find a value's offset
 	// valueCheck validates one selected value on its own (strict; what its
 	// selector finds inside the value is ignored).
 	valueCheck scanner
@@ -140,28 +141,59 @@ func (s *fullScanner) checkRoot(root *ast.Node, body []byte) error {
 }
 
 // readBody reads r to its end into s.body, within MaxBodySize.
+//
+// When the size is not known, the body is read in pieces that are joined
+// once at the end into a buffer of its exact size: doubling one buffer
+// would leave up to twice the body allocated (and the garbage collector
+// sizes its target from that), for the whole walk.
 func (s *fullScanner) readBody(r io.Reader) (int64, error) {
-	body := s.body[:0]
-	if l, ok := r.(interface{ Len() int }); ok && cap(body) < l.Len()+bytes.MinRead && (s.maxBody == 0 || int64(l.Len()) <= s.maxBody) {
-		// The size is known (bytes.Reader, strings.Reader, bytes.Buffer):
-		// one allocation instead of doubling (ReadFrom wants MinRead bytes
-		// free to try the read that sees EOF).
-		body = make([]byte, 0, l.Len()+bytes.MinRead)
-	}
-	buf := bytes.NewBuffer(body)
 	src := r
 	if s.maxBody > 0 {
 		src = io.LimitReader(r, s.maxBody+1)
 	}
-	n, err := buf.ReadFrom(src)
-	s.body = buf.Bytes()
+	if l, ok := r.(interface{ Len() int }); ok && (s.maxBody == 0 || int64(l.Len()) <= s.maxBody) {
+		// The size is known (bytes.Reader, strings.Reader, bytes.Buffer).
+		// ReadFrom wants MinRead bytes free to try the read that sees EOF.
+		if cap(s.body) < l.Len()+bytes.MinRead {
+			s.body = make([]byte, 0, l.Len()+bytes.MinRead)
+		}
+		buf := bytes.NewBuffer(s.body[:0])
+		n, err := buf.ReadFrom(src)
+		s.body = buf.Bytes()
+		return n, s.readErr(n, err)
+	}
+	pieces := s.pieces[:0]
+	defer func() { clear(pieces); s.pieces = pieces[:0] }()
+	var n int64
+	var err error
+	for size := 64 << 10; err == nil; size = min(2*size, 16<<20) {
+		p := make([]byte, size)
+		var k int
+		k, err = io.ReadFull(src, p)
+		pieces = append(pieces, p[:k])
+		n += int64(k)
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	if cap(s.body) < int(n) {
+		s.body = make([]byte, 0, n)
+	}
+	s.body = s.body[:0]
+	for _, p := range pieces {
+		s.body = append(s.body, p...)
+	}
+	return n, s.readErr(n, err)
+}
+
+func (s *fullScanner) readErr(n int64, err error) error {
 	if err != nil {
-		return n, fmt.Errorf("extract: read at offset %d: %w", n, err)
+		return fmt.Errorf("extract: read at offset %d: %w", n, err)
 	}
 	if s.maxBody > 0 && n > s.maxBody {
-		return n, fmt.Errorf("extract: full mode reads the whole body and it is longer than %d bytes: %w", s.maxBody, ErrBodyTooLarge)
+		return fmt.Errorf("extract: full mode reads the whole body and it is longer than %d bytes: %w", s.maxBody, ErrBodyTooLarge)
 	}
-	return n, nil
+	return nil
 }
 
 // diagnose explains why body was rejected: the stream scanner's
