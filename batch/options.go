@@ -79,7 +79,7 @@ type Options struct {
 	Adapt *AdaptOptions
 	// DrainTimeout is how long in-flight nodes may run on after the
 	// context is cancelled before their fetches are cancelled too. Zero
-	// cancels them at once. Either way the unfinished batch is not
+	// cancels them at once. Either way no unfinished batch is
 	// committed.
 	DrainTimeout time.Duration
 
