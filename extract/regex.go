@@ -1,21 +1,24 @@
 package extract
 
 // Regex mode, organised as follows: regex_pattern.go checks and compiles a
-// pattern (and the expression of its prefixes that tells whether a match
-// could still grow); this file runs the patterns over a window of the
-// stream. The window is the carried tail of the previous chunk followed by
-// the next chunk:
+// pattern, regex_reach.go runs its program as a lazy DFA that tells how far
+// a match starting at a place could reach, and this file runs the patterns
+// over a window of the stream. The window is the carried tail of the
+// previous chunk followed by the next chunk:
 //
 //	buf[0:len(buf)]   the window; buf[0] is byte base of the stream
 //	next[i]           stream offset where pattern i resumes (>= base)
 //
-// A place where a match of pattern i may start is decided when the
-// window's text from there to its end cannot be the beginning of a match
-// (pattern.live says so), or at the end of the input: then whether and how
-// the pattern matches there cannot change with more input. The first place
-// that is not decided ("the cut") and everything after it is carried into
-// the next window. Each value is therefore found exactly once, the same at
-// every chunk size.
+// A place where a match of pattern i may start (an occurrence of its
+// literal prefix, or any byte if it has none) is decided when every way of
+// matching from there has failed before the window's end, or at the end of
+// the input: then whether and how the pattern matches there cannot change
+// with more input, and the DFA also says where the leftmost-first match
+// ends. The first place that is not decided ("the cut") and everything
+// after it is carried into the next window. Each value is therefore found
+// exactly once, the same at every chunk size. Undecided text longer than
+// the pattern's limit (MaxValueSize + prefix + limitSlack) is an error, so
+// the carried tail is bounded.
 
 import (
 	"bytes"
@@ -96,9 +99,6 @@ func (s *regexScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
 			eof = true
 		default:
 			return base + int64(len(buf)), fmt.Errorf("extract: read at offset %d: %w", base+int64(start), err)
-		}
-		if n == 0 && !eof {
-			continue
 		}
 
 		cut, err := s.window(buf, base, eof)
