@@ -23,20 +23,23 @@ var ErrBodyTooLarge = errors.New("body exceeds MaxBodySize")
 const keepBodyBuffer = 128 << 20
 
 // fullScanner is the Full mode scanner. It reads the whole body into
-// memory (O(body) memory, capped by MaxBodySize), checks that it is one
-// JSON document with sonic's validator, then walks the selectors with
-// sonic's lazy ast: only the containers on a selector's path are parsed,
-// everything else is skipped. All selectors are walked together in one
-// pass over the document, so values come out in document order.
+// memory (O(body) memory, about 2.5× the body at peak when its size is
+// not known in advance; capped by MaxBodySize), then walks the selectors
+// with sonic's lazy ast: only the containers on a selector's path are
+// parsed, everything else is skipped, and small objects on the path are
+// searched with sonic's native path search. All selectors are walked
+// together in one pass over the document, so values come out in document
+// order.
 //
-// The default check is sonic's validating skip of the document (the RFC
-// 8259 grammar, but not UTF-8, control characters or escapes inside
-// strings), whitespace after it,
-// plus the escapes of each selected string, as the stream scanner checks
-// them. With Strict, the stream scanner's strict validation runs over the
-// body instead, so both modes accept and reject the same documents. When
-// a body is rejected, the stream scanner is asked where and why, so the
-// *SyntaxError names the same offset and problem as in Stream mode.
+// Checks, so that Full and Stream accept the same documents and report
+// the same errors: by default, sonic's validating skip of the document
+// (the RFC 8259 grammar, not what is inside strings), only whitespace
+// after it, and every selected value validated in full (UTF-8, escapes,
+// control characters), as the stream scanner validates selected values.
+// With Strict, the stream scanner's strict validation runs over the body
+// first. When a body is rejected, the stream scanner is asked where and
+// why, so the *SyntaxError names the same offset and problem as in Stream
+// mode wherever that scanner sees the problem too.
 type fullScanner struct {
 	sels    [][]Step
 	maxBody int64
@@ -69,6 +72,8 @@ func newFullScanner(opts Options, sels []Selector) (scanner, error) {
 		return nil, err
 	}
 	s.check, s.strict = check, opts.Strict
+	// Any selector will do: the values it finds inside a value are
+	// ignored, and they cannot be longer than the value.
 	nothing, err := ParseSelector("a")
 	if err != nil {
 		return nil, err
