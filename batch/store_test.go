@@ -97,9 +97,12 @@ func TestRunResumeWithStore(t *testing.T) {
 	sum, err := Run(ctx, p, f, st, o)
 	st.Close()
 	checkInterrupted(t, err, sum)
-	if sum.Committed != 3 {
-		t.Fatalf("committed %d batches before the interruption, want 3", sum.Committed)
+	// Batches 0-1 are surely done when batch 3 starts (two batches open
+	// at most); batch 2 may still have had nodes in flight.
+	if sum.Committed < 2 || sum.Committed > 3 {
+		t.Fatalf("committed %d batches before the interruption, want 2 or 3", sum.Committed)
 	}
+	first := sum
 
 	st, err = store.Open(dir, params, store.OpenOptions{})
 	if err != nil {
@@ -111,8 +114,8 @@ func TestRunResumeWithStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.SkippedBatches != 3 || len(f2.fetchedNodes()) != 100-48 {
-		t.Fatalf("resume skipped %d batches and fetched %d nodes, want 3 and 52", sum.SkippedBatches, len(f2.fetchedNodes()))
+	if sum.SkippedBatches != first.Committed || len(f2.fetchedNodes()) != 100-16*first.Committed {
+		t.Fatalf("resume skipped %d batches and fetched %d nodes after %d committed", sum.SkippedBatches, len(f2.fetchedNodes()), first.Committed)
 	}
 	got, gotDead := readRun(t, dir, params)
 	if !maps.EqualFunc(got, want, sameRecord) || !maps.Equal(gotDead, wantDead) {
