@@ -27,13 +27,14 @@ func sortedDead(m map[string]DeadLetter) []DeadLetter {
 // encodeDead returns the content of a dead-letter file holding m.
 func encodeDead(m map[string]DeadLetter) ([]byte, error) {
 	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Errors quote HTML error pages; people read this file with less and
+	// grep, so keep "<html>" as it is rather than "\u003chtml\u003e".
+	enc.SetEscapeHTML(false)
 	for _, d := range sortedDead(m) {
-		line, err := json.Marshal(d)
-		if err != nil {
+		if err := enc.Encode(d); err != nil { // Encode ends the line
 			return nil, fmt.Errorf("dead letter %s: %w", d.Node, err)
 		}
-		buf.Write(line)
-		buf.WriteByte('\n')
 	}
 	return buf.Bytes(), nil
 }
