@@ -98,9 +98,10 @@ func TestRunResumeWithStore(t *testing.T) {
 	st.Close()
 	checkInterrupted(t, err, sum)
 	// Batches 0-1 are surely done when batch 3 starts (two batches open
-	// at most); batch 2 may still have had nodes in flight.
-	if sum.Committed < 2 || sum.Committed > 3 {
-		t.Fatalf("committed %d batches before the interruption, want 2 or 3", sum.Committed)
+	// at most); how many more finish depends on the scheduler (a worker
+	// may be held up between taking node 53 and calling the hook).
+	if sum.Committed < 2 || sum.Committed == p.NumBatches() {
+		t.Fatalf("committed %d of %d batches before the interruption", sum.Committed, p.NumBatches())
 	}
 	first := sum
 
