@@ -194,7 +194,15 @@ func (d *reachDFA) run(text []byte, eof bool) (end int, alive bool, mend int) {
 			}
 			r, w = utf8.DecodeRune(text[i:])
 		}
-		s = d.step(s, r)
+		if n := int32(-1); r < utf8.RuneSelf {
+			if n = d.states[s].ascii[r]; n >= 0 {
+				s = n // the cached transition, without a call
+			} else {
+				s = d.step(s, r)
+			}
+		} else {
+			s = d.step(s, r)
+		}
 		d.steps++
 		if s == deadState {
 			return i, false, mend
