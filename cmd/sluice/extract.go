@@ -23,8 +23,9 @@ func extractCommand(io *stdio) *cli.Command {
 			`  {"count":N,"invalid":K,"first":UNIX,"last":UNIX,"bytes":B,"mode":"stream"}` + "\n" +
 			"count: selected values that are timestamps; invalid: those that are not; first/last:\n" +
 			"unix seconds, null when count is 0; bytes: bytes read. Malformed input exits 1 with\n" +
-			"one line on stderr naming the file, the problem and its byte offset. - reads stdin.\n" +
-			"Regex mode matches text, not paths: see --pattern.",
+			"one line on stderr naming the file, the problem and its byte offset; a usage error\n" +
+			"exits 2. - reads stdin. Regex mode matches text, not paths: the pattern derived from\n" +
+			"--path finds its last key anywhere in the document (see --pattern).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "mode", Value: string(extract.Stream), Usage: "`MODE`: stream, regex or full"},
 			&cli.StringFlag{Name: "path", Value: extract.DefaultPath, Usage: "`SELECTOR` of the values, e.g. data.updates[*].timestamp"},
