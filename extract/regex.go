@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 )
 
@@ -75,7 +76,7 @@ func newRegexScanner(opts Options, sels []Selector) (scanner, error) {
 			p.derivedKey = len(jsonKeyText(sels[i].Steps()[len(sels[i].Steps())-1].Key)) + 2
 		}
 		s.pats = append(s.pats, p)
-		s.limit = append(s.limit, len(p.lit)+opts.MaxValueSize+limitSlack)
+		s.limit = append(s.limit, len(p.lit)+min(opts.MaxValueSize, math.MaxInt32)+limitSlack) // no overflow
 	}
 	s.next = make([]int64, len(s.pats))
 	return s, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -368,4 +369,13 @@ func TestLargeRegex(t *testing.T) {
 		t.Errorf("heap in use grew by %d bytes while scanning %d bytes", grew, n)
 	}
 	t.Logf("%d bytes, %d values, heap peak %d KiB (before %d KiB)", n, tl.Count, peak>>10, before.HeapInuse>>10)
+}
+
+// TestRegexHugeValueCap: a MaxValueSize near MaxInt must not overflow the
+// carry limit into refusing every undecided tail.
+func TestRegexHugeValueCap(t *testing.T) {
+	got, _, err := runMode(t, Options{Mode: Regex, Paths: []string{"ts"}, MaxValueSize: math.MaxInt, BufferSize: 3}, strings.NewReader(`{"ts":12345}`))
+	if err != nil || !slices.Equal(got, []modeValue{{0, "12345"}}) {
+		t.Fatalf("got %v, %v", got, err)
+	}
 }
