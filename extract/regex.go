@@ -50,6 +50,9 @@ type regexMatch struct {
 	sel        int
 }
 
+// maxRegexChunk bounds BufferSize in Regex mode: the chunk is allocated.
+const maxRegexChunk = 1 << 30
+
 // limitSlack is room in a match for what lies between the literal prefix
 // and the captured value (spaces, a colon).
 const limitSlack = 256
@@ -65,6 +68,9 @@ func newRegexScanner(opts Options, sels []Selector) (scanner, error) {
 			}
 			srcs[i] = p
 		}
+	}
+	if opts.BufferSize > maxRegexChunk {
+		return nil, fmt.Errorf("extract: regex mode: chunk size %d above %d bytes", opts.BufferSize, maxRegexChunk)
 	}
 	s := &regexScanner{chunk: opts.BufferSize, maxValue: opts.MaxValueSize}
 	for i, src := range srcs {

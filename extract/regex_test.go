@@ -196,6 +196,7 @@ func TestRegexOptionErrors(t *testing.T) {
 		{"word boundary", Options{Patterns: []string{`\bts":(\d+)`}}, "word boundary"},
 		{"empty match", Options{Patterns: []string{`(\d*)`}}, "matches the empty string"},
 		{"selector without key", Options{Paths: []string{"data.updates[*]"}}, "does not end in a key"},
+		{"chunk too large", Options{BufferSize: 1<<30 + 1}, "chunk size 1073741825 above"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
