@@ -85,8 +85,12 @@ type ScrapeSample struct {
 	BodyBytes    int64 `json:"body_bytes"`
 	WireBytes    int64 `json:"wire_bytes"`
 	ElapsedNanos int64 `json:"elapsed_ns"`
-	P50Nanos     int64 `json:"p50_ns"`
-	P95Nanos     int64 `json:"p95_ns"`
+	// StartUnixNano and EndUnixNano bracket the run on the wall clock,
+	// to count the server's rate-limit windows it touched.
+	StartUnixNano int64 `json:"start_unix_ns"`
+	EndUnixNano   int64 `json:"end_unix_ns"`
+	P50Nanos      int64 `json:"p50_ns"`
+	P95Nanos      int64 `json:"p95_ns"`
 	// What the client counted.
 	Requests  int64   `json:"requests"`
 	Retries   int64   `json:"retries"`
@@ -120,7 +124,7 @@ type ScrapePoint struct {
 	Reps        []ScrapeRep `json:"reps"`
 	// Medians over Reps, and the largest peak RSS.
 	AdmittedPerSec  float64 `json:"admitted_per_sec"`
-	FractionOfLimit float64 `json:"fraction_of_limit"` // 0 when the server has no limit
+	FractionOfLimit float64 `json:"fraction_of_limit"` // see ScrapeRep; 0 when the server has no limit
 	NodesPerSec     float64 `json:"nodes_per_sec"`
 	MBps            float64 `json:"mbps"`
 	P50Millis       float64 `json:"p50_ms"`
@@ -137,8 +141,15 @@ type ScrapeRep struct {
 	Usage
 	// RequestsPerSec counts every request the server saw, refused ones
 	// included; AdmittedPerSec only those it did not answer 429.
-	RequestsPerSec  float64 `json:"requests_per_sec"`
-	AdmittedPerSec  float64 `json:"admitted_per_sec"`
+	RequestsPerSec float64 `json:"requests_per_sec"`
+	AdmittedPerSec float64 `json:"admitted_per_sec"`
+	// Admissible is the most the server would have admitted in the
+	// fixed windows the run touched (Limit per window, the partial first
+	// and last included), and FractionOfLimit is admitted / Admissible.
+	// Over a run of a few windows, admitted per second can exceed the
+	// nominal limit, by up to a window's worth at each edge; the fraction
+	// cannot exceed 1.
+	Admissible      int64   `json:"admissible"`
 	FractionOfLimit float64 `json:"fraction_of_limit"`
 	NodesPerSec     float64 `json:"nodes_per_sec"`
 	MBps            float64 `json:"mbps"`
@@ -184,7 +195,7 @@ func RunScrape(ctx context.Context, cfg ScrapeConfig, l Launcher, progress Scrap
 				}
 				continue
 			}
-			p.Reps = append(p.Reps, newScrapeRep(*resp.Scrape, u, cfg.LimitPerSecond()))
+			p.Reps = append(p.Reps, newScrapeRep(*resp.Scrape, u, cfg))
 			if progress != nil {
 				progress(done, total, p, &p.Reps[len(p.Reps)-1], nil)
 			}
@@ -197,7 +208,7 @@ func RunScrape(ctx context.Context, cfg ScrapeConfig, l Launcher, progress Scrap
 	return res, nil
 }
 
-func newScrapeRep(s ScrapeSample, u Usage, limit float64) ScrapeRep {
+func newScrapeRep(s ScrapeSample, u Usage, cfg ScrapeConfig) ScrapeRep {
 	r := ScrapeRep{ScrapeSample: s, Usage: u, PeakRSSBytes: s.HWMBytes}
 	if r.PeakRSSBytes == 0 {
 		r.PeakRSSBytes = u.MaxRSSBytes
@@ -209,8 +220,12 @@ func newScrapeRep(s ScrapeSample, u Usage, limit float64) ScrapeRep {
 		r.NodesPerSec = float64(s.OK+s.Dead) / secs
 		r.MBps = mbps(s.BodyBytes, s.ElapsedNanos)
 	}
-	if limit > 0 {
-		r.FractionOfLimit = r.AdmittedPerSec / limit
+	if cfg.Limit > 0 && cfg.Window > 0 && s.EndUnixNano >= s.StartUnixNano {
+		// The mock's windows start at multiples of Window since the epoch.
+		w := int64(cfg.Window)
+		windows := s.EndUnixNano/w - s.StartUnixNano/w + 1
+		r.Admissible = windows * int64(cfg.Limit)
+		r.FractionOfLimit = float64(s.ServerRequests-s.ServerStatus429) / float64(r.Admissible)
 	}
 	return r
 }

@@ -114,12 +114,14 @@ func runPipeline(ctx context.Context, spec ScrapeSpec, baseURL, dir string, node
 		return s, err
 	}
 	defer run.Close()
+	s.StartUnixNano = time.Now().UnixNano()
 	sum, err := batch.Run(ctx, plan, client, run, batch.Options{
 		Extract:     extract.Options{Mode: mode},
 		Bucket:      time.Hour,
 		StatusPath:  "status",
 		Concurrency: spec.Workers,
 	})
+	s.EndUnixNano = time.Now().UnixNano()
 	if err != nil {
 		return s, fmt.Errorf("measure: pipeline at concurrency %d: %w", spec.Workers, err)
 	}

@@ -49,9 +49,14 @@ func TestRunScrapeMatchesTruth(t *testing.T) {
 			t.Errorf("concurrency %d: %d admitted in one window (limit %d), %d body bytes, RSS %d",
 				p.Concurrency, r.ServerMaxInWindow, cfg.Limit, r.BodyBytes, r.PeakRSSBytes)
 		}
-		want := float64(r.ServerRequests-r.ServerStatus429) / (float64(r.ElapsedNanos) / 1e9) / cfg.LimitPerSecond()
-		if p.FractionOfLimit != want || p.FractionOfLimit <= 0 {
-			t.Errorf("concurrency %d: fraction %v, figures say %v", p.Concurrency, p.FractionOfLimit, want)
+		// The run touched at least ⌈elapsed/window⌉ windows, and the
+		// server cannot admit more than Limit in each.
+		w := int64(cfg.Window)
+		windows := r.EndUnixNano/w - r.StartUnixNano/w + 1
+		want := float64(r.ServerRequests-r.ServerStatus429) / float64(windows*int64(cfg.Limit))
+		if r.Admissible != windows*int64(cfg.Limit) || p.FractionOfLimit != want || want <= 0 || want > 1 ||
+			windows < (r.ElapsedNanos+w-1)/w {
+			t.Errorf("concurrency %d: %d windows, admissible %d, fraction %v, figures say %v", p.Concurrency, windows, r.Admissible, p.FractionOfLimit, want)
 		}
 	}
 }

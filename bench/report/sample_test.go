@@ -85,9 +85,10 @@ func sampleScrape() *measure.ScrapeResult {
 			ServerRequests: 600 + int64(5*i), ServerStatus429: int64(5 * i), ServerMaxInWindow: 100, HWMBytes: int64(40+10*i) << 20,
 		}
 		secs := elapsed
+		admissible := 100 * (int64(elapsed) + 2) // windows of 1 s, partial edges included
 		rep := measure.ScrapeRep{ScrapeSample: s, PeakRSSBytes: s.HWMBytes,
-			RequestsPerSec: float64(s.ServerRequests) / secs, AdmittedPerSec: 600 / secs,
-			FractionOfLimit: 600 / secs / 100, NodesPerSec: 600 / secs, MBps: float64(s.BodyBytes) / secs / 1e6}
+			RequestsPerSec: float64(s.ServerRequests) / secs, AdmittedPerSec: 600 / secs, Admissible: admissible,
+			FractionOfLimit: 600 / float64(admissible), NodesPerSec: 600 / secs, MBps: float64(s.BodyBytes) / secs / 1e6}
 		res.Points = append(res.Points, measure.ScrapePoint{Concurrency: c, Reps: []measure.ScrapeRep{rep}})
 	}
 	res.Summarize()

@@ -17,28 +17,32 @@ type ScrapeReport struct {
 
 func scrapeTable(res *measure.ScrapeResult) *table {
 	t := &table{
-		head:  []string{"concurrency", "admitted req/s", "of limit", "429s", "retries", "nodes/s", "MB/s", "p50", "p95", "peak RSS", "dead", "truth"},
-		right: []bool{true, true, true, true, true, true, true, true, true, true, true, false},
+		head:  []string{"concurrency", "admitted req/s", "of limit", "busiest window", "429s", "retries", "nodes/s", "MB/s", "p50", "p95", "peak RSS", "dead", "truth"},
+		right: []bool{true, true, true, true, true, true, true, true, true, true, true, true, false},
 	}
 	for _, p := range res.Points {
 		c := strconv.Itoa(p.Concurrency)
 		if p.Error != "" || len(p.Reps) == 0 {
-			t.add(c, "FAILED", "", "", "", "", "", "", "", "", "", "")
+			t.add(c, "FAILED", "", "", "", "", "", "", "", "", "", "", "")
 			continue
 		}
-		of := "–"
+		of, busiest := "–", "–"
+		var dead, inWindow int64
+		for _, r := range p.Reps {
+			inWindow = max(inWindow, r.ServerMaxInWindow)
+		}
 		if res.Config.LimitPerSecond() > 0 {
 			of = strconv.FormatFloat(100*p.FractionOfLimit, 'f', 0, 64) + "%"
+			busiest = fmt.Sprintf("%d/%d", inWindow, res.Config.Limit)
 		}
 		truth := "matches"
-		var dead int64
 		for _, r := range p.Reps {
 			dead = max(dead, r.Dead)
 			if r.MismatchCount > 0 {
 				truth = fmt.Sprintf("%d WRONG", r.MismatchCount)
 			}
 		}
-		t.add(c, fmtMBps(p.AdmittedPerSec), of, trimNumber(p.Status429), trimNumber(p.Retries), fmtMBps(p.NodesPerSec),
+		t.add(c, fmtMBps(p.AdmittedPerSec), of, busiest, trimNumber(p.Status429), trimNumber(p.Retries), fmtMBps(p.NodesPerSec),
 			fmtMBps(p.MBps), fmtMillis(p.P50Millis), fmtMillis(p.P95Millis), FormatSize(p.PeakRSSBytes), strconv.FormatInt(dead, 10), truth)
 	}
 	return t
@@ -114,9 +118,13 @@ const scrapeMethod = `### How these figures are made
   as ` + "`sluice ripestat`" + `), writing to a temporary folder that is checked
   against the mock's ground truth and removed.
 - "admitted req/s" counts the requests the server did not refuse, per second
-  of the run; "of limit" divides it by the server's limit. 429s and retries
-  are counts over the run; p50 and p95 are node latencies, retries and waits
-  included. MB/s is body bytes (uncompressed JSON, MB = 10^6 bytes) per
+  of the run. The server's limit is per fixed window, so over a run of a few
+  windows this can exceed the nominal rate by up to a window's worth at each
+  edge; "of limit" is therefore the admitted requests divided by the most the
+  server would admit in the windows the run touched (at most 100%), and
+  "busiest window" is the most it admitted in one window, against the limit.
+  429s and retries are counts over the run; p50 and p95 are node latencies,
+  retries and waits included. MB/s is body bytes (uncompressed JSON, MB = 10^6 bytes) per
   second of the run.
 - Peak RSS is the child's VmHWM, and includes the mock server's memory.
 `

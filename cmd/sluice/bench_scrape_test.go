@@ -39,7 +39,8 @@ func TestBenchScrapeReport(t *testing.T) {
 		// The figures are those of the counts: recompute them.
 		if r.OK+r.Dead != 24 || r.MismatchCount != 0 || r.ServerRequests < 24 ||
 			p.AdmittedPerSec != float64(r.ServerRequests-r.ServerStatus429)/secs ||
-			p.FractionOfLimit != p.AdmittedPerSec/120 || p.NodesPerSec != float64(r.OK+r.Dead)/secs ||
+			p.FractionOfLimit != float64(r.ServerRequests-r.ServerStatus429)/float64(r.Admissible) || p.FractionOfLimit > 1 ||
+			r.Admissible < 30*((r.ElapsedNanos+250e6-1)/250e6) || p.NodesPerSec != float64(r.OK+r.Dead)/secs ||
 			r.ServerMaxInWindow > 30 || p.PeakRSSBytes <= 0 || p.P95Millis < p.P50Millis {
 			t.Errorf("concurrency %d: %+v", p.Concurrency, p)
 		}
