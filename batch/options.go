@@ -90,8 +90,8 @@ type Options struct {
 	// Interval is the time between progress reports and adaptive
 	// decisions; zero means DefaultInterval (1s).
 	Interval time.Duration
-	// Logger, when set, receives one record per committed or skipped
-	// batch and per pool resize.
+	// Logger, when set, receives one record per committed batch, one for
+	// the batches skipped as already done, and one per pool resize.
 	Logger *slog.Logger
 
 	// Now is the clock; nil means time.Now.
