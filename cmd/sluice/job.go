@@ -116,7 +116,7 @@ func httpFetcher(c *cli.Context, tmpl string, vars map[string]string) func(strin
 			StallTimeout:   c.Duration("stall-timeout"),
 			MaxBodySize:    c.Int64("max-body-size"),
 			BytesPerSecond: c.Float64("bytes-per-second"),
-			MinBackoff:     c.Duration("min-backoff"),
+			MinBackoff:     min(c.Duration("min-backoff"), c.Duration("max-backoff")),
 			MaxBackoff:     c.Duration("max-backoff"),
 			Logger:         log,
 		}
@@ -130,6 +130,9 @@ func httpFetcher(c *cli.Context, tmpl string, vars map[string]string) func(strin
 			if err := os.MkdirAll(o.CaptureDir, 0o755); err != nil {
 				return nil, nil, fmt.Errorf("captures: %w", err)
 			}
+		}
+		if c.IsSet("min-backoff") && o.MinBackoff < c.Duration("min-backoff") {
+			return nil, nil, usageError(fmt.Errorf("--min-backoff %v is above --max-backoff %v", c.Duration("min-backoff"), o.MaxBackoff))
 		}
 		cl, err := scrape.New(o)
 		if err != nil {
