@@ -197,6 +197,9 @@ func throughputChart(res *measure.ExtractResult) (*plot.Plot, error) {
 		bars.Offset = (vg.Length(i) - vg.Length(len(kinds)-1)/2) * w
 		p.Add(bars)
 		p.Legend.Add(kindLabel(k), bars)
+		if err := addSkipLabels(p, res, k, sizes, bars.Offset); err != nil {
+			return nil, err
+		}
 		if len(labels.XYs) > 0 {
 			l, err := plotter.NewLabels(labels)
 			if err != nil {
@@ -219,6 +222,38 @@ func throughputChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	p.Y.Min = 0
 	p.Y.Max = top * 1.35 // room for the labels and the legend above the bars
 	return p, nil
+}
+
+// addSkipLabels writes "skipped: memory cap", upwards, where kind k has
+// no bar because the memory cap skipped it, so that a gap is not read as
+// a speed of zero.
+func addSkipLabels(p *plot.Plot, res *measure.ExtractResult, k measure.Kind, sizes []int64, offset vg.Length) error {
+	var l plotter.XYLabels
+	for j, size := range sizes {
+		for _, s := range res.Skipped {
+			if s.Kind == k && s.Size == size {
+				l.XYs = append(l.XYs, plotter.XY{X: float64(j), Y: 0})
+				l.Labels = append(l.Labels, "skipped: memory cap")
+			}
+		}
+	}
+	if len(l.XYs) == 0 {
+		return nil
+	}
+	labels, err := plotter.NewLabels(l)
+	if err != nil {
+		return err
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].Font = font.Font{Typeface: "Liberation", Variant: "Sans", Size: 8}
+		labels.TextStyle[i].Color = kindColors[k]
+		labels.TextStyle[i].Rotation = math.Pi / 2
+		labels.TextStyle[i].XAlign = draw.XLeft
+		labels.TextStyle[i].YAlign = draw.YCenter
+	}
+	labels.Offset = vg.Point{X: offset, Y: vg.Points(4)}
+	p.Add(labels)
+	return nil
 }
 
 // memoryChart draws peak RSS against body size, both on log scales, one
@@ -359,7 +394,7 @@ func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 // the server's limit as a dashed line, so that the point where the limit
 // and not the client sets the pace shows.
 func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
-	var admitted, sent plotter.XYs
+	var admitted, sent, ceiling plotter.XYs
 	var conc []int64
 	top := res.Config.LimitPerSecond()
 	for _, p := range res.Points {
@@ -372,6 +407,12 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		sent = append(sent, plotter.XY{X: x, Y: sentRate})
 		conc = append(conc, int64(p.Concurrency))
 		top = max(top, p.AdmittedPerSec, sentRate)
+		if c := measure.Median(scrapePerRep(p, func(r measure.ScrapeRep) float64 {
+			return float64(r.Admissible) / (float64(r.ElapsedNanos) / 1e9)
+		})); c > 0 {
+			ceiling = append(ceiling, plotter.XY{X: x, Y: c})
+			top = max(top, c)
+		}
 	}
 	if len(admitted) == 0 {
 		return nil, nil
@@ -408,6 +449,21 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		ref.Width = vg.Points(1.5)
 		p.Add(ref)
 		p.Legend.Add(fmt.Sprintf("server limit (%s requests/s)", fmtMBps(limit)), ref)
+	}
+	if len(ceiling) > 0 {
+		// Fixed windows: over a short run the server admits up to a
+		// window's worth more at each edge. This is that ceiling.
+		line, points, err := plotter.NewLinePoints(ceiling)
+		if err != nil {
+			return nil, err
+		}
+		c := color.RGBA{R: 0x8c, G: 0x1c, B: 0x1c, A: 0xff}
+		line.Color, points.Color = c, c
+		line.Width = vg.Points(2)
+		line.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
+		points.Shape, points.Radius = draw.TriangleGlyph{}, vg.Points(3.5)
+		p.Add(line, points)
+		p.Legend.Add("most the server admits in the run's windows", line, points)
 	}
 	p.X.Scale = plot.LogScale{}
 	p.X.Min, p.X.Max = lo/1.6, hi*1.6
