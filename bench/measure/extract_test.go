@@ -31,7 +31,7 @@ func TestRunExtractAgreesWithTruth(t *testing.T) {
 				Gzip:         tc.gzip,
 				Warmup:       tc.warmup,
 				Seed:         7,
-				MemoryCap:    7 * (32 << 10), // full and json-unmarshal skipped at 128 KiB
+				MemoryCap:    4 * (32 << 10), // full and json-unmarshal skipped at 128 KiB
 			}
 			var calls int
 			res, err := RunExtract(context.Background(), cfg, testLauncher(), func(done, total int, row *Row, rep *Rep, err error) {

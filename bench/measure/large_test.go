@@ -18,7 +18,7 @@ func TestMemoryFlatLarge(t *testing.T) {
 		Kinds:     []Kind{KindStream, KindFull, KindRead},
 		Reps:      1,
 		Seed:      2,
-		MemoryCap: 7 * (64 << 20), // full at 64 MiB only
+		MemoryCap: 4 * (64 << 20), // full at 64 MiB only
 	}
 	res, err := RunExtract(context.Background(), cfg, testLauncher(), nil)
 	if err != nil {

@@ -44,15 +44,13 @@ func (k Kind) HoldsBody() bool { return k.MemoryFactor() > 0 }
 
 // MemoryFactor estimates the peak memory of a kind that holds the body as
 // a multiple of the body size, from what this harness measured on
-// RIPEstat-shaped bodies: full mode (the body, io.ReadAll's growth and
-// sonic's nodes) peaked at 4.4× the body at 64 MiB and 6.6× at 1 GiB;
-// json-unmarshal (the body and a RawMessage per value) at 3.3×. It is 0
-// for the kinds whose memory does not grow with the body.
+// RIPEstat-shaped bodies: full mode (the body and sonic's nodes) peaked at
+// 3.0× the body at 64 MiB and 3.6× at 256 MiB; json-unmarshal (the body,
+// io.ReadAll's growth and a RawMessage per value) at 3.3×. It is 0 for the
+// kinds whose memory does not grow with the body.
 func (k Kind) MemoryFactor() int64 {
 	switch k {
-	case KindFull:
-		return 7
-	case PeerUnmarshal:
+	case KindFull, PeerUnmarshal:
 		return 4
 	}
 	return 0
