@@ -93,4 +93,3 @@ func fmtAllocs(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
-
