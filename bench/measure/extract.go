@@ -277,9 +277,9 @@ func (res *ExtractResult) Summarize() {
 		}
 		switch row.Kind {
 		case PeerToken:
-			token[row.Size] = Median(row.perRep(func(r Rep) float64 { return r.MBps }))
+			token[row.Size] = medianOf(row.Reps, func(r Rep) float64 { return r.MBps })
 		case KindRead:
-			read[row.Size] = Median(row.perRep(func(r Rep) float64 { return float64(r.Mallocs) / float64(r.Passes) }))
+			read[row.Size] = medianOf(row.Reps, func(r Rep) float64 { return float64(r.Mallocs) / float64(r.Passes) })
 		}
 	}
 	for i := range res.Rows {
@@ -310,27 +310,19 @@ func (row *Row) summarize(baseMallocs float64) {
 	}
 	first := row.Reps[0]
 	row.BodyBytes, row.WireBytes, row.Values = first.BodyBytes, first.WireBytes, first.Values
-	row.MedianMBps = Median(row.perRep(func(r Rep) float64 { return r.MBps }))
-	row.AllocsPerValue = Median(row.perRep(func(r Rep) float64 {
+	row.MedianMBps = medianOf(row.Reps, func(r Rep) float64 { return r.MBps })
+	row.AllocsPerValue = medianOf(row.Reps, func(r Rep) float64 {
 		n := float64(r.Values.Count) * float64(r.Passes)
 		if n == 0 {
 			return 0
 		}
 		return (float64(r.Mallocs) - baseMallocs*float64(r.Passes)) / n
-	}))
+	})
 	row.PeakRSSBytes, row.PeakHeapBytes = 0, 0
 	for _, r := range row.Reps {
 		row.PeakRSSBytes = max(row.PeakRSSBytes, r.PeakRSSBytes)
 		row.PeakHeapBytes = max(row.PeakHeapBytes, r.PeakHeapBytes)
 	}
-}
-
-func (row *Row) perRep(f func(Rep) float64) []float64 {
-	xs := make([]float64, len(row.Reps))
-	for i, r := range row.Reps {
-		xs[i] = f(r)
-	}
-	return xs
 }
 
 // problem says what is wrong with the row's values, or "".
@@ -350,6 +342,15 @@ func (row *Row) problem() string {
 		}
 	}
 	return ""
+}
+
+// medianOf returns the median of f over reps, or 0 for none.
+func medianOf[R any](reps []R, f func(R) float64) float64 {
+	xs := make([]float64, len(reps))
+	for i, r := range reps {
+		xs[i] = f(r)
+	}
+	return Median(xs)
 }
 
 // Median returns the median of xs (the mean of the middle two for an even
