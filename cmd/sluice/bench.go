@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -79,6 +81,52 @@ func benchChildCommand(io *stdio) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// runBench is the common body of the bench subcommands: it runs the
+// measurement in children of this executable, prints its text and, with
+// --report, merges its section (made by section) into the report folder.
+// A nil result (cancelled, or the config refused) returns run's error as
+// is; an error with a result (ErrDisagree) is a failure after the output.
+func runBench[R any](c *cli.Context, std *stdio,
+	run func(measure.Launcher) (*R, error),
+	text func(io.Writer, *R) error,
+	section func(report.Run, *R) *report.Report,
+) error {
+	l, err := benchLauncher()
+	if err != nil {
+		return failure(err)
+	}
+	start := time.Now()
+	res, runErr := run(l)
+	if res == nil {
+		return runErr
+	}
+	if err := text(std.out, res); err != nil {
+		return failure(err)
+	}
+	if dir := c.String("report"); dir != "" {
+		r := report.Run{Command: commandLine(c), Date: start.UTC(), Machine: report.ThisMachine(), Seconds: time.Since(start).Seconds()}
+		if err := writeReport(dir, section(r, res)); err != nil {
+			return failure(err)
+		}
+		fmt.Fprintf(std.err, "report written to %s\n", dir)
+	}
+	if runErr != nil {
+		return failure(runErr)
+	}
+	return nil
+}
+
+// writeReport merges update into the report already in dir, if any, and
+// writes the folder.
+func writeReport(dir string, update *report.Report) error {
+	r, err := report.Load(dir)
+	if err != nil {
+		return err
+	}
+	r.Merge(update)
+	return r.Write(dir)
 }
 
 // benchLauncher starts this executable as the measurement child.

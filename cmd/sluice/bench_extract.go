@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -44,46 +43,20 @@ func benchExtractCommand(io *stdio) *cli.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			l, err := benchLauncher()
-			if err != nil {
-				return failure(err)
-			}
-			start := time.Now()
 			var progress measure.Progress
 			if !c.Bool("quiet") {
 				progress = extractProgress(io)
 			}
-			res, runErr := measure.RunExtract(c.Context, cfg, l, progress)
-			if res == nil { // cancelled, or the config was refused
-				return runErr
-			}
-			if err := report.WriteExtractText(io.out, res); err != nil {
-				return failure(err)
-			}
-			if dir := c.String("report"); dir != "" {
-				run := report.Run{Command: commandLine(c), Date: start.UTC(), Machine: report.ThisMachine(), Seconds: time.Since(start).Seconds()}
-				if err := writeReport(dir, &report.Report{Extract: &report.ExtractReport{Run: run, Result: res}}); err != nil {
-					return failure(err)
-				}
-				fmt.Fprintf(io.err, "report written to %s\n", dir)
-			}
-			if runErr != nil {
-				return failure(runErr)
-			}
-			return nil
+			return runBench(c, io,
+				func(l measure.Launcher) (*measure.ExtractResult, error) {
+					return measure.RunExtract(c.Context, cfg, l, progress)
+				},
+				report.WriteExtractText,
+				func(run report.Run, res *measure.ExtractResult) *report.Report {
+					return &report.Report{Extract: &report.ExtractReport{Run: run, Result: res}}
+				})
 		},
 	}
-}
-
-// writeReport merges update into the report already in dir, if any, and
-// writes the folder.
-func writeReport(dir string, update *report.Report) error {
-	r, err := report.Load(dir)
-	if err != nil {
-		return err
-	}
-	r.Merge(update)
-	return r.Write(dir)
 }
 
 func benchExtractConfig(c *cli.Context) (measure.ExtractConfig, error) {

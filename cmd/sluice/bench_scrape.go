@@ -46,33 +46,18 @@ func benchScrapeCommand(io *stdio) *cli.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			l, err := benchLauncher()
-			if err != nil {
-				return failure(err)
-			}
-			start := time.Now()
 			var progress measure.ScrapeProgress
 			if !c.Bool("quiet") {
 				progress = scrapeProgress(io)
 			}
-			res, runErr := measure.RunScrape(c.Context, cfg, l, progress)
-			if res == nil {
-				return runErr
-			}
-			if err := report.WriteScrapeText(io.out, res); err != nil {
-				return failure(err)
-			}
-			if dir := c.String("report"); dir != "" {
-				run := report.Run{Command: commandLine(c), Date: start.UTC(), Machine: report.ThisMachine(), Seconds: time.Since(start).Seconds()}
-				if err := writeReport(dir, &report.Report{Scrape: &report.ScrapeReport{Run: run, Result: res}}); err != nil {
-					return failure(err)
-				}
-				fmt.Fprintf(io.err, "report written to %s\n", dir)
-			}
-			if runErr != nil {
-				return failure(runErr)
-			}
-			return nil
+			return runBench(c, io,
+				func(l measure.Launcher) (*measure.ScrapeResult, error) {
+					return measure.RunScrape(c.Context, cfg, l, progress)
+				},
+				report.WriteScrapeText,
+				func(run report.Run, res *measure.ScrapeResult) *report.Report {
+					return &report.Report{Scrape: &report.ScrapeReport{Run: run, Result: res}}
+				})
 		},
 	}
 }
