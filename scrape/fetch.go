@@ -2,7 +2,6 @@ package scrape
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -42,11 +41,7 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 		if nodeCtx.Err() == nil || last == nil {
 			last = aerr.err
 		}
-		if err := c.stopped(ctx, nodeCtx, node, last); err != nil {
-			if errors.Is(err, ErrNodeTimeout) {
-				return res, c.fail(&res, start, err)
-			}
-			res.Duration = c.opts.Now().Sub(start)
+		if err := c.stopped(ctx, nodeCtx, &res, start, last); err != nil {
 			return res, err
 		}
 		if !aerr.retryable || attempt >= c.opts.MaxAttempts {
@@ -66,26 +61,24 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 		c.log.Warn("retry", "node", node, "attempt", attempt, "status", res.Status,
 			"wait", wait, "err", c.red.redact(aerr.err.Error()))
 		if err := sleep(nodeCtx, wait); err != nil {
-			if err := c.stopped(ctx, nodeCtx, node, last); err != nil {
-				if errors.Is(err, ErrNodeTimeout) {
-					return res, c.fail(&res, start, err)
-				}
-				res.Duration = c.opts.Now().Sub(start)
+			if err := c.stopped(ctx, nodeCtx, &res, start, last); err != nil {
 				return res, err
 			}
 		}
 	}
 }
 
-// stopped reports why the loop must stop because a context ended: the
-// caller's cancellation (returned as is) or the node's time running out
-// (wrapping ErrNodeTimeout and the last error). nil: carry on.
-func (c *Client) stopped(ctx, nodeCtx context.Context, node string, last error) error {
+// stopped returns the error that ends Fetch because a context ended, with
+// res.Duration set: the caller's cancellation (wrapped with the node, not a
+// *FetchError) or the node's time running out (a *FetchError wrapping
+// ErrNodeTimeout and the last error). nil: carry on.
+func (c *Client) stopped(ctx, nodeCtx context.Context, res *Result, start time.Time, last error) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("scrape: node %q: %w", node, err)
+		res.Duration = c.opts.Now().Sub(start)
+		return fmt.Errorf("scrape: node %q: %w", res.Node, err)
 	}
 	if nodeCtx.Err() != nil {
-		return fmt.Errorf("%w (%v): %w", ErrNodeTimeout, c.opts.MaxNodeTime, last)
+		return c.fail(res, start, fmt.Errorf("%w (%v): %w", ErrNodeTimeout, c.opts.MaxNodeTime, last))
 	}
 	return nil
 }
