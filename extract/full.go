@@ -85,16 +85,16 @@ func newFullScanner(opts Options, sels []Selector) (scanner, error) {
 }
 
 func (s *fullScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
+	defer func() { // also after a failed read, which may have grown it
+		if cap(s.body) > keepBodyBuffer {
+			s.body = nil
+		}
+	}()
 	n, err := s.readBody(r)
 	if err != nil {
 		return n, err
 	}
 	body := s.body
-	defer func() {
-		if cap(s.body) > keepBodyBuffer {
-			s.body = nil
-		}
-	}()
 	s.root = body
 	defer func() { s.root = nil }()
 	if s.strict {
@@ -181,6 +181,9 @@ func (s *fullScanner) readBody(r io.Reader) (int64, error) {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		err = nil
 	}
+	if err = s.readErr(n, err); err != nil {
+		return n, err // not joined: a body over the cap is not copied whole
+	}
 	if cap(s.body) < int(n) {
 		s.body = make([]byte, 0, n)
 	}
@@ -188,7 +191,7 @@ func (s *fullScanner) readBody(r io.Reader) (int64, error) {
 	for _, p := range pieces {
 		s.body = append(s.body, p...)
 	}
-	return n, s.readErr(n, err)
+	return n, nil
 }
 
 func (s *fullScanner) readErr(n int64, err error) error {
