@@ -154,12 +154,5 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Memory == nil {
 		o.Memory = ReadMemory
 	}
-	if o.Adapt != nil {
-		a := *o.Adapt
-		if a.Max == 0 {
-			a.Max = 4 * o.Concurrency
-		}
-		o.Adapt = &a
-	}
 	return o, nil
 }
