@@ -277,9 +277,9 @@ func (res *ExtractResult) Summarize() {
 		}
 		switch row.Kind {
 		case PeerToken:
-			token[row.Size] = medianOf(row.Reps, func(r Rep) float64 { return r.MBps })
+			token[row.Size] = MedianOf(row.Reps, func(r Rep) float64 { return r.MBps })
 		case KindRead:
-			read[row.Size] = medianOf(row.Reps, func(r Rep) float64 { return float64(r.Mallocs) / float64(r.Passes) })
+			read[row.Size] = MedianOf(row.Reps, func(r Rep) float64 { return float64(r.Mallocs) / float64(r.Passes) })
 		}
 	}
 	for i := range res.Rows {
@@ -310,8 +310,8 @@ func (row *Row) summarize(baseMallocs float64) {
 	}
 	first := row.Reps[0]
 	row.BodyBytes, row.WireBytes, row.Values = first.BodyBytes, first.WireBytes, first.Values
-	row.MedianMBps = medianOf(row.Reps, func(r Rep) float64 { return r.MBps })
-	row.AllocsPerValue = medianOf(row.Reps, func(r Rep) float64 {
+	row.MedianMBps = MedianOf(row.Reps, func(r Rep) float64 { return r.MBps })
+	row.AllocsPerValue = MedianOf(row.Reps, func(r Rep) float64 {
 		n := float64(r.Values.Count) * float64(r.Passes)
 		if n == 0 {
 			return 0
@@ -344,8 +344,9 @@ func (row *Row) problem() string {
 	return ""
 }
 
-// medianOf returns the median of f over reps, or 0 for none.
-func medianOf[R any](reps []R, f func(R) float64) float64 {
+// MedianOf returns the median of f over reps (Rep or ScrapeRep), or 0
+// for none.
+func MedianOf[R any](reps []R, f func(R) float64) float64 {
 	xs := make([]float64, len(reps))
 	for i, r := range reps {
 		xs[i] = f(r)

@@ -267,7 +267,7 @@ func (p *ScrapePoint) summarize() {
 	if len(p.Reps) == 0 {
 		return
 	}
-	med := func(f func(ScrapeRep) float64) float64 { return medianOf(p.Reps, f) }
+	med := func(f func(ScrapeRep) float64) float64 { return MedianOf(p.Reps, f) }
 	p.AdmittedPerSec = med(func(r ScrapeRep) float64 { return r.AdmittedPerSec })
 	p.FractionOfLimit = med(func(r ScrapeRep) float64 { return r.FractionOfLimit })
 	p.NodesPerSec = med(func(r ScrapeRep) float64 { return r.NodesPerSec })

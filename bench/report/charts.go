@@ -402,14 +402,14 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 			continue
 		}
 		x := float64(p.Concurrency)
-		sentRate := measure.Median(scrapePerRep(p, func(r measure.ScrapeRep) float64 { return r.RequestsPerSec }))
+		sentRate := measure.MedianOf(p.Reps, func(r measure.ScrapeRep) float64 { return r.RequestsPerSec })
 		admitted = append(admitted, plotter.XY{X: x, Y: p.AdmittedPerSec})
 		sent = append(sent, plotter.XY{X: x, Y: sentRate})
 		conc = append(conc, int64(p.Concurrency))
 		top = max(top, p.AdmittedPerSec, sentRate)
-		if c := measure.Median(scrapePerRep(p, func(r measure.ScrapeRep) float64 {
+		if c := measure.MedianOf(p.Reps, func(r measure.ScrapeRep) float64 {
 			return float64(r.Admissible) / (float64(r.ElapsedNanos) / 1e9)
-		})); c > 0 {
+		}); c > 0 {
 			ceiling = append(ceiling, plotter.XY{X: x, Y: c})
 			top = max(top, c)
 		}
@@ -474,12 +474,4 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	p.Y.Min, p.Y.Max = 0, top*1.4
 	return p, nil
-}
-
-func scrapePerRep(p measure.ScrapePoint, f func(measure.ScrapeRep) float64) []float64 {
-	xs := make([]float64, len(p.Reps))
-	for i, r := range p.Reps {
-		xs[i] = f(r)
-	}
-	return xs
 }
