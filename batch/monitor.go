@@ -44,11 +44,7 @@ func (m *monitor) loop(done <-chan struct{}) {
 // step does one tick's work at now.
 func (m *monitor) step(now time.Time) {
 	r := m.r
-	var st statsView
-	if s, ok := r.f.(statser); ok {
-		fs := s.Stats()
-		st.status429, st.stalls, st.retries = fs.Status429, fs.Stalls, fs.Retries
-	}
+	st := r.fetcherStats()
 	if m.adapt != nil {
 		d := m.adapt.Observe(now, AdaptSample{
 			Done:      r.ok.Load() + r.dead.Load(),
@@ -71,17 +67,22 @@ func (m *monitor) final(now time.Time) {
 	if m.prog == nil {
 		return
 	}
-	var st statsView
-	if s, ok := m.r.f.(statser); ok {
-		fs := s.Stats()
-		st.status429, st.retries = fs.Status429, fs.Retries
-	}
-	m.prog.report(now, m.r.snapshot(now, st))
+	m.prog.report(now, m.r.snapshot(now, m.r.fetcherStats()))
 	m.prog.finish()
 }
 
 // statsView is what the monitor reads from a Fetcher's Stats, when it has them.
 type statsView struct{ status429, stalls, retries int64 }
+
+// fetcherStats reads the Fetcher's counters; zero when it has no Stats.
+func (r *runner) fetcherStats() statsView {
+	s, ok := r.f.(statser)
+	if !ok {
+		return statsView{}
+	}
+	fs := s.Stats()
+	return statsView{status429: fs.Status429, stalls: fs.Stalls, retries: fs.Retries}
+}
 
 // snapshot reads the counters (and the memory) at now. The Fetcher's own
 // retry count is live (it counts attempts of nodes still in flight), ours
