@@ -18,9 +18,7 @@ import (
 // serveMockCommand runs the mock RIPEstat API until interrupted, so that a
 // cron job can be rehearsed against rate limits, faults and huge bodies.
 func serveMockCommand(io *stdio) *cli.Command {
-	mockEnv := func(flag string) []string {
-		return []string{"SLUICE_MOCK_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
-	}
+	mockEnv := func(flag string) []string { return env("mock-" + flag) } // SLUICE_MOCK_…
 	return &cli.Command{
 		Name:  "serve-mock",
 		Usage: "serve a mock RIPEstat bgp-updates API (rate limits, latency, faults, huge bodies) on loopback",
