@@ -21,13 +21,15 @@
 //
 // # Running
 //
-// [Run] starts and commits the batches one after the other, in plan
-// order. At most Options.Concurrency nodes are fetched at once and at most
-// Options.QueueSize wait in the pool's queue; the submitting loop blocks
-// when the queue is full, so memory does not grow with the list. With
-// Options.Window (default 2) the next batch's nodes may start while the
-// slowest nodes of the current one finish, so one slow body does not idle
-// the pool; at most Window batches of results are held. Each
+// [Run] starts the batches in plan order and commits each as soon as all
+// its nodes are done. At most Options.Concurrency nodes are fetched at once
+// and at most Options.QueueSize wait in the pool's queue; the submitting
+// loop blocks when the queue is full, so memory does not grow with the
+// list. With Options.Window (default 4) several batches are open at once,
+// so a batch held open by one slow node (a stall retried with back-off)
+// does not idle the pool: the others finish, commit and make room. Commits
+// may come out of plan order; each batch is its own file and resuming
+// checks each one. At most Window batches of results are held. Each
 // worker borrows an extract.Extractor from a pool, counts the selected
 // values into an extract.Tally inside the Fetcher's consume function, and
 // leaves one store.Record (or one store.DeadLetter) per node. A batch is

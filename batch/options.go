@@ -18,7 +18,7 @@ const (
 	DefaultBucket      = time.Hour
 	DefaultStatusOK    = "ok"
 	DefaultInterval    = time.Second
-	DefaultWindow      = 2 // the next batch starts while the current one's slowest nodes finish
+	DefaultWindow      = 4 // later batches run and commit while one waits on a slow node
 )
 
 // ErrInterrupted is returned (wrapped, with the batch it stopped at) when
@@ -71,9 +71,11 @@ type Options struct {
 	QueueSize int
 	// Window is the number of batches open at once; zero means
 	// DefaultWindow. 1 runs batches strictly one after the other: the
-	// pool then idles while the last nodes of each batch finish. 2 lets
-	// the next batch's nodes fill the idle workers. Commits stay in order
-	// either way, and memory holds Window batches of results.
+	// pool then idles while the last nodes of each batch finish. More let
+	// later batches fill the idle workers and commit while an earlier one
+	// waits on a slow node, so commits may come out of plan order. Memory
+	// holds Window batches of results, and a kill loses at most the
+	// finished nodes of Window batches (fetched again on resume).
 	Window int
 	// Adapt, when not nil, resizes the pool as AdaptOptions describes.
 	Adapt *AdaptOptions

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"reflect"
+	"slices"
 
 	"github.com/alitto/pond/v2"
 
@@ -79,11 +81,14 @@ func (r *runner) runBatch(ctx context.Context, b Batch, out []outcome) ([]store.
 }
 
 // pipeline runs batches through the pool, at most Options.Window open at
-// once, and passes each complete batch to commit in order. The oldest
-// open batch is committed as soon as all its nodes are done (checked
-// before each submission) and at the latest before another batch opens,
-// so memory holds at most Window batches of outcomes whatever the plan's
-// length, and a kill loses little finished work.
+// once, and passes each complete batch to commit as soon as all its nodes
+// are done, whichever open batch that is. Batches are independent files
+// and resuming checks each one, so the order of commits does not matter;
+// what matters is that a batch held open by one slow node (a stall retried
+// with back-off can take minutes) does not idle the pool: the other open
+// batches go on, commit and make room. Memory holds at most Window batches
+// of outcomes whatever the plan's length, and a kill loses little finished
+// work.
 //
 // After an interruption the open batches are still collected and the
 // complete ones committed; after an error (a commit, a panic) the others
@@ -103,9 +108,11 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 			stopped = i
 		}
 	}
-	finishOldest := func() {
-		ob := open[0]
-		open = open[1:]
+	// finish collects open[i] (waiting for its nodes) and commits it if it
+	// is complete.
+	finish := func(i int) {
+		ob := open[i]
+		open = slices.Delete(open, i, i+1)
 		recs, dead, complete, err := r.collect(ctx, ob)
 		free = append(free, ob.out[:cap(ob.out)])
 		switch {
@@ -125,17 +132,28 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		firstErr = err
 		cancel(err)
 	}
-	// commitDone commits the oldest batches that have finished, without
+	// commitDone commits the open batches that have finished, without
 	// waiting for any.
 	commitDone := func() {
-		for len(open) > 0 && firstErr == nil {
+		for i := 0; i < len(open) && firstErr == nil; {
 			select {
-			case <-open[0].g.Done():
-				finishOldest()
+			case <-open[i].g.Done():
+				finish(i) // open[i] is now the next batch
 			default:
-				return
+				i++
 			}
 		}
+	}
+	// finishAny waits until one open batch has finished, whichever it is,
+	// and finishes it. Window is small, so a select over all of them is
+	// cheap and needs no goroutine per batch.
+	finishAny := func() {
+		cases := make([]reflect.SelectCase, len(open))
+		for i, ob := range open {
+			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ob.g.Done())}
+		}
+		i, _, _ := reflect.Select(cases)
+		finish(i)
 	}
 	for b := range batches {
 		if ctx.Err() != nil {
@@ -143,7 +161,7 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 			break
 		}
 		for len(open) >= r.o.Window {
-			finishOldest()
+			finishAny()
 		}
 		if firstErr != nil {
 			break
@@ -157,7 +175,7 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		open = append(open, r.submit(ctx, b, out[:len(b.Nodes)], commitDone))
 	}
 	for len(open) > 0 {
-		finishOldest()
+		finishAny()
 	}
 	switch {
 	case firstErr != nil:

@@ -49,12 +49,12 @@ type statser interface{ Stats() scrape.Stats }
 // to st. Batches that st reports Completed are skipped, so running the
 // same plan again on the same store resumes it.
 //
-// Batches start and commit one after the other, in plan order. Within a
-// batch, nodes run in a pond pool of Options.Concurrency workers with a
-// queue of Options.QueueSize; with Options.Window > 1 the next batch's
-// nodes may start while the current batch's slowest ones finish, so that
-// one slow node does not idle the pool. A node's final failure becomes a
-// dead letter of its batch, never an empty record.
+// Batches start in plan order and commit as each finishes. Nodes run in a
+// pond pool of Options.Concurrency workers with a queue of
+// Options.QueueSize; with Options.Window > 1 later batches run while a
+// batch waits on its slowest node, so that one slow node does not idle the
+// pool. A node's final failure becomes a dead letter of its batch, never
+// an empty record.
 //
 // When ctx is cancelled Run stops submitting nodes, lets in-flight ones
 // run for Options.DrainTimeout, commits the open batches whose nodes all

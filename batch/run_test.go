@@ -235,7 +235,7 @@ func TestRunSkipsCompleted(t *testing.T) {
 			t.Fatalf("node %s of completed batch 1 fetched again", n)
 		}
 	}
-	if len(fetched) != 30 || !slices.Equal(st.order, []int{0, 2}) || sum.SkippedBatches != 1 || sum.SkippedNodes != 20 {
+	if len(fetched) != 30 || !slices.Equal(sorted(st.order), []int{0, 2}) || sum.SkippedBatches != 1 || sum.SkippedNodes != 20 {
 		t.Fatalf("fetched %d, committed %v, summary %+v", len(fetched), st.order, sum)
 	}
 }
@@ -249,8 +249,10 @@ func TestRunCommitError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "batch 1 (") || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
-	if !slices.Equal(st.order, []int{0}) {
-		t.Fatalf("committed %v after a failed commit", st.order)
+	// Batches commit as they finish: batch 0 may or may not have come
+	// before the failure, batch 1 never stands committed.
+	if slices.Contains(st.order, 1) {
+		t.Fatalf("committed %v: batch 1 stands committed after its commit failed", st.order)
 	}
 }
 
@@ -296,7 +298,13 @@ func TestRetryDead(t *testing.T) {
 			checkRecord(t, rec, okBody(rec.Node))
 		}
 	}
-	if got != 150 || len(st.retryDead[1]) != 1 || st.retryDead[1][0].Node != nodes[140] || sum.Dead != 1 {
+	// Chunks commit as they finish, so the dead node's chunk (the second,
+	// of 22 nodes) may come first.
+	var stillDead []store.DeadLetter
+	for _, d := range st.retryDead {
+		stillDead = append(stillDead, d...)
+	}
+	if got != 150 || len(stillDead) != 1 || stillDead[0].Node != nodes[140] || sum.Dead != 1 {
 		t.Fatalf("retry outcome: %d nodes, dead %v", got, st.retryDead)
 	}
 }
@@ -320,7 +328,15 @@ func TestRunFetcherPanics(t *testing.T) {
 	if err == nil || !errors.Is(err, pond.ErrPanic) || !strings.Contains(err.Error(), "batch 1: node") || errors.Is(err, ErrInterrupted) {
 		t.Fatalf("err = %v", err)
 	}
-	if !slices.Equal(st.order, []int{0}) {
-		t.Fatalf("committed %v", st.order)
+	if slices.Contains(st.order, 1) {
+		t.Fatalf("committed %v: the batch of the panic stands committed", st.order)
 	}
+}
+
+// sorted returns a sorted copy: batches commit as they finish, not in
+// plan order.
+func sorted(xs []int) []int {
+	ys := slices.Clone(xs)
+	slices.Sort(ys)
+	return ys
 }
