@@ -93,12 +93,7 @@ func (r *Run) recover(p Params) error {
 		if len(batchFiles) > 0 || hasDead || len(staged) > 0 {
 			return fmt.Errorf("holds batch or dead-letter files but no %s: not a run folder of this version, or a damaged one", manifestName)
 		}
-		m = newManifest(p, r.now())
-		data, err := m.encode()
-		if err != nil {
-			return err
-		}
-		if err := writeFile(r.dir, manifestName, data, nil); err != nil {
+		if m, err = r.writeNewManifest(p); err != nil {
 			return err
 		}
 		r.man, r.dead = m, map[string]DeadLetter{}
@@ -113,15 +108,10 @@ func (r *Run) recover(p Params) error {
 		// A run that committed nothing (stopped at once, or started with a
 		// typo) holds no output that other Params could contradict.
 		r.log.Warn("store: folder holds an empty run with other params; starting over", "diff", d)
-		fresh := newManifest(p, r.now())
-		data, err := fresh.encode()
-		if err != nil {
+		if m, err = r.writeNewManifest(p); err != nil {
 			return err
 		}
-		if err := writeFile(r.dir, manifestName, data, nil); err != nil {
-			return err
-		}
-		changed, m = true, fresh
+		changed = true
 	}
 	r.man = m
 
@@ -148,6 +138,20 @@ func (r *Run) recover(p Params) error {
 	}
 	r.dead, err = r.loadDead()
 	return err
+}
+
+// writeNewManifest writes a manifest holding p and nothing committed, and
+// returns it. The caller fsyncs the folder.
+func (r *Run) writeNewManifest(p Params) (manifest, error) {
+	m := newManifest(p, r.now())
+	data, err := m.encode()
+	if err != nil {
+		return manifest{}, err
+	}
+	if err := writeFile(r.dir, manifestName, data, nil); err != nil {
+		return manifest{}, err
+	}
+	return m, nil
 }
 
 func isBatchName(name string) bool {
