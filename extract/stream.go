@@ -115,8 +115,7 @@ func (s *streamScanner) more() bool {
 	if s.mark >= 0 {
 		if s.end-s.mark > s.markLimit {
 			if !s.markDrop {
-				s.err = fmt.Errorf("extract: value at offset %d longer than %d bytes: %w",
-					s.base+int64(s.mark), s.maxValue, ErrValueTooLarge)
+				s.tooLarge(s.mark)
 				return false
 			}
 			s.mark = -1
