@@ -53,7 +53,7 @@ func jobFlags() []cli.Flag {
 		&cli.IntFlag{Name: "batch-size", Value: batch.DefaultBatchSize, Usage: "nodes per batch file", EnvVars: env("batch-size")},
 		&cli.StringFlag{Name: "shard", Usage: "only this shard of the list, `k/n` (stable split by hash of the ID)", EnvVars: env("shard")},
 		&cli.IntFlag{Name: "concurrency", Value: batch.DefaultConcurrency, Usage: "nodes fetched at once", EnvVars: env("concurrency")},
-		&cli.IntFlag{Name: "window", Value: batch.DefaultWindow, Usage: "batches open at once: the next starts while the slowest nodes of the current one finish (1: strictly one after the other)", EnvVars: env("window")},
+		&cli.IntFlag{Name: "window", Value: batch.DefaultWindow, Usage: "batches open at once: later batches run and commit while one waits on a slow node (1: strictly one after the other)", EnvVars: env("window")},
 		&cli.BoolFlag{Name: "adaptive", Usage: "grow the pool while latency holds, shrink it on 429s and stalls", EnvVars: env("adaptive")},
 		&cli.DurationFlag{Name: "drain-timeout", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long in-flight nodes may finish", EnvVars: env("drain-timeout")},
 		&cli.StringFlag{Name: "status-path", Usage: "selector of an envelope status that must read \"ok\" (ripestat: status; \"\": no check)", EnvVars: env("status-path")},
