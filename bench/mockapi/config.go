@@ -91,6 +91,9 @@ func ParseOverride(s string) (resource string, o Override, err error) {
 					if o.FaultRate, err = parseProb("override", s, rate); err != nil {
 						return "", o, err
 					}
+					if o.FaultRate == 0 { // would read as the zero FaultRate: always
+						return "", o, specErr("override", s, "%q: want a rate above 0 (leave out a fault that never strikes)", item)
+					}
 				}
 				continue
 			}

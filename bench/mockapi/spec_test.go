@@ -174,6 +174,7 @@ func TestParseOverride(t *testing.T) {
 		{"AS1=huge", "neither a size"},
 		{"AS1=updates:-3", "updates:N"},
 		{"AS1=500@2", "rate in [0, 1]"},
+		{"AS1=503@0", "rate above 0"},
 		{"AS1=size:x", "size"},
 		{"AS1=0", "neither a size"},
 		{"AS1=size:0", "above 0"},
