@@ -96,12 +96,7 @@ func (r *Run) commitBatch(batch int, recs []Record, dead []DeadLetter) error {
 		}
 	}
 	for _, d := range dead {
-		d.Batch = batch
-		if d.Time.IsZero() {
-			d.Time = now
-		}
-		d.Time = d.Time.UTC()
-		t.dead[d.Node] = d
+		t.putDead(d, batch, now)
 	}
 
 	data, err := encodeBatch(r.enc, recs)

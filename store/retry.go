@@ -59,12 +59,7 @@ func (r *Run) commitRetry(recs []Record, dead []DeadLetter) error {
 		delete(t.dead, rec.Node)
 	}
 	for _, d := range dead {
-		d.Batch = t.dead[d.Node].Batch
-		if d.Time.IsZero() {
-			d.Time = now
-		}
-		d.Time = d.Time.UTC()
-		t.dead[d.Node] = d
+		t.putDead(d, t.dead[d.Node].Batch, now) // a retried node keeps its batch
 	}
 	if err := r.apply(t); err != nil {
 		return err

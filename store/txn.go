@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // A commit (txn) changes the folder from one committed state to the next:
@@ -26,6 +27,17 @@ type txn struct {
 	man      manifest              // the manifest to commit
 	dead     map[string]DeadLetter // the dead letters to commit; nil: unchanged
 	obsolete []string              // files the new manifest drops, removed after the commit
+}
+
+// putDead sets d, a dead letter of batch, among the dead letters to
+// commit. A zero Time becomes now; times are stored in UTC.
+func (t *txn) putDead(d DeadLetter, batch int, now time.Time) {
+	d.Batch = batch
+	if d.Time.IsZero() {
+		d.Time = now
+	}
+	d.Time = d.Time.UTC()
+	t.dead[d.Node] = d
 }
 
 type namedData struct {
