@@ -157,9 +157,7 @@ func checkNode(node string) error {
 // node cannot add path segments ("../").
 func escape(s string, p place) string {
 	switch p {
-	case inQuery:
-		return url.QueryEscape(s)
-	case inFragment:
+	case inQuery, inFragment:
 		return url.QueryEscape(s)
 	default:
 		if s == "." || s == ".." {
