@@ -59,9 +59,7 @@ func (c ScrapeConfig) check() error {
 			return fmt.Errorf("measure: concurrency %d: want at least 1", n)
 		}
 	}
-	switch c.Mode {
-	case "", KindStream, KindRegex, KindFull:
-	default:
+	if c.Mode != "" && !c.Mode.IsMode() {
 		return fmt.Errorf("measure: %q is not an extraction mode", c.Mode)
 	}
 	return nil

@@ -38,6 +38,16 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("measure: unknown kind %q (want stream, regex, full, json-token, json-unmarshal or read)", s)
 }
 
+// IsMode reports whether k is one of extract's modes (stream, regex,
+// full), not a peer or the bare read.
+func (k Kind) IsMode() bool {
+	switch k {
+	case KindStream, KindRegex, KindFull:
+		return true
+	}
+	return false
+}
+
 // HoldsBody reports whether k reads the whole body into memory, so that
 // its memory is O(body) and it is subject to a memory cap.
 func (k Kind) HoldsBody() bool { return k.MemoryFactor() > 0 }

@@ -83,9 +83,7 @@ func benchScrapeConfig(c *cli.Context) (measure.ScrapeConfig, error) {
 	case cfg.BatchSize < 1:
 		return cfg, fmt.Errorf("--batch-size %d: want at least 1", cfg.BatchSize)
 	}
-	switch cfg.Mode {
-	case measure.KindStream, measure.KindRegex, measure.KindFull:
-	default:
+	if !cfg.Mode.IsMode() {
 		return cfg, fmt.Errorf("--mode %q: want stream, regex or full", cfg.Mode)
 	}
 	if _, err := mockapi.ParseSizeDist(cfg.Sizes); err != nil {
