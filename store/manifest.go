@@ -110,6 +110,20 @@ func (m *manifest) remove(n int) {
 	}
 }
 
+// committedSHA256 returns the sha256 that the manifest gives file name,
+// or "" if it names no such file.
+func (m *manifest) committedSHA256(name string) string {
+	if name == deadName {
+		return m.DeadLetters.SHA256
+	}
+	if n, ok := parseBatchName(name); ok {
+		if i := m.find(n); i >= 0 {
+			return m.Batches[i].SHA256
+		}
+	}
+	return ""
+}
+
 // next returns the number after the highest batch of the manifest.
 func (m *manifest) next() int {
 	if len(m.Batches) == 0 {

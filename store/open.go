@@ -159,20 +159,6 @@ func isBatchName(name string) bool {
 	return ok
 }
 
-// committedSHA256 returns the sha256 that the manifest gives file name,
-// or "" if it names no such file.
-func (m *manifest) committedSHA256(name string) string {
-	if name == deadName {
-		return m.DeadLetters.SHA256
-	}
-	if n, ok := parseBatchName(name); ok {
-		if i := m.find(n); i >= 0 {
-			return m.Batches[i].SHA256
-		}
-	}
-	return ""
-}
-
 // installStaged finishes or discards the staged name.next: the commit
 // that staged it got past its commit point if the manifest gives the
 // staged file's sha256 (and not the current file's); then it is renamed

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -61,17 +62,7 @@ func (r *Run) apply(t *txn) error {
 
 func (r *Run) applySteps(t *txn) error {
 	dir, hook := r.dir, r.hook
-	var staged []string // final names of the files written as NAME.next
-	for _, f := range t.files {
-		name := f.name
-		if n, ok := parseBatchName(f.name); ok && r.man.find(n) >= 0 {
-			name += nextSuffix
-			staged = append(staged, f.name)
-		}
-		if err := writeFile(dir, name, f.data, hook); err != nil {
-			return err
-		}
-	}
+	files := slices.Clip(t.files)
 	ndead := len(r.dead)
 	if t.dead != nil {
 		data, err := encodeDead(t.dead)
@@ -81,13 +72,21 @@ func (r *Run) applySteps(t *txn) error {
 		ndead = len(t.dead)
 		t.man.DeadLetters = deadEntry{File: deadName, Nodes: ndead, SHA256: sha256Hex(data)}
 		if t.man.DeadLetters.SHA256 != r.man.DeadLetters.SHA256 {
-			if err := writeFile(dir, deadNextName, data, hook); err != nil {
-				return err
-			}
-			staged = append(staged, deadName)
+			files = append(files, namedData{deadName, data})
 		}
 	}
-	if len(t.files) > 0 || len(staged) > 0 {
+	var staged []string // final names of the files written as NAME.next
+	for _, f := range files {
+		name := f.name
+		if r.man.committedSHA256(f.name) != "" { // replaces a committed file
+			name += nextSuffix
+			staged = append(staged, f.name)
+		}
+		if err := writeFile(dir, name, f.data, hook); err != nil {
+			return err
+		}
+	}
+	if len(files) > 0 {
 		if err := syncDir(dir); err != nil {
 			return err
 		}
