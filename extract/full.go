@@ -275,7 +275,7 @@ func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) 
 			last = s.offset(vraw) + int64(len(vraw))
 			next = next[:0]
 			for _, i := range active {
-				if st := s.sels[i]; len(st) > depth && !st[depth].Wildcard && st[depth].Key == p.Key {
+				if s.follows(i, depth, p.Key) {
 					next = append(next, i)
 				}
 			}
@@ -367,10 +367,7 @@ func (s *fullScanner) searchObject(n *ast.Node, depth int, active []int, emit Em
 			continue
 		}
 		key := st[depth].Key
-		if slices.ContainsFunc(active[:k], func(j int) bool {
-			sj := s.sels[j]
-			return len(sj) > depth && !sj[depth].Wildcard && sj[depth].Key == key
-		}) {
+		if slices.ContainsFunc(active[:k], func(j int) bool { return s.follows(j, depth, key) }) {
 			continue // searched already
 		}
 		switch quotedCount(raw, key) {
@@ -396,7 +393,7 @@ func (s *fullScanner) searchObject(n *ast.Node, depth int, active []int, emit Em
 	for h := range hits {
 		next := s.active[depth+1][:0]
 		for _, i := range active {
-			if st := s.sels[i]; len(st) > depth && !st[depth].Wildcard && st[depth].Key == hits[h].key {
+			if s.follows(i, depth, hits[h].key) {
 				next = append(next, i)
 			}
 		}
@@ -406,6 +403,12 @@ func (s *fullScanner) searchObject(n *ast.Node, depth int, active []int, emit Em
 		}
 	}
 	return true, nil
+}
+
+// follows reports whether selector i steps into the member key at depth.
+func (s *fullScanner) follows(i, depth int, key string) bool {
+	st := s.sels[i]
+	return len(st) > depth && !st[depth].Wildcard && st[depth].Key == key
 }
 
 // quotedCount counts the occurrences of key between quotes in raw, up to 2.
