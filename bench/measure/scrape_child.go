@@ -88,7 +88,7 @@ func runPipeline(ctx context.Context, spec ScrapeSpec, baseURL, dir string, node
 		mode = extract.Stream
 	}
 	client, err := scrape.New(scrape.Options{
-		URL:         baseURL + "/data/bgp-updates/data.json?resource={node}&starttime={start}&endtime={end}&sourceapp={app}",
+		URL:         baseURL + mockapi.DataPath + "?resource={node}&starttime={start}&endtime={end}&sourceapp={app}",
 		Vars:        map[string]string{"start": scrapeStart.Format(timeQuery), "end": scrapeEnd.Format(timeQuery), "app": scrapeSourceApp},
 		Rate:        spec.Rate,
 		Burst:       spec.Burst,
