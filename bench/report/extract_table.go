@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/bench/measure"
+	"github.com/sluicehq/sluice/extract"
 )
 
 // kindLabel names a kind for people.
@@ -107,7 +108,7 @@ func extractHeadline(res *measure.ExtractResult) string {
 	}
 	buf := c.BufferSize
 	if buf == 0 {
-		buf = 64 << 10
+		buf = extract.DefaultBufferSize
 	}
 	warm := "timed from the first pass"
 	if c.Warmup {
