@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -65,19 +64,13 @@ func decodeBatch(zr *zstd.Decoder, r io.Reader, name string, fn func(Record) err
 	lr := newLineReader(zr)
 	seen := make(map[string]bool)
 	for {
-		line, err := lr.next()
-		if errors.Is(err, io.EOF) {
+		var rec Record
+		err := lr.decode(name, &rec)
+		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		var rec Record
-		if err := unmarshalLine(line, &rec); err != nil {
-			return fmt.Errorf("%s: line %d: %w", name, lr.line, err)
-		}
-		if err := rec.validate(); err != nil {
-			return fmt.Errorf("%s: line %d: %w", name, lr.line, err)
+			return err
 		}
 		if seen[rec.Node] {
 			return fmt.Errorf("%s: line %d: node %s appears twice", name, lr.line, rec.Node)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -44,19 +43,13 @@ func decodeDead(r io.Reader, name string) (map[string]DeadLetter, error) {
 	m := make(map[string]DeadLetter)
 	lr := newLineReader(r)
 	for {
-		line, err := lr.next()
-		if errors.Is(err, io.EOF) {
+		var d DeadLetter
+		err := lr.decode(name, &d)
+		if err == io.EOF {
 			return m, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		var d DeadLetter
-		if err := unmarshalLine(line, &d); err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", name, lr.line, err)
-		}
-		if err := d.validate(); err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", name, lr.line, err)
+			return nil, err
 		}
 		if _, dup := m[d.Node]; dup {
 			return nil, fmt.Errorf("%s: line %d: node %s appears twice", name, lr.line, d.Node)

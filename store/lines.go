@@ -63,6 +63,25 @@ func (l *lineReader) next() ([]byte, error) {
 	}
 }
 
+// decode reads the next line into v and validates it. At the end it
+// returns io.EOF; other errors name the file (name) and the line.
+func (l *lineReader) decode(name string, v interface{ validate() error }) error {
+	line, err := l.next()
+	if err == io.EOF {
+		return io.EOF
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := unmarshalLine(line, v); err != nil {
+		return fmt.Errorf("%s: line %d: %w", name, l.line, err)
+	}
+	if err := v.validate(); err != nil {
+		return fmt.Errorf("%s: line %d: %w", name, l.line, err)
+	}
+	return nil
+}
+
 // unmarshalLine decodes one JSON object into v, refusing unknown fields
 // and anything after the object.
 func unmarshalLine(line []byte, v any) error {
