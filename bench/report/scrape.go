@@ -26,21 +26,19 @@ func scrapeTable(res *measure.ScrapeResult) *table {
 			t.add(c, "FAILED", "", "", "", "", "", "", "", "", "", "", "")
 			continue
 		}
-		of, busiest := "–", "–"
 		var dead, inWindow int64
-		for _, r := range p.Reps {
-			inWindow = max(inWindow, r.ServerMaxInWindow)
-		}
-		if res.Config.LimitPerSecond() > 0 {
-			of = strconv.FormatFloat(100*p.FractionOfLimit, 'f', 0, 64) + "%"
-			busiest = fmt.Sprintf("%d/%d", inWindow, res.Config.Limit)
-		}
 		truth := "matches"
 		for _, r := range p.Reps {
 			dead = max(dead, r.Dead)
+			inWindow = max(inWindow, r.ServerMaxInWindow)
 			if r.MismatchCount > 0 {
 				truth = fmt.Sprintf("%d WRONG", r.MismatchCount)
 			}
+		}
+		of, busiest := "–", "–"
+		if res.Config.LimitPerSecond() > 0 {
+			of = strconv.FormatFloat(100*p.FractionOfLimit, 'f', 0, 64) + "%"
+			busiest = fmt.Sprintf("%d/%d", inWindow, res.Config.Limit)
 		}
 		t.add(c, fmtMBps(p.AdmittedPerSec), of, busiest, trimNumber(p.Status429), trimNumber(p.Retries), fmtMBps(p.NodesPerSec),
 			fmtMBps(p.MBps), fmtMillis(p.P50Millis), fmtMillis(p.P95Millis), FormatSize(p.PeakRSSBytes), strconv.FormatInt(dead, 10), truth)
