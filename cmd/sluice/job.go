@@ -162,15 +162,11 @@ func newLogger(c *cli.Context, io *stdio, level slog.Level) (*slog.Logger, error
 // readNodes reads the --nodes list and reports what it dropped.
 func readNodes(c *cli.Context, io *stdio, log *slog.Logger) ([]string, error) {
 	name := c.String("nodes")
-	in := io.in
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usageError(fmt.Errorf("--nodes: %w", err))
-		}
-		defer f.Close()
-		in = f
+	in, closeIn, err := openInput(name, io.in)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--nodes: %w", err))
 	}
+	defer closeIn()
 	list, err := batch.ReadNodes(in, batch.ListOptions{Column: c.String("column")})
 	if err != nil {
 		return nil, usageError(fmt.Errorf("--nodes %s: %w", name, err))
