@@ -107,11 +107,12 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 // original batch). Interruption behaves as in Run; chunks committed before
 // it stay committed.
 func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, o Options) (Summary, error) {
+	sum := Summary{Nodes: len(nodes)}
 	p, err := NewPlan(nodes, PlanOptions{})
-	sum := Summary{Nodes: len(nodes), Batches: p.NumBatches()}
 	if err != nil {
 		return sum, err
 	}
+	sum.Batches = p.NumBatches()
 	r, err := newRunner(f, o)
 	if err != nil {
 		return sum, err
