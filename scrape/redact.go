@@ -12,6 +12,12 @@ const Redacted = "REDACTED"
 // variables whose values are secrets.
 var secretName = regexp.MustCompile(`(?i)(key|token|secret|passw|pwd|auth|credential|signature|session|cookie)`)
 
+// SecretName reports whether a query parameter, header or template
+// variable with this name holds a secret (key, token, password …), as the
+// Client judges when it redacts. Callers that write URLs or parameters
+// somewhere (a manifest, a log of their own) use it to do the same.
+func SecretName(name string) bool { return secretName.MatchString(name) }
+
 // secretParam finds name=value pairs in URLs and messages whose name looks
 // secret; group 1 is the name with its "=", group 2 the value.
 var secretParam = regexp.MustCompile(`(?i)([\w.\-\[\]%]*(?:key|token|secret|passw|pwd|auth|credential|signature|session)[\w.\-\[\]%]*=)([^&#\s"'<>;,]*)`)
