@@ -102,17 +102,11 @@ func TestRunCancelAbandons(t *testing.T) {
 	o.Concurrency = 2
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	errc := make(chan error)
-	var sum Summary
-	go func() {
-		var err error
-		sum, err = Run(ctx, p, f, st, o)
-		errc <- err
-	}()
+	wait := runAsync(ctx, p, f, st, o)
 	<-entered
 	<-entered
 	cancel()
-	err := <-errc
+	sum, err := wait()
 	checkInterrupted(t, err, sum)
 	if !slices.Equal(st.order, []int{0}) || len(st.dead[1]) != 0 {
 		t.Fatalf("committed %v, dead %v", st.order, st.dead)
@@ -133,18 +127,12 @@ func TestRunCancelDrainCompletesBatch(t *testing.T) {
 	o.Concurrency, o.DrainTimeout = 2, time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	errc := make(chan error)
-	var sum Summary
-	go func() {
-		var err error
-		sum, err = Run(ctx, p, f, st, o)
-		errc <- err
-	}()
+	wait := runAsync(ctx, p, f, st, o)
 	<-entered
 	<-entered
 	cancel()
 	close(release)
-	err := <-errc
+	sum, err := wait()
 	checkInterrupted(t, err, sum)
 	if !slices.Equal(sorted(st.order), []int{0, 1}) || sum.Dropped != 0 || len(f.fetchedNodes()) != 4 {
 		t.Fatalf("committed %v, dropped %d, fetched %v", st.order, sum.Dropped, f.fetchedNodes())

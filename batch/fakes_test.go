@@ -211,3 +211,21 @@ func quietOptions(c *fakeClock) Options {
 		Memory: func() (Memory, error) { return Memory{RSS: 30 << 20, Peak: 40 << 20}, nil },
 	}
 }
+
+// runAsync starts Run in a goroutine, for tests that act on a run in
+// progress; wait returns its results once it has ended.
+func runAsync(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (wait func() (Summary, error)) {
+	type result struct {
+		sum Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sum, err := Run(ctx, p, f, st, o)
+		done <- result{sum, err}
+	}()
+	return func() (Summary, error) {
+		r := <-done
+		return r.sum, r.err
+	}
+}

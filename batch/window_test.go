@@ -122,17 +122,11 @@ func TestRunWindowInterrupted(t *testing.T) {
 	st := newMemStore()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	errc := make(chan error)
-	var sum Summary
-	go func() {
-		var err error
-		sum, err = Run(ctx, p, f, st, o)
-		errc <- err
-	}()
+	wait := runAsync(ctx, p, f, st, o)
 	<-entered
 	batch1.Wait() // every node of batch 1 has its body
 	cancel()
-	err := <-errc
+	sum, err := wait()
 	checkInterrupted(t, err, sum)
 	if !strings.Contains(err.Error(), "stopped at batch 0 of 3") {
 		t.Errorf("err = %v, want it to name batch 0", err)
