@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -318,10 +317,7 @@ func runJob(c *cli.Context, io *stdio, j job) error {
 	}
 	fmt.Fprint(io.err, sum.String())
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return &exitError{exitInterrupted, err}
-		}
-		return err
+		return err // an interruption wraps context.Canceled: exitCode makes it 3
 	}
 	dead, err := run.DeadLetters()
 	if err != nil {
