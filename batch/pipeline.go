@@ -93,7 +93,7 @@ func (r *runner) runBatch(ctx context.Context, b Batch, out []outcome) ([]store.
 // After an interruption the open batches are still collected and the
 // complete ones committed; after an error (a commit, a panic) the others
 // are cancelled and only waited for.
-func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Batch], size, total int,
+func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Batch], total int,
 	commit func(Batch, []store.Record, []store.DeadLetter) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -166,11 +166,13 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		if firstErr != nil {
 			break
 		}
+		// Slots are sized by the batch's nodes, never by the plan's batch
+		// size: --batch-size 100000000 over 3 nodes needs 3 slots.
 		var out []outcome
-		if n := len(free); n > 0 {
+		if n := len(free); n > 0 && cap(free[n-1]) >= len(b.Nodes) {
 			out, free = free[n-1], free[:n-1]
 		} else {
-			out = make([]outcome, size)
+			out = make([]outcome, len(b.Nodes))
 		}
 		open = append(open, r.submit(ctx, b, out[:len(b.Nodes)], commitDone))
 	}

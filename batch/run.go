@@ -89,7 +89,7 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 		}
 	}
 	err = r.run(ctx, &sum, func(ctx context.Context) error {
-		return r.pipeline(ctx, &sum, todo, p.Size(), p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
+		return r.pipeline(ctx, &sum, todo, p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
 			if err := st.CommitBatch(b.Index, recs, dead); err != nil {
 				return fmt.Errorf("batch: batch %d (%s): commit: %w", b.Index, b.ID, err)
 			}
@@ -119,7 +119,7 @@ func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, 
 	}
 	r.total = int64(p.Len())
 	err = r.run(ctx, &sum, func(ctx context.Context) error {
-		return r.pipeline(ctx, &sum, p.Batches(), p.Size(), p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
+		return r.pipeline(ctx, &sum, p.Batches(), p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
 			if err := st.CommitRetry(recs, dead); err != nil {
 				first := b.Index * p.Size()
 				return fmt.Errorf("batch: retry of dead letters %d-%d: commit: %w", first, first+len(b.Nodes)-1, err)
