@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 
 	"github.com/urfave/cli/v2"
 )
@@ -30,8 +31,26 @@ func usageError(err error) error { return &exitError{exitUsage, err} }
 func failure(err error) error    { return &exitError{exitFailed, err} }
 
 // onUsageError is the OnUsageError of the app and of every command: a flag
-// that does not parse is a usage error.
-func onUsageError(_ *cli.Context, err error, _ bool) error { return usageError(err) }
+// that does not parse is a usage error, named as the user types it.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError(&flagError{msg: doubleDash(err.Error()), err: err})
+}
+
+// flagError is a flag-parsing error with its message rewritten.
+type flagError struct {
+	msg string
+	err error
+}
+
+func (e *flagError) Error() string { return e.msg }
+func (e *flagError) Unwrap() error { return e.err }
+
+// flagRef matches the flag names of Go's flag package messages ("for flag
+// -rate", "not defined: -bogus", "needs an argument: -out"), which show one
+// dash where sluice's help, README and users write two.
+var flagRef = regexp.MustCompile(`(flag|defined:|argument:) -([A-Za-z0-9][A-Za-z0-9-]+)`)
+
+func doubleDash(msg string) string { return flagRef.ReplaceAllString(msg, "$1 --$2") }
 
 // exitCode maps the error a command returned to an exit status, printing
 // it as one line on stderr.

@@ -36,6 +36,7 @@ func newApp(io *stdio) *cli.App {
 	return &cli.App{
 		Name:      "sluice",
 		Usage:     "a memory-bounded streaming scraper for huge JSON responses",
+		Version:   version(),
 		Reader:    io.in,
 		Writer:    io.out,
 		ErrWriter: io.err,
