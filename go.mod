@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/alitto/pond/v2 v2.7.1
 	github.com/bytedance/sonic v1.15.5
+	github.com/creack/pty v1.1.24
 	github.com/klauspost/compress v1.20.3
 	github.com/urfave/cli/v2 v2.27.7
 	go.uber.org/goleak v1.3.0

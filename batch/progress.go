@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -63,21 +62,38 @@ type snapshot struct {
 type progress struct {
 	w       io.Writer
 	bar     bool
+	width   func() int   // cells of the bar's terminal, read at each redraw
 	handler slog.Handler // nil when bar
 
 	mu    sync.Mutex
 	drawn bool // a bar line is on screen: clear it before other output, end it with a newline
 
-	last      time.Time // time of the previous report
-	lastDone  int64
-	lastBytes int64
+	// samples are the recent reports, oldest first, from which the
+	// rates are taken over about rateWindow. The first is the newest one
+	// at least rateWindow old (or the run's start).
+	samples []rateSample
+}
+
+// rateWindow is the span the shown rates are averaged over: long enough
+// that a batch of slow nodes does not swing the rate from 150/s to 0,
+// short enough to follow a change of --rate or a 429 storm.
+const rateWindow = 10 * time.Second
+
+// A rateSample is the counters at one report.
+type rateSample struct {
+	at          time.Time
+	done, bytes int64
 }
 
 func newProgress(w io.Writer, f ProgressFormat, start time.Time) *progress {
-	p := &progress{w: w, last: start}
+	p := &progress{w: w, width: func() int { return barDefault }, samples: []rateSample{{at: start}}}
+	file, isFile := w.(*os.File)
+	if isFile {
+		p.width = termWidth(file)
+	}
 	if f == ProgressAuto {
 		f = ProgressText
-		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		if isFile && term.IsTerminal(int(file.Fd())) {
 			f = ProgressBar
 		}
 	}
@@ -92,21 +108,35 @@ func newProgress(w io.Writer, f ProgressFormat, start time.Time) *progress {
 	return p
 }
 
+// rates adds the sample of s at now and returns nodes/s and bytes/s over
+// the last rateWindow or so.
+func (p *progress) rates(now time.Time, s snapshot) (rate, byteRate float64) {
+	p.samples = append(p.samples, rateSample{at: now, done: s.Done, bytes: s.Bytes})
+	base := 0
+	for i, x := range p.samples {
+		if now.Sub(x.at) >= rateWindow {
+			base = i
+		}
+	}
+	p.samples = p.samples[base:]
+	b := p.samples[0]
+	if dt := now.Sub(b.at).Seconds(); dt > 0 {
+		rate = float64(s.Done-b.done) / dt
+		byteRate = float64(s.Bytes-b.bytes) / dt
+	}
+	return rate, byteRate
+}
+
 // report writes one progress line or record for s, taken at now. The
-// rates are over the time since the previous report, the ETA over the
-// whole run so far.
+// rates are over about the last rateWindow, the ETA over the whole run so
+// far.
 func (p *progress) report(now time.Time, s snapshot) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var rate, byteRate float64
-	if dt := now.Sub(p.last).Seconds(); dt > 0 {
-		rate = float64(s.Done-p.lastDone) / dt
-		byteRate = float64(s.Bytes-p.lastBytes) / dt
-	}
-	p.last, p.lastDone, p.lastBytes = now, s.Done, s.Bytes
+	rate, byteRate := p.rates(now, s)
 	eta := etaOf(s)
 	if p.bar {
-		fmt.Fprintf(p.w, "\r%s\x1b[K", barLine(s, rate, byteRate, eta))
+		fmt.Fprintf(p.w, "\r%s\x1b[K", barLine(s, rate, byteRate, eta, p.width()))
 		p.drawn = true
 		return
 	}
@@ -164,32 +194,6 @@ func etaOf(s snapshot) time.Duration {
 	}
 	left := float64(s.Total-s.Done) * float64(s.Elapsed) / float64(s.Done)
 	return time.Duration(left).Round(time.Second)
-}
-
-const barWidth = 24
-
-func barLine(s snapshot, rate, byteRate float64, eta time.Duration) string {
-	frac := 1.0
-	if s.Total > 0 {
-		frac = min(1, float64(s.Done)/float64(s.Total))
-	}
-	fill := int(frac * barWidth)
-	var b strings.Builder
-	b.WriteByte('[')
-	b.WriteString(strings.Repeat("=", fill))
-	if fill < barWidth {
-		b.WriteByte('>')
-		b.WriteString(strings.Repeat(" ", barWidth-fill-1))
-	}
-	fmt.Fprintf(&b, "] %5.1f%% %d/%d nodes %.1f/s %.2f MB/s | in flight %d, retries %d, 429s %d, dead %d | %s",
-		frac*100, s.Done, s.Total, rate, byteRate/1e6, s.InFlight, s.Retries, s.Status429, s.Dead, s.Elapsed.Round(time.Second))
-	if eta >= 0 {
-		fmt.Fprintf(&b, ", ETA %s", eta)
-	}
-	if s.Memory.RSS > 0 {
-		fmt.Fprintf(&b, " | RSS %.1f MiB", float64(s.Memory.RSS)/(1<<20))
-	}
-	return b.String()
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -50,17 +50,74 @@ func TestProgressJSON(t *testing.T) {
 func TestProgressBar(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgress(&buf, ProgressBar, t0)
+	p.width = func() int { return 160 }
 	p.report(t0.Add(10*time.Second), snapshot{Done: 50, Total: 200, InFlight: 8, Retries: 2, Dead: 1, Bytes: 25_000_000,
 		Elapsed: 10 * time.Second, Memory: Memory{RSS: 45 << 20}})
 	p.above(func() { buf.WriteString("log record\n") })
 	p.above(func() { buf.WriteString("another\n") })
 	p.report(t0.Add(40*time.Second), snapshot{Done: 200, Total: 200, Dead: 1, Bytes: 100_000_000, Elapsed: 40 * time.Second})
 	p.finish()
-	want := "\r[======>                 ]  25.0% 50/200 nodes 5.0/s 2.50 MB/s | in flight 8, retries 2, 429s 0, dead 1 | 10s, ETA 30s | RSS 45.0 MiB\x1b[K" +
+	want := "\r[======>                 ]  25.0%  50/200 nodes  5.0 nodes/s  2.50 MB/s  in flight 8  retries 2  429s 0  dead 1  10s  ETA 30s  RSS 45.0 MiB\x1b[K" +
 		"\r\x1b[Klog record\nanother\n" +
-		"\r[========================] 100.0% 200/200 nodes 5.0/s 2.50 MB/s | in flight 0, retries 0, 429s 0, dead 1 | 40s, ETA 0s\x1b[K\n"
+		"\r[========================]  100.0%  200/200 nodes  5.0 nodes/s  2.50 MB/s  in flight 0  retries 0  429s 0  dead 1  40s  ETA 0s\x1b[K\n"
 	if buf.String() != want {
 		t.Fatalf("got  %q\nwant %q", buf.String(), want)
+	}
+}
+
+// Narrower terminals get fewer figures, the least wanted dropped first,
+// and never a line that reaches the last column.
+func TestBarLineFits(t *testing.T) {
+	s := snapshot{Done: 12345, Total: 80000, InFlight: 8, Retries: 17, Status429: 3, Dead: 2, Bytes: 9_000_000_000,
+		Elapsed: 3723 * time.Second, Memory: Memory{RSS: 3 << 30}}
+	eta := etaOf(s)
+	tests := []struct {
+		width int
+		want  string
+	}{
+		{160, "[===>                    ]  15.4%  12345/80000 nodes  3.3 nodes/s  2.42 MB/s  in flight 8  retries 17  429s 3  dead 2  1h02m  ETA 5h40m  RSS 3.00 GiB"},
+		{120, "[==>            ]  15.4%  12345/80000 nodes  3.3 nodes/s  2.42 MB/s  in flight 8  retries 17  429s 3  dead 2  ETA 5h40m"},
+		{80, "[==>                ]  15.4%  12345/80000 nodes  3.3 nodes/s  dead 2  ETA 5h40m"},
+		{60, "15.4%  12345/80000 nodes  3.3 nodes/s  ETA 5h40m"},
+		{40, "15.4%  12345/80000 nodes  3.3 nodes/s"},
+		{20, "15.4%"},
+		{8, "15.4%"},
+		{4, "15."},
+	}
+	for _, tt := range tests {
+		got := barLine(s, 3.3, 2_420_000, eta, tt.width)
+		if got != tt.want {
+			t.Errorf("width %d:\ngot  %q\nwant %q", tt.width, got, tt.want)
+		}
+		if len(got) >= tt.width {
+			t.Errorf("width %d: line of %d cells", tt.width, len(got))
+		}
+	}
+}
+
+// The rate is over the last ~10 s, so one slow second does not show 0/s.
+func TestProgressRateSmoothed(t *testing.T) {
+	p := newProgress(&bytes.Buffer{}, ProgressText, t0)
+	steps := []struct {
+		sec  int
+		done int64
+		want float64
+	}{
+		{1, 150, 150}, // first second: all we know
+		{2, 150, 75},  // nothing finished this second: not 0
+		{3, 153, 51},
+		{10, 300, 30},
+		{12, 300, 150.0 / 10}, // base is now the sample at 2 s (done 150)
+		{25, 300, 0},          // quiet for over 10 s: 0
+	}
+	for _, st := range steps {
+		rate, _ := p.rates(t0.Add(time.Duration(st.sec)*time.Second), snapshot{Done: st.done})
+		if rate != st.want {
+			t.Errorf("at %ds: rate %v, want %v", st.sec, rate, st.want)
+		}
+	}
+	if len(p.samples) > 3 {
+		t.Errorf("%d samples kept, want the window's only", len(p.samples))
 	}
 }
 

@@ -80,8 +80,8 @@ func TestExportCommandErrors(t *testing.T) {
 	}{
 		{"bad format", []string{"--format", "xlsx", exportRun}, exitUsage, `--format "xlsx": want csv or ndjson`},
 		{"bad format after DIR", []string{exportRun, "--format", "tsv"}, exitUsage, `--format "tsv"`},
-		{"unknown flag after DIR", []string{exportRun, "--colour"}, exitUsage, "flag provided but not defined: -colour"},
-		{"unknown flag", []string{"--colour", exportRun}, exitUsage, "flag provided but not defined: -colour"},
+		{"unknown flag after DIR", []string{exportRun, "--colour"}, exitUsage, "flag provided but not defined: --colour"},
+		{"unknown flag", []string{"--colour", exportRun}, exitUsage, "flag provided but not defined: --colour"},
 		{"no DIR", nil, exitUsage, "want one run folder DIR, got 0"},
 		{"two DIRs", []string{exportRun, exportRun}, exitUsage, "want one run folder DIR, got 2"},
 		{"missing folder", []string{missing}, exitFailed, filepath.Join(missing, "manifest.json") + ": no such file"},
