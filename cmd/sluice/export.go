@@ -59,7 +59,7 @@ func exportArgs(c *cli.Context) (string, store.ExportOptions, error) {
 	}
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return "", o, fmt.Errorf("export: %w", err)
+			return "", o, fmt.Errorf("export: %w", &flagError{msg: doubleDash(err.Error()), err: err})
 		}
 		args = fs.Args()
 		if len(args) > 0 {
