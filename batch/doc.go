@@ -4,6 +4,17 @@
 // selected timestamps of each response while it streams, commits each batch
 // to a store, reports progress and returns a run summary.
 //
+// # Jobs
+//
+// [Job] is the front door: one value describes a whole run (nodes, the
+// HTTP request template or a Fetcher, selectors, query window, buckets,
+// output folder, limits) and [Job.Run] runs it to the end. The run's
+// identity ([Plan.Params], kept in the folder's manifest) and so its
+// fingerprint are derived from that value alone: running the same Job
+// again resumes it, and a folder holding another job is refused. The
+// sluice command is flag parsing plus a Job. [Run] and [RetryDead] are
+// the parts underneath, for callers that bring their own Store.
+//
 // # Node lists
 //
 // [ReadNodes] reads one ID per line (or one CSV column), drops comments,
@@ -14,10 +25,12 @@
 // # Plans and batches
 //
 // [NewPlan] cuts the list into batches of a fixed size. A batch is named by
-// its index and the plan's [Plan.Fingerprint], a sha256 of the list and the
-// parameters, so the same list and parameters always give the same batches:
-// that is what makes a killed run resumable. Batches are views into the list;
-// a plan holds nothing per node beyond the list itself.
+// its index and the plan's [Plan.Fingerprint], the sha256 of the run's
+// identity ([Plan.Params]: the list's sha256, batch size, shard and the
+// other parameters), so the same list and parameters always give the same
+// batches. The store keeps the identity and refuses a folder made with
+// another: that is what makes a killed run resumable. Batches are views
+// into the list; a plan holds nothing per node beyond the list itself.
 //
 // # Running
 //

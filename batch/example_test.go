@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sluicehq/sluice/batch"
+	"github.com/sluicehq/sluice/store"
 )
 
 // Two cron entries share one list: each takes its shard, and together
@@ -26,7 +27,7 @@ func ExampleShard() {
 // the parameters, so a second run of the same job finds the same batches.
 func ExampleNewPlan() {
 	nodes := []string{"AS1", "AS2", "AS3", "AS4", "AS5"}
-	p, err := batch.NewPlan(nodes, batch.PlanOptions{Size: 2, Params: []string{"https://stat.ripe.net/data/bgp-updates/data.json?resource={node}"}})
+	p, err := batch.NewPlan(nodes, batch.PlanOptions{Size: 2, Params: store.Params{URL: "https://stat.ripe.net/data/bgp-updates/data.json?resource={node}"}})
 	if err != nil {
 		panic(err)
 	}
@@ -34,7 +35,7 @@ func ExampleNewPlan() {
 		fmt.Println(b.Index, b.ID, b.Nodes)
 	}
 	// Output:
-	// 0 8846cf96ec4e-000000 [AS1 AS2]
-	// 1 8846cf96ec4e-000001 [AS3 AS4]
-	// 2 8846cf96ec4e-000002 [AS5]
+	// 0 7a3b2bf500f2-000000 [AS1 AS2]
+	// 1 7a3b2bf500f2-000001 [AS3 AS4]
+	// 2 7a3b2bf500f2-000002 [AS5]
 }

@@ -71,16 +71,15 @@ func (m *monitor) final(now time.Time) {
 	m.prog.finish()
 }
 
-// statsView is what the monitor reads from a Fetcher's Stats, when it has them.
+// statsView is what the monitor reads from Options.Stats.
 type statsView struct{ status429, stalls, retries int64 }
 
-// fetcherStats reads the Fetcher's counters; zero when it has no Stats.
+// fetcherStats reads the Fetcher's counters; zero without Options.Stats.
 func (r *runner) fetcherStats() statsView {
-	s, ok := r.f.(statser)
-	if !ok {
+	if r.o.Stats == nil {
 		return statsView{}
 	}
-	fs := s.Stats()
+	fs := r.o.Stats.Stats()
 	return statsView{status429: fs.Status429, stalls: fs.Stalls, retries: fs.Retries}
 }
 

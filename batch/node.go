@@ -78,7 +78,7 @@ func (r *runner) fetchNode(runCtx context.Context, batch int, node string) outco
 		n, err := ex.Run(body, emit)
 		st.bytes = n
 		if err != nil {
-			return fmt.Errorf("extract: %w", err)
+			return err // extract's errors begin "extract:" and give the offset
 		}
 		return r.checkEnvelope(st)
 	}
@@ -111,7 +111,7 @@ func (r *runner) deadLetter(runCtx context.Context, batch int, node string, res 
 	dl := store.DeadLetter{
 		Node:     node,
 		Batch:    batch,
-		Error:    scrape.Redact(err.Error()),
+		Error:    err.Error(), // redacted by the Fetcher, which knows its secrets (scrape.Fetcher)
 		Status:   res.Status,
 		Attempts: res.Attempts,
 		Time:     r.o.Now().UTC(),

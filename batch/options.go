@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/scrape"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -40,6 +41,12 @@ type Store interface {
 	CommitBatch(batch int, recs []store.Record, dead []store.DeadLetter) error
 	// CommitRetry stores the outcome of retried dead-lettered nodes.
 	CommitRetry(recs []store.Record, dead []store.DeadLetter) error
+}
+
+// StatsSource is what the runner reads of a Fetcher that counts its
+// requests, as *scrape.Client does.
+type StatsSource interface {
+	Stats() scrape.Stats
 }
 
 // Options configure Run and RetryDead. The zero value fetches with 8
@@ -92,6 +99,12 @@ type Options struct {
 	// Interval is the time between progress reports and adaptive
 	// decisions; zero means DefaultInterval (1s).
 	Interval time.Duration
+	// Stats, when set, gives the Fetcher's own counters (429s, stalls,
+	// retries of nodes still in flight) to progress, the adaptive pool
+	// and Summary.Status429. A *scrape.Client is one; Job sets it to the
+	// client it makes.
+	Stats StatsSource
+
 	// Logger, when set, receives one record per committed batch, one for
 	// the batches skipped as already done, and one per pool resize.
 	Logger *slog.Logger

@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
+
+	"github.com/sluicehq/sluice/store"
 )
 
 // DefaultBatchSize is the number of nodes per batch when PlanOptions.Size
@@ -21,10 +24,12 @@ type PlanOptions struct {
 	// Shard keeps only the nodes of one shard; the zero Shard keeps all.
 	Shard Shard
 	// Params are the other parameters that decide what a batch holds
-	// (URL template, paths, mode, window, bucket, unit …), in a fixed
-	// order. They enter the fingerprint, so that a run folder made with
-	// other parameters is not mistaken for this one.
-	Params []string
+	// (source URL, paths, mode, query window, bucket, unit). NewPlan fills
+	// in the fields that are the plan's own (NodesSHA256, BatchSize,
+	// Shard); the result, Plan.Params, is the run's one identity: the
+	// store keeps it in the manifest and refuses a folder holding other
+	// Params, and the plan's fingerprint is its hash.
+	Params store.Params
 }
 
 // A Plan is a node list cut into batches. It holds the (sharded) list and
@@ -34,7 +39,7 @@ type Plan struct {
 	nodes       []string
 	size        int
 	shard       Shard
-	nodesSHA    string
+	params      store.Params
 	fingerprint string
 }
 
@@ -69,25 +74,38 @@ func NewPlan(nodes []string, o PlanOptions) (*Plan, error) {
 		h.Write([]byte(n))
 		h.Write([]byte{'\n'})
 	}
-	p.nodesSHA = hex.EncodeToString(h.Sum(nil))
+	p.params = o.Params
+	p.params.Paths = slices.Clone(o.Params.Paths)
+	p.params.NodesSHA256 = hex.EncodeToString(h.Sum(nil))
+	p.params.BatchSize = p.size
+	p.params.Shard = p.shard.String()
+	p.fingerprint = fingerprint(p.params)
+	return p, nil
+}
 
-	// The fingerprint hashes length-prefixed fields so that no two
-	// different parameter lists give the same byte stream.
-	h.Reset()
+// fingerprint hashes every field of the run's identity. Fields are
+// length-prefixed so that no two different identities give the same
+// byte stream.
+func fingerprint(p store.Params) string {
+	h := sha256.New()
 	field := func(s string) {
 		h.Write([]byte(strconv.Itoa(len(s))))
 		h.Write([]byte{':'})
 		h.Write([]byte(s))
 	}
-	field("sluice-plan-v1")
-	field(p.nodesSHA)
-	field(strconv.Itoa(p.size))
-	field(p.shard.String())
-	for _, s := range o.Params {
+	field("sluice-plan-v2")
+	field(p.NodesSHA256)
+	field(strconv.Itoa(p.BatchSize))
+	field(p.Shard)
+	field(p.URL)
+	field(strconv.Itoa(len(p.Paths)))
+	for _, s := range p.Paths {
 		field(s)
 	}
-	p.fingerprint = hex.EncodeToString(h.Sum(nil))
-	return p, nil
+	for _, s := range []string{p.Mode, p.Start, p.End, p.Bucket, p.Unit} {
+		field(s)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Nodes returns the plan's list (after sharding); callers must not modify it.
@@ -107,12 +125,19 @@ func (p *Plan) NumBatches() int { return (len(p.nodes) + p.size - 1) / p.size }
 
 // NodesSHA256 is the hex sha256 of the plan's nodes, each followed by
 // "\n": the sha256sum of the list as a clean file.
-func (p *Plan) NodesSHA256() string { return p.nodesSHA }
+func (p *Plan) NodesSHA256() string { return p.params.NodesSHA256 }
 
-// Fingerprint is the hex sha256 of the node list and every parameter
-// (batch size, shard, PlanOptions.Params). It is the value to store in
-// store.Params.NodesSHA256: a run folder then refuses a changed list as
-// well as changed parameters.
+// Params is the run's identity: PlanOptions.Params with the plan's own
+// fields filled in. Open the run folder with it (store.Open): the folder
+// then refuses a changed list as well as changed parameters.
+func (p *Plan) Params() store.Params {
+	q := p.params
+	q.Paths = slices.Clone(q.Paths)
+	return q
+}
+
+// Fingerprint is the hex sha256 of Params, every field of the run's
+// identity; batch IDs begin with it.
 func (p *Plan) Fingerprint() string { return p.fingerprint }
 
 // Batch returns batch i, 0 <= i < NumBatches.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/store"
 )
 
 func TestPlanBatches(t *testing.T) {
@@ -52,7 +54,7 @@ func TestPlanBatches(t *testing.T) {
 // any change of list, order, size, shard or parameter gives another.
 func TestPlanFingerprint(t *testing.T) {
 	nodes := testNodes(1000)
-	base := PlanOptions{Size: 100, Params: []string{"https://x/{node}", "data.updates[*].timestamp"}}
+	base := PlanOptions{Size: 100, Params: store.Params{URL: "https://x/{node}", Paths: []string{"data.updates[*].timestamp"}}}
 	p1, _ := NewPlan(nodes, base)
 	p2, _ := NewPlan(slices.Clone(nodes), base)
 	if p1.Fingerprint() != p2.Fingerprint() || p1.Batch(7).ID != p2.Batch(7).ID {
@@ -75,8 +77,11 @@ func TestPlanFingerprint(t *testing.T) {
 		"order":          {swapped, base},
 		"size":           {nodes, PlanOptions{Size: 101, Params: base.Params}},
 		"shard":          {nodes, PlanOptions{Size: 100, Shard: Shard{1, 1}, Params: base.Params}},
-		"param":          {nodes, PlanOptions{Size: 100, Params: []string{"https://y/{node}", "data.updates[*].timestamp"}}},
-		"param boundary": {nodes, PlanOptions{Size: 100, Params: []string{"https://x/{node}data.updates", "[*].timestamp"}}},
+		"param":          {nodes, PlanOptions{Size: 100, Params: store.Params{URL: "https://y/{node}", Paths: base.Params.Paths}}},
+		"param boundary": {nodes, PlanOptions{Size: 100, Params: store.Params{URL: "https://x/{node}data.updates", Paths: []string{"[*].timestamp"}}}},
+		"path boundary":  {nodes, PlanOptions{Size: 100, Params: store.Params{URL: base.Params.URL, Paths: []string{"data.updates[*]", ".timestamp"}}}},
+		"unit":           {nodes, PlanOptions{Size: 100, Params: store.Params{URL: base.Params.URL, Paths: base.Params.Paths, Unit: "ms"}}},
+		"window":         {nodes, PlanOptions{Size: 100, Params: store.Params{URL: base.Params.URL, Paths: base.Params.Paths, Start: "2026-01-01T00:00:00"}}},
 		"no params":      {nodes, PlanOptions{Size: 100}},
 	}
 	seen := map[string]string{p1.Fingerprint(): "base"}
@@ -93,8 +98,9 @@ func TestPlanFingerprint(t *testing.T) {
 }
 
 // pinnedFingerprint was computed outside Go (python hashlib) from the recipe
-// in NewPlan.
-const pinnedFingerprint = "999ad3371a5ef3aeff536133cca31f27953c74ce3c1b4e114ae3c8af56f8a403"
+// in fingerprint: v2, the nodes' sha256, size 128, no shard, no URL, zero
+// paths, then empty mode, start, end, bucket and unit.
+const pinnedFingerprint = "59dc3f46138ca7c5fddd76ffd043ba7901c4161a7e1b8a798609e372c84f8348"
 
 func TestPlanShardAndErrors(t *testing.T) {
 	nodes := testNodes(1000)

@@ -227,6 +227,7 @@ func TestMonitorAdapts(t *testing.T) {
 	o := quietOptions(clock)
 	o.Concurrency = 2
 	o.Adapt = &AdaptOptions{Max: 4, Interval: time.Second}
+	o.Stats = f // the 429s the adapter reacts to
 	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	r, err := newRunner(f, o)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,10 +42,6 @@ type runner struct {
 	prog      *progress    // nil without progress output
 }
 
-// statser is implemented by Fetchers that count their requests
-// (*scrape.Client).
-type statser interface{ Stats() scrape.Stats }
-
 // Run fetches every node of p in batches and commits each complete batch
 // to st. Batches that st reports Completed are skipped, so running the
 // same plan again on the same store resumes it.
@@ -63,10 +60,25 @@ type statser interface{ Stats() scrape.Stats }
 // Fetcher) is returned wrapped with the batch it concerns. The Summary is
 // filled in either case.
 func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (Summary, error) {
+	return runPlan(ctx, p, nil, f, st, o)
+}
+
+// runPlan is Run over the batches that schedule yields (nil: every batch
+// in plan order). Completed batches are skipped either way.
+func runPlan(ctx context.Context, p *Plan, schedule iter.Seq[int], f scrape.Fetcher, st Store, o Options) (Summary, error) {
 	sum := Summary{Nodes: p.Len(), Batches: p.NumBatches()}
 	r, err := newRunner(f, o)
 	if err != nil {
 		return sum, err
+	}
+	if schedule == nil {
+		schedule = func(yield func(int) bool) {
+			for i := range p.NumBatches() {
+				if !yield(i) {
+					return
+				}
+			}
+		}
 	}
 	skip := make([]bool, p.NumBatches())
 	for i := range skip {
@@ -81,9 +93,14 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 	}
 	r.total = int64(p.Len() - sum.SkippedNodes)
 
+	var badIndex error
 	todo := func(yield func(Batch) bool) {
-		for b := range p.Batches() {
-			if !skip[b.Index] && !yield(b) {
+		for i := range schedule {
+			if i < 0 || i >= p.NumBatches() {
+				badIndex = fmt.Errorf("batch: schedule asks for batch %d of a plan of %d", i, p.NumBatches())
+				return
+			}
+			if !skip[i] && !yield(p.Batch(i)) {
 				return
 			}
 		}
@@ -97,6 +114,9 @@ func Run(ctx context.Context, p *Plan, f scrape.Fetcher, st Store, o Options) (S
 			return nil
 		})
 	})
+	if err == nil {
+		err = badIndex
+	}
 	return sum, err
 }
 

@@ -31,6 +31,10 @@ type Summary struct {
 	PeakRSS int64 // bytes; 0 when unknown
 
 	Interrupted bool // the run stopped before its last batch
+
+	// DeadLetters is the number of dead letters in the run folder after
+	// the run, earlier runs' included; set by Job.Run.
+	DeadLetters int
 }
 
 // Throughput is processed nodes per second of elapsed time.

@@ -24,6 +24,7 @@ type Fetcher interface {
 	// Fetch gets node's body and passes it, decoded and size-capped, to consume.
 	// consume may be called once per attempt; an error from it (malformed body,
 	// bad envelope) fails that attempt and is retried. A final failure is *FetchError.
+	// Errors are already redacted: callers write their text as it is.
 	Fetch(ctx context.Context, node string, consume func(body io.Reader) error) (Result, error)
 }
 

@@ -120,6 +120,7 @@ func runPipeline(ctx context.Context, spec ScrapeSpec, baseURL, dir string, node
 		Bucket:      time.Hour,
 		StatusPath:  "status",
 		Concurrency: spec.Workers,
+		Stats:       client,
 	})
 	s.EndUnixNano = time.Now().UnixNano()
 	if err != nil {

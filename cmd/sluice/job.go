@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,17 +16,21 @@ import (
 	"github.com/sluicehq/sluice/store"
 )
 
-// A job is one run of the batch pipeline: scrape, ripestat, replay and demo
-// all end here, and differ only in where bodies come from.
+// A job is what the commands that run the batch pipeline (scrape,
+// ripestat, replay; demo through them) add to the shared flags: where
+// bodies come from. runJob turns the flags and it into one batch.Job.
 type job struct {
-	// url is the request template as stored in the manifest (redacted);
-	// for a replay it names the captures folder.
-	url        string
-	start, end string // the query window, for the manifest; may be empty
+	// tmpl and vars are the HTTP request template and its variables;
+	// with fetcher set they are unused.
+	tmpl string
+	vars map[string]string
+	// fetcher, when set, gets the bodies instead of an HTTP client, and
+	// source names it in the run's identity (replay: the captures folder).
+	fetcher scrape.Fetcher
+	source  string
+	// start and end are the query window, for the identity; may be empty.
+	start, end string
 	statusPath string // default of --status-path
-	// fetcher makes the Fetcher once the output folder is known (captures
-	// go under it); close releases it.
-	fetcher func(out string, log *slog.Logger) (f scrape.Fetcher, close func(), err error)
 }
 
 // env names the environment variable that can set a flag.
@@ -95,50 +98,42 @@ func parseHeaders(vals []string) (map[string][]string, error) {
 	return h, nil
 }
 
-// httpFetcher builds the fetcher of scrape and ripestat from the flags.
-func httpFetcher(c *cli.Context, tmpl string, vars map[string]string) func(string, *slog.Logger) (scrape.Fetcher, func(), error) {
-	return func(out string, log *slog.Logger) (scrape.Fetcher, func(), error) {
-		hdr, err := parseHeaders(c.StringSlice("header"))
-		if err != nil {
-			return nil, nil, usageError(err)
-		}
-		o := scrape.Options{
-			URL:            tmpl,
-			Vars:           vars,
-			Header:         hdr,
-			Rate:           c.Float64("rate"),
-			Burst:          c.Int("burst"),
-			Concurrency:    c.Int("concurrency"),
-			MaxAttempts:    c.Int("max-attempts"),
-			MaxNodeTime:    c.Duration("max-node-time"),
-			RequestTimeout: c.Duration("request-timeout"),
-			StallTimeout:   c.Duration("stall-timeout"),
-			MaxBodySize:    c.Int64("max-body-size"),
-			BytesPerSecond: c.Float64("bytes-per-second"),
-			MinBackoff:     min(c.Duration("min-backoff"), c.Duration("max-backoff")),
-			MaxBackoff:     c.Duration("max-backoff"),
-			Logger:         log,
-		}
-		if c.Bool("adaptive") {
-			// The pool may grow to 4× (batch.AdaptOptions); the client's
-			// connection cap must not be what stops it.
-			o.Concurrency *= 4
-		}
-		if c.Bool("capture") {
-			o.CaptureDir = filepath.Join(out, "captures")
-			if err := os.MkdirAll(o.CaptureDir, 0o755); err != nil {
-				return nil, nil, fmt.Errorf("captures: %w", err)
-			}
-		}
-		if c.IsSet("min-backoff") && o.MinBackoff < c.Duration("min-backoff") {
-			return nil, nil, usageError(fmt.Errorf("--min-backoff %v is above --max-backoff %v", c.Duration("min-backoff"), o.MaxBackoff))
-		}
-		cl, err := scrape.New(o)
-		if err != nil {
-			return nil, nil, usageError(err)
-		}
-		return cl, cl.Close, nil
+// scrapeOptions builds the HTTP client's options of scrape and ripestat
+// from the flags.
+func scrapeOptions(c *cli.Context, j job, log *slog.Logger) (scrape.Options, error) {
+	hdr, err := parseHeaders(c.StringSlice("header"))
+	if err != nil {
+		return scrape.Options{}, usageError(err)
 	}
+	o := scrape.Options{
+		URL:            j.tmpl,
+		Vars:           j.vars,
+		Header:         hdr,
+		Rate:           c.Float64("rate"),
+		Burst:          c.Int("burst"),
+		Concurrency:    c.Int("concurrency"),
+		MaxAttempts:    c.Int("max-attempts"),
+		MaxNodeTime:    c.Duration("max-node-time"),
+		RequestTimeout: c.Duration("request-timeout"),
+		StallTimeout:   c.Duration("stall-timeout"),
+		MaxBodySize:    c.Int64("max-body-size"),
+		BytesPerSecond: c.Float64("bytes-per-second"),
+		MinBackoff:     min(c.Duration("min-backoff"), c.Duration("max-backoff")),
+		MaxBackoff:     c.Duration("max-backoff"),
+		Logger:         log,
+	}
+	if c.Bool("adaptive") {
+		// The pool may grow to 4× (batch.AdaptOptions); the client's
+		// connection cap must not be what stops it.
+		o.Concurrency *= 4
+	}
+	if c.Bool("capture") {
+		o.CaptureDir = filepath.Join(c.String("out"), "captures")
+	}
+	if c.IsSet("min-backoff") && o.MinBackoff < c.Duration("min-backoff") {
+		return o, usageError(fmt.Errorf("--min-backoff %v is above --max-backoff %v", c.Duration("min-backoff"), o.MaxBackoff))
+	}
+	return o, nil
 }
 
 // newLogger makes a stderr logger of a job command that shows records of
@@ -185,150 +180,123 @@ func readNodes(c *cli.Context, io *stdio, log *slog.Logger) ([]string, error) {
 	return list.Nodes, nil
 }
 
-// runJob runs the batch pipeline described by the flags of c and by j.
+// runJob runs the batch pipeline described by the flags of c and by j:
+// flag parsing, then batch.Job.Run.
 func runJob(c *cli.Context, io *stdio, j job) error {
-	log, err := newLogger(c, io, slog.LevelInfo)
+	bj, err := newBatchJob(c, io, j)
 	if err != nil {
 		return err
+	}
+	out := bj.Out
+	sum, err := bj.Run(c.Context)
+	switch {
+	case errors.Is(err, store.ErrParamsMismatch):
+		return usageError(fmt.Errorf("%w (use another --out, or the same parameters to resume)", err))
+	case errors.Is(err, batch.ErrInvalidJob):
+		return usageError(err)
+	case bj.RetryDead && err == nil && sum.Nodes == 0:
+		fmt.Fprintf(io.err, "no dead letters in %s: nothing to retry\n", out)
+		return nil
+	}
+	if sum.Nodes > 0 || err == nil {
+		fmt.Fprint(io.err, sum.String())
+	}
+	if err != nil {
+		return err // an interruption wraps context.Canceled: exitCode makes it 3
+	}
+	fmt.Fprintf(io.err, "output: %s (export with: sluice export %s --format csv)\n", out, out)
+	if sum.DeadLetters > 0 {
+		return failure(fmt.Errorf("%d nodes dead-lettered in %s; run again with --retry-dead to retry them",
+			sum.DeadLetters, filepath.Join(out, "dead-letter.ndjson")))
+	}
+	return nil
+}
+
+// newBatchJob reads the flags of c (and the node list) into a batch.Job.
+func newBatchJob(c *cli.Context, io *stdio, j job) (*batch.Job, error) {
+	log, err := newLogger(c, io, slog.LevelInfo)
+	if err != nil {
+		return nil, err
 	}
 	// Retries are routine (progress counts them); the client's records are
 	// shown when something is wrong, or with --verbose.
 	fetchLog, err := newLogger(c, io, slog.LevelError)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := c.String("out")
 	nodes, err := readNodes(c, io, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mode, err := extract.ParseMode(c.String("mode"))
 	if err != nil {
-		return usageError(err)
+		return nil, usageError(err)
 	}
 	unit, err := extract.ParseUnit(c.String("unit"))
 	if err != nil {
-		return usageError(err)
+		return nil, usageError(err)
 	}
 	shard, err := batch.ParseShard(c.String("shard"))
 	if err != nil {
-		return usageError(err)
+		return nil, usageError(err)
 	}
 	pf, err := progressFormat(c.String("progress"))
 	if err != nil {
-		return usageError(err)
+		return nil, usageError(err)
 	}
-	paths := c.StringSlice("path")
-	if len(paths) == 0 {
-		paths = []string{extract.DefaultPath}
-	}
-	eo := extract.Options{
-		Mode:         mode,
-		Paths:        paths,
-		Patterns:     c.StringSlice("pattern"),
-		BufferSize:   c.Int("buffer-size"),
-		MaxValueSize: c.Int("max-value-size"),
-		Strict:       c.Bool("strict"),
-	}
-	// Check the selectors and patterns now: a typo is a usage error, not
-	// 80,000 dead letters.
-	if _, err := extract.New(eo); err != nil {
-		return usageError(err)
-	}
-	bucket := c.Duration("bucket")
 	statusPath := j.statusPath
 	if c.IsSet("status-path") {
 		statusPath = c.String("status-path")
 	}
-	params := store.Params{
-		URL:       j.url,
-		Paths:     paths,
-		Mode:      string(mode),
+	bj := &batch.Job{
+		Nodes:     nodes,
+		Out:       c.String("out"),
+		Fetcher:   j.fetcher,
+		Source:    j.source,
 		Start:     j.start,
 		End:       j.end,
 		BatchSize: c.Int("batch-size"),
-		Shard:     shard.String(),
-		Bucket:    bucket.String(),
-		Unit:      c.String("unit"),
+		Shard:     shard,
+		RetryDead: c.Bool("retry-dead"),
+		Options: batch.Options{
+			Extract: extract.Options{
+				Mode:         mode,
+				Paths:        c.StringSlice("path"),
+				Patterns:     c.StringSlice("pattern"),
+				BufferSize:   c.Int("buffer-size"),
+				MaxValueSize: c.Int("max-value-size"),
+				Strict:       c.Bool("strict"),
+			},
+			Unit:           unit,
+			Bucket:         c.Duration("bucket"),
+			StatusPath:     statusPath,
+			Concurrency:    c.Int("concurrency"),
+			Window:         c.Int("window"),
+			DrainTimeout:   c.Duration("drain-timeout"),
+			ProgressFormat: pf,
+			Logger:         log,
+		},
 	}
-	plan, err := batch.NewPlan(nodes, batch.PlanOptions{
-		Size:  params.BatchSize,
-		Shard: shard,
-		Params: []string{params.URL, strings.Join(params.Paths, " "), params.Mode,
-			params.Start, params.End, params.Bucket, params.Unit},
-	})
-	if err != nil {
-		return usageError(err)
+	// Check the selectors and patterns now: a typo is a usage error, not
+	// 80,000 dead letters.
+	if _, err := extract.New(bj.Options.Extract); err != nil {
+		return nil, usageError(err)
 	}
-	params.NodesSHA256 = plan.NodesSHA256()
-
-	run, err := store.Open(out, params, store.OpenOptions{Logger: log})
-	if err != nil {
-		if errors.Is(err, store.ErrParamsMismatch) {
-			return usageError(fmt.Errorf("%w (use another --out, or the same parameters to resume)", err))
-		}
-		return err
-	}
-	defer run.Close()
-	fetcher, closeFetcher, err := j.fetcher(out, fetchLog)
-	if err != nil {
-		return err
-	}
-	defer closeFetcher()
-
-	bo := batch.Options{
-		Extract:        eo,
-		Unit:           unit,
-		Bucket:         bucket,
-		StatusPath:     statusPath,
-		Concurrency:    c.Int("concurrency"),
-		Window:         c.Int("window"),
-		DrainTimeout:   c.Duration("drain-timeout"),
-		ProgressFormat: pf,
-		Logger:         log,
-	}
-	if bucket == 0 {
-		bo.Bucket = -1 // batch: negative means none
+	if bj.Options.Bucket == 0 {
+		bj.Options.Bucket = -1 // batch: negative means none
 	}
 	if c.String("progress") != "none" {
-		bo.Progress = io.err
+		bj.Options.Progress = io.err
 	}
 	if c.Bool("adaptive") {
-		bo.Adapt = &batch.AdaptOptions{}
+		bj.Options.Adapt = &batch.AdaptOptions{}
 	}
-
-	var sum batch.Summary
-	if c.Bool("retry-dead") {
-		dead, derr := run.DeadLetters()
-		if derr != nil {
-			return derr
+	if j.fetcher == nil {
+		if bj.Scrape, err = scrapeOptions(c, j, fetchLog); err != nil {
+			return nil, err
 		}
-		if len(dead) == 0 {
-			fmt.Fprintf(io.err, "no dead letters in %s: nothing to retry\n", out)
-			return nil
-		}
-		retry := make([]string, len(dead))
-		for i, d := range dead {
-			retry[i] = d.Node
-		}
-		sum, err = batch.RetryDead(c.Context, retry, fetcher, run, bo)
-	} else {
-		sum, err = batch.Run(c.Context, plan, fetcher, run, bo)
 	}
-	fmt.Fprint(io.err, sum.String())
-	if err != nil {
-		return err // an interruption wraps context.Canceled: exitCode makes it 3
-	}
-	dead, err := run.DeadLetters()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(io.err, "output: %s (export with: sluice export %s --format csv)\n", out, out)
-	if len(dead) > 0 {
-		return failure(fmt.Errorf("%d nodes dead-lettered in %s; run again with --retry-dead to retry them",
-			len(dead), filepath.Join(out, "dead-letter.ndjson")))
-	}
-	return nil
+	return bj, nil
 }
 
 // progressFormat parses --progress; "none" is handled by the caller.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"log/slog"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/sluicehq/sluice/scrape"
@@ -21,12 +19,7 @@ func replayCommand(io *stdio) *cli.Command {
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			dir := c.String("captures")
-			return runJob(c, io, job{
-				url: "replay:" + dir,
-				fetcher: func(string, *slog.Logger) (scrape.Fetcher, func(), error) {
-					return scrape.NewReplayer(dir), func() {}, nil
-				},
-			})
+			return runJob(c, io, job{source: "replay:" + dir, fetcher: scrape.NewReplayer(dir)})
 		},
 	}
 }

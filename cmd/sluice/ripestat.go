@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/sluicehq/sluice/scrape"
 )
 
 // RIPEstat preset defaults. RIPE documents a limit of 8 concurrent requests
@@ -47,13 +45,7 @@ func ripestatCommand(io *stdio) *cli.Command {
 					return err
 				}
 			}
-			return runJob(c, io, job{
-				url:        scrape.Redact(expandForManifest(tmpl, vars)),
-				start:      vars["start"],
-				end:        vars["end"],
-				statusPath: "status",
-				fetcher:    httpFetcher(c, tmpl, vars),
-			})
+			return runJob(c, io, job{tmpl: tmpl, vars: vars, start: vars["start"], end: vars["end"], statusPath: "status"})
 		},
 	}
 }

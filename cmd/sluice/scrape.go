@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
-
-	"github.com/sluicehq/sluice/scrape"
 )
 
 // scrapeCommand is the general form: any URL template, any selectors.
@@ -24,12 +22,7 @@ func scrapeCommand(io *stdio) *cli.Command {
 				return usageError(err)
 			}
 			tmpl := c.String("url")
-			return runJob(c, io, job{
-				url:     scrape.Redact(expandForManifest(tmpl, vars)),
-				start:   vars["start"],
-				end:     vars["end"],
-				fetcher: httpFetcher(c, tmpl, vars),
-			})
+			return runJob(c, io, job{tmpl: tmpl, vars: vars, start: vars["start"], end: vars["end"]})
 		},
 	}
 }
