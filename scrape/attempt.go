@@ -18,13 +18,24 @@ const snippetLen = 256
 // attempt sends one request for node and, on a 2xx answer, streams its
 // body to consume. It returns nil on success, or the classified error.
 func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Reader) error, res *Result) *attemptError {
+	// The time until the request goes out (a connection slot, the rate
+	// limiter, the server's gate and quota) is waiting, not fetching:
+	// it is counted apart so that latency figures show the server.
+	waitFrom := c.opts.Now()
+	waited := func() {
+		w := c.opts.Now().Sub(waitFrom)
+		res.Waited += w
+		c.waited.Add(int64(w))
+	}
 	select {
 	case c.slots <- struct{}{}:
 	case <-ctx.Done():
+		waited()
 		return &attemptError{err: ctx.Err()}
 	}
 	defer func() { <-c.slots }()
 	seq, err := c.waitTurn(ctx)
+	waited()
 	if err != nil {
 		return &attemptError{err: err}
 	}
@@ -96,6 +107,9 @@ func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) o
 		if resp.StatusCode == http.StatusTooManyRequests {
 			c.log.Info("rate lowered", "rate", o.rate)
 		}
+	}
+	if code := resp.StatusCode; code >= 0 && code < len(c.codes) {
+		c.codes[code].Add(1)
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusTooManyRequests:

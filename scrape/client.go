@@ -38,6 +38,7 @@ type Result struct {
 	BodyBytes int64         // decoded body bytes, of the last attempt
 	TTFB      time.Duration // request sent to response headers, of the last attempt
 	Duration  time.Duration // the whole Fetch, waits and retries included
+	Waited    time.Duration // of Duration, the time attempts waited to be sent (slot, rate limit, server's gate), summed
 }
 
 // Stats are a Client's counters since New.
@@ -51,6 +52,10 @@ type Stats struct {
 	WireBytes int64   // body bytes read from the network, every attempt
 	BodyBytes int64   // decoded body bytes, every attempt
 	Rate      float64 // current request rate limit; 0 means none
+	// ByStatus counts responses by HTTP status code; Requests minus
+	// their sum is the attempts that got no response.
+	ByStatus map[int]int64
+	Waited   time.Duration // time attempts waited to be sent, summed over attempts
 }
 
 // Client fetches nodes' bodies over HTTP with one shared connection pool,
@@ -76,6 +81,8 @@ type Client struct {
 	closed  atomic.Bool
 
 	requests, retries, s429, s5xx, stalls, failures, wire, body atomic.Int64
+	waited                                                      atomic.Int64      // nanoseconds
+	codes                                                       [600]atomic.Int64 // responses by status code
 }
 
 // errCrossHost refuses a redirect to another host: headers such as API
@@ -203,7 +210,19 @@ func (c *Client) Stats() Stats {
 		WireBytes: c.wire.Load(),
 		BodyBytes: c.body.Load(),
 		Rate:      r,
+		ByStatus:  c.byStatus(),
+		Waited:    time.Duration(c.waited.Load()),
 	}
+}
+
+func (c *Client) byStatus() map[int]int64 {
+	m := make(map[int]int64)
+	for code := range c.codes {
+		if n := c.codes[code].Load(); n > 0 {
+			m[code] = n
+		}
+	}
+	return m
 }
 
 // Close makes later Fetch calls fail with ErrClosed and closes idle

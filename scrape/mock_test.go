@@ -196,6 +196,13 @@ func TestMockEachFault(t *testing.T) {
 			if cs.Requests != st.Total.Requests || cs.Retries < st.Faults[fault]-int64(len(outs)-okN)*12 {
 				t.Errorf("client stats %+v vs server %+v", cs, st.Total)
 			}
+			var answered int64
+			for _, n := range cs.ByStatus {
+				answered += n
+			}
+			if answered > cs.Requests || cs.ByStatus[429] != cs.Status429 || cs.ByStatus[200] < int64(okN) {
+				t.Errorf("responses by status %v do not add up: %d requests, %d 429s, %d nodes ok", cs.ByStatus, cs.Requests, cs.Status429, okN)
+			}
 			if fault == mockapi.FaultStall && cs.Stalls == 0 {
 				t.Errorf("stall faults but no stall counted: %+v", cs)
 			}
