@@ -2,6 +2,8 @@ package batch
 
 import (
 	"time"
+
+	"github.com/sluicehq/sluice/scrape"
 )
 
 // monitor is the runner's one periodic goroutine: on each tick it writes
@@ -60,6 +62,11 @@ func (m *monitor) step(now time.Time) {
 	if m.prog != nil {
 		m.prog.report(now, r.snapshot(now, st))
 	}
+	if r.o.Observe != nil {
+		var sum Summary
+		r.fillAt(now, &sum, st)
+		r.o.Observe(sum)
+	}
 }
 
 // final writes the last progress report and ends a bar line.
@@ -71,8 +78,11 @@ func (m *monitor) final(now time.Time) {
 	m.prog.finish()
 }
 
-// statsView is what the monitor reads from Options.Stats.
-type statsView struct{ status429, stalls, retries int64 }
+// statsView is what the monitor reads from a Fetcher's Stats, when it has them.
+type statsView struct {
+	status429, stalls, retries int64
+	full                       scrape.Stats
+}
 
 // fetcherStats reads the Fetcher's counters; zero without Options.Stats.
 func (r *runner) fetcherStats() statsView {
@@ -80,7 +90,7 @@ func (r *runner) fetcherStats() statsView {
 		return statsView{}
 	}
 	fs := r.o.Stats.Stats()
-	return statsView{status429: fs.Status429, stalls: fs.Stalls, retries: fs.Retries}
+	return statsView{status429: fs.Status429, stalls: fs.Stalls, retries: fs.Retries, full: fs}
 }
 
 // snapshot reads the counters (and the memory) at now. The Fetcher's own

@@ -93,8 +93,11 @@ func (r *runner) fetchNode(runCtx context.Context, batch int, node string) outco
 		return r.deadLetter(runCtx, batch, node, res, lat, err)
 	}
 	r.retries.Add(int64(max(res.Attempts-1, 0)))
-	r.lat.add(lat)
-	r.latSum.Add(int64(lat))
+	// The histogram is of fetch latency: the time waited for the rate
+	// limiter is the run's pace, not the server's speed.
+	fetchLat := max(lat-res.Waited, 0)
+	r.lat.add(fetchLat)
+	r.latSum.Add(int64(fetchLat))
 	r.bytes.Add(st.bytes)
 	r.ok.Add(1)
 	return outcome{kind: succeeded, rec: toRecord(node, &st.tally, st.bytes, res.Attempts, lat, r.mode)}

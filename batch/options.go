@@ -105,6 +105,10 @@ type Options struct {
 	// client it makes.
 	Stats StatsSource
 
+	// Observe, when set, is called every Interval from the monitor
+	// goroutine with the run's figures so far (End is the instant they
+	// were read), for a metrics file or a dashboard. It must not block.
+	Observe func(Summary)
 	// Logger, when set, receives one record per committed batch, one for
 	// the batches skipped as already done, and one per pool resize.
 	Logger *slog.Logger

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/alitto/pond/v2"
+
+	"github.com/sluicehq/sluice/store"
 )
 
 func TestProgressText(t *testing.T) {
@@ -271,17 +273,36 @@ func TestMonitorAdapts(t *testing.T) {
 
 func TestSummaryString(t *testing.T) {
 	s := Summary{Nodes: 40, Batches: 4, SkippedBatches: 1, SkippedNodes: 4, Committed: 2, Processed: 36, OK: 34, Dead: 2, Dropped: 0,
-		Retries: 5, Status429: 1, Bytes: 12_345_678, Elapsed: 11400 * time.Millisecond, Mean: 1164 * time.Millisecond,
+		Requests: 41, Retries: 5, Status429: 1, Bytes: 12_000_000, WireBytes: 12_345_678, Elapsed: 11400 * time.Millisecond, Mean: 1164 * time.Millisecond,
 		P50: 1100 * time.Millisecond, P95: 2300 * time.Millisecond, Max: 2500 * time.Millisecond, PeakRSS: 45 << 20, Interrupted: true, Abandoned: 2}
-	want := "[36] requests processed in [11.4] seconds with average time [1164.0] ms, total throughput: [3.16] rps\n" +
-		"latency p50 [1100.0] ms, p95 [2300.0] ms, max [2500.0] ms\n" +
-		"[34] ok, [2] dead letters, [5] retries, [1] 429s, [12.3] MB read, peak RSS [45.0] MiB\n" +
-		"[1] of [4] batches ([4] nodes) already done by an earlier run\n" +
-		"interrupted: [3] of [4] batches committed, [0] finished nodes of unfinished batches dropped, [2] in-flight nodes abandoned; run again to resume\n"
+	want := "36 nodes in 11.4s (3.16 nodes/s): 34 ok, 2 dead; 41 requests, 5 retries, 1 429; 12.3 MB read\n" +
+		"fetch latency p50 1.1s, p95 2.3s, max 2.5s; 0s waited for the rate limit; peak RSS 45.0 MiB\n" +
+		"1 of 4 batches (4 nodes) already done by an earlier run\n" +
+		"interrupted: 3 of 4 batches committed, 0 finished nodes of unfinished batches dropped, 2 in-flight nodes abandoned; run again to resume\n"
 	if got := s.String(); got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
 	if (Summary{}).Throughput() != 0 {
 		t.Fatal("throughput of an empty summary")
+	}
+	one := Summary{Processed: 1, OK: 1, Requests: 1, Retries: 1}
+	if got := one.String(); !strings.HasPrefix(got, "1 node in 0s (0.00 nodes/s): 1 ok, 0 dead; 1 request, 1 retry, 0 429s; 0 B read") {
+		t.Errorf("singulars: %q", got)
+	}
+}
+
+func TestSummaryRecord(t *testing.T) {
+	s := Summary{Nodes: 10, SkippedNodes: 2, OK: 7, Dead: 1, Processed: 8, Requests: 12, Retries: 4, Status429: 2,
+		ByStatus: map[int]int64{200: 8, 429: 2, 503: 1}, WireBytes: 5000, BodyBytes: 9000, Bytes: 8000,
+		Start: t0, End: t0.Add(1500 * time.Millisecond), Elapsed: 1500 * time.Millisecond, Waited: 250 * time.Millisecond,
+		P50: 20 * time.Millisecond, P95: 90 * time.Millisecond, Max: 100 * time.Millisecond, PeakRSS: 1 << 20}
+	r := s.Record(1)
+	want := store.RunRequests{Total: 12, Status2xx: 8, Status4xx: 2, Status5xx: 1, NoResponse: 1}
+	if r.Requests != want {
+		t.Errorf("requests %+v, want %+v", r.Requests, want)
+	}
+	if r.Nodes != (store.RunNodes{Planned: 10, OK: 7, Dead: 1, Skipped: 2}) || r.DurationSeconds != 1.5 || r.WaitedSeconds != 0.25 ||
+		r.Latency.P95 != 90 || r.ExitStatus != 1 || r.ByStatus["429"] != 2 || !r.End.Equal(t0.Add(1500*time.Millisecond)) {
+		t.Errorf("record %+v", r)
 	}
 }

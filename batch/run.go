@@ -200,7 +200,7 @@ func (r *runner) run(ctx context.Context, sum *Summary, body func(context.Contex
 	wg.Go(func() { r.drain(ctx, done, cancelFetch) })
 
 	var mon *monitor
-	if r.o.Progress != nil || r.o.Adapt != nil {
+	if r.o.Progress != nil || r.o.Adapt != nil || r.o.Observe != nil {
 		var err error
 		if mon, err = r.newMonitor(); err != nil {
 			return err
@@ -253,13 +253,21 @@ func (r *runner) interrupted(ctx context.Context, sum *Summary, batch, batches i
 }
 
 // fill copies the counters into the summary.
-func (r *runner) fill(sum *Summary) {
+func (r *runner) fill(sum *Summary) { r.fillAt(r.o.Now(), sum, r.fetcherStats()) }
+
+// fillAt copies the counters at now, with the Fetcher's st, into sum.
+func (r *runner) fillAt(now time.Time, sum *Summary, st statsView) {
 	sum.OK, sum.Dead = r.ok.Load(), r.dead.Load()
 	sum.Processed = sum.OK + sum.Dead
-	sum.Retries = r.retries.Load()
+	sum.InFlight = r.inFlight.Load()
+	sum.Retries = max(r.retries.Load(), st.retries)
 	sum.Bytes = r.bytes.Load()
-	sum.Elapsed = r.o.Now().Sub(r.start)
-	sum.Status429 = r.fetcherStats().status429
+	sum.Start, sum.End = r.start, now
+	sum.Elapsed = now.Sub(r.start)
+	sum.Status429 = st.status429
+	sum.Requests, sum.ByStatus = st.full.Requests, st.full.ByStatus
+	sum.WireBytes, sum.BodyBytes = st.full.WireBytes, st.full.BodyBytes
+	sum.Waited, sum.Stalls = st.full.Waited, st.full.Stalls
 	ls := r.lat.stats()
 	sum.Mean, sum.P50, sum.P95, sum.Max = ls.Mean, ls.P50, ls.P95, ls.Max
 	if m, err := r.o.Memory(); err == nil {

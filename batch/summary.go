@@ -2,8 +2,13 @@ package batch
 
 import (
 	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/store"
 )
 
 // Summary holds the figures of a finished (or interrupted) run.
@@ -19,11 +24,23 @@ type Summary struct {
 	Dead      int64 // nodes dead-lettered
 	Dropped   int64 // finished nodes of a batch not committed because the run was interrupted
 	Abandoned int64 // nodes whose fetch was cut off (or failed) after the interruption; the next run redoes them
+	InFlight  int64 // nodes being fetched (live summaries of Options.Observe; 0 at the end)
 	Retries   int64 // retried attempts (attempts beyond the first, summed)
-	Status429 int64 // 429 answers, when the Fetcher reports them (Stats)
-	Bytes     int64 // body bytes extracted
+	Bytes     int64 // body bytes extracted, of the nodes that succeeded
 
-	Elapsed time.Duration
+	// From the Fetcher's Stats (*scrape.Client; zero for one without).
+	Requests  int64         // attempts sent, retries included
+	ByStatus  map[int]int64 // responses by HTTP status; Requests minus their sum got none
+	Status429 int64         // 429 answers
+	Stalls    int64         // attempts abandoned for sending nothing
+	WireBytes int64         // body bytes read from the network, every attempt
+	BodyBytes int64         // decoded body bytes, every attempt
+	Waited    time.Duration // time attempts waited to be sent (rate limit, server's gate), summed
+
+	Start, End time.Time // of the run (End: when the figures were read)
+	Elapsed    time.Duration
+	// Node latency is fetch latency: a node's whole Fetch, retries and
+	// back-off included, less the time it waited for the rate limiter.
 	Mean    time.Duration // mean node latency
 	P50     time.Duration // latency quantiles from a fixed histogram (±6%)
 	P95     time.Duration
@@ -45,27 +62,122 @@ func (s Summary) Throughput() float64 {
 	return float64(s.Processed) / s.Elapsed.Seconds()
 }
 
-// String prints the summary as the seeds did, then the figures they did
-// not have:
-//
-//	[36] requests processed in [11.4] seconds with average time [1164.0] ms, total throughput: [3.14] rps
-//	latency p50 [1100.0] ms, p95 [2300.0] ms, max [2500.0] ms
-//	[34] ok, [2] dead letters, [5] retries, [1] 429s, [12.3] MB read, peak RSS [45.1] MiB
-func (s Summary) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%d] requests processed in [%.1f] seconds with average time [%.1f] ms, total throughput: [%.2f] rps\n",
-		s.Processed, s.Elapsed.Seconds(), ms(s.Mean), s.Throughput())
-	fmt.Fprintf(&b, "latency p50 [%.1f] ms, p95 [%.1f] ms, max [%.1f] ms\n", ms(s.P50), ms(s.P95), ms(s.Max))
-	fmt.Fprintf(&b, "[%d] ok, [%d] dead letters, [%d] retries, [%d] 429s, [%.1f] MB read, peak RSS [%.1f] MiB\n",
-		s.OK, s.Dead, s.Retries, s.Status429, float64(s.Bytes)/1e6, float64(s.PeakRSS)/(1<<20))
+// Classes counts s.Requests by the class of their answer.
+func (s Summary) Classes() store.RunRequests {
+	c := store.RunRequests{Total: s.Requests}
+	var answered int64
+	for code, n := range s.ByStatus {
+		answered += n
+		switch code / 100 {
+		case 2:
+			c.Status2xx += n
+		case 3:
+			c.Status3xx += n
+		case 4:
+			c.Status4xx += n
+		case 5:
+			c.Status5xx += n
+		}
+	}
+	c.NoResponse = max(s.Requests-answered, 0)
+	return c
+}
+
+// Record is the summary as the manifest and --summary-json keep it, with
+// the exit status the command ends with.
+func (s Summary) Record(exitStatus int) store.RunSummary {
+	rs := store.RunSummary{
+		Start:           s.Start.UTC(),
+		End:             s.End.UTC(),
+		DurationSeconds: round3(s.Elapsed.Seconds()),
+		Nodes: store.RunNodes{Planned: s.Nodes, OK: s.OK, Dead: s.Dead, Skipped: s.SkippedNodes,
+			Dropped: s.Dropped, Aborted: s.Abandoned},
+		Requests:       s.Classes(),
+		Retries:        s.Retries,
+		Status429:      s.Status429,
+		WireBytes:      s.WireBytes,
+		BodyBytes:      s.BodyBytes,
+		ExtractedBytes: s.Bytes,
+		WaitedSeconds:  round3(s.Waited.Seconds()),
+		Latency:        store.RunLatency{Mean: round1(ms(s.Mean)), P50: round1(ms(s.P50)), P95: round1(ms(s.P95)), Max: round1(ms(s.Max))},
+		PeakRSSBytes:   s.PeakRSS,
+		ExitStatus:     exitStatus,
+		Interrupted:    s.Interrupted,
+	}
+	if len(s.ByStatus) > 0 {
+		rs.ByStatus = make(map[string]int64, len(s.ByStatus))
+		for code, n := range s.ByStatus {
+			rs.ByStatus[strconv.Itoa(code)] = n
+		}
+	}
+	return rs
+}
+
+// Attrs are the summary as the attributes of one log record, every
+// figure under a stable key; with --log-format json the record is one
+// JSON object.
+func (s Summary) Attrs() []slog.Attr {
+	c := s.Classes()
+	a := []slog.Attr{
+		slog.Int("nodes", s.Nodes),
+		slog.Int64("ok", s.OK),
+		slog.Int64("dead", s.Dead),
+		slog.Int("skipped", s.SkippedNodes),
+		slog.Int64("requests", s.Requests),
+		slog.Int64("status_2xx", c.Status2xx),
+		slog.Int64("status_4xx", c.Status4xx),
+		slog.Int64("status_5xx", c.Status5xx),
+		slog.Int64("no_response", c.NoResponse),
+		slog.Int64("status_429", s.Status429),
+		slog.Int64("retries", s.Retries),
+		slog.Float64("elapsed_s", round1(s.Elapsed.Seconds())),
+		slog.Float64("nodes_per_s", round2(s.Throughput())),
+		slog.Float64("fetch_p50_ms", round1(ms(s.P50))),
+		slog.Float64("fetch_p95_ms", round1(ms(s.P95))),
+		slog.Float64("fetch_max_ms", round1(ms(s.Max))),
+		slog.Float64("waited_s", round1(s.Waited.Seconds())),
+		slog.String("wire", HumanBytes(s.WireBytes)),
+		slog.String("body", HumanBytes(s.BodyBytes)),
+		slog.Int64("wire_bytes", s.WireBytes),
+		slog.Int64("body_bytes", s.BodyBytes),
+	}
+	if s.PeakRSS > 0 {
+		a = append(a, slog.String("peak_rss", HumanRSS(s.PeakRSS)))
+	}
 	if s.SkippedBatches > 0 {
-		fmt.Fprintf(&b, "[%d] of [%d] batches ([%d] nodes) already done by an earlier run\n", s.SkippedBatches, s.Batches, s.SkippedNodes)
+		a = append(a, slog.Int("skipped_batches", s.SkippedBatches))
 	}
 	if s.Interrupted {
-		fmt.Fprintf(&b, "interrupted: [%d] of [%d] batches committed, [%d] finished nodes of unfinished batches dropped, [%d] in-flight nodes abandoned; run again to resume\n",
+		a = append(a, slog.Bool("interrupted", true), slog.Int("batches_committed", s.Committed+s.SkippedBatches),
+			slog.Int("batches", s.Batches), slog.Int64("dropped", s.Dropped), slog.Int64("abandoned", s.Abandoned))
+	}
+	return a
+}
+
+// String is the summary in a sentence or two, for people:
+//
+//	36 nodes in 11.4s (3.16 nodes/s): 34 ok, 2 dead; 41 requests, 5 retries, 1 429; 12.3 MB read
+//	fetch latency p50 1.10s, p95 2.30s, max 2.50s; 0ms waited for the rate limit; peak RSS 45.0 MiB
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s in %s (%.2f nodes/s): %d ok, %d dead; %s, %s, %s; %s read\n",
+		Plural(s.Processed, "node"), humanDuration(s.Elapsed), s.Throughput(), s.OK, s.Dead,
+		Plural(s.Requests, "request"), Plural(s.Retries, "retry", "retries"), Plural(s.Status429, "429", "429s"), HumanBytes(s.WireBytes))
+	fmt.Fprintf(&b, "fetch latency p50 %s, p95 %s, max %s; %s waited for the rate limit",
+		humanDuration(s.P50), humanDuration(s.P95), humanDuration(s.Max), humanDuration(s.Waited))
+	if s.PeakRSS > 0 {
+		fmt.Fprintf(&b, "; peak RSS %s", HumanRSS(s.PeakRSS))
+	}
+	b.WriteByte('\n')
+	if s.SkippedBatches > 0 {
+		fmt.Fprintf(&b, "%d of %d batches (%s) already done by an earlier run\n", s.SkippedBatches, s.Batches, Plural(int64(s.SkippedNodes), "node"))
+	}
+	if s.Interrupted {
+		fmt.Fprintf(&b, "interrupted: %d of %d batches committed, %d finished nodes of unfinished batches dropped, %d in-flight nodes abandoned; run again to resume\n",
 			s.Committed+s.SkippedBatches, s.Batches, s.Dropped, s.Abandoned)
 	}
 	return b.String()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func round3(f float64) float64   { return math.Round(f*1000) / 1000 }

@@ -25,6 +25,7 @@ type manifest struct {
 	DeadLetters deadEntry    `json:"dead_letters"`
 	Totals      totals       `json:"totals"`
 	Updated     time.Time    `json:"updated"`
+	Runs        []RunSummary `json:"runs,omitempty"` // the last maxRuns runs on the folder, oldest first
 }
 
 // batchEntry is one committed batch file.
@@ -81,6 +82,7 @@ func newBatchEntry(n int, recs []Record, data []byte, retry bool, now time.Time)
 func (m *manifest) clone() manifest {
 	c := *m
 	c.Batches = slices.Clone(m.Batches)
+	c.Runs = slices.Clone(m.Runs)
 	c.Params.Paths = slices.Clone(m.Params.Paths)
 	return c
 }
