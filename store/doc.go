@@ -8,7 +8,7 @@
 //	manifest.json            run parameters, committed batches (file, nodes, sha256, time), totals
 //	batch-000042.ndjson.zst  one JSON line per node (a Record), zstd-compressed
 //	dead-letter.ndjson       one JSON line per node that failed for good (a DeadLetter)
-//	.lock                    the PID (and start time) of the process writing the folder
+//	.lock                    flock(2)ed by the process writing the folder, holding its PID
 //
 // # Commits
 //

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // t0 is the fake clock's start; clocks advance one second per reading.
@@ -177,18 +181,64 @@ func deadPID(t *testing.T) int {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("run child: %v", err)
 	}
-	pid := cmd.ProcessState.Pid()
-	if alive(pid, "") {
-		t.Skipf("PID %d of an exited child is in use again", pid)
-	}
-	return pid
+	return cmd.ProcessState.Pid()
 }
 
-// kill makes dir look like its writer was killed: the lock names a dead
-// process.
+// lockFree reports whether no process holds dir's lock, by taking and
+// releasing it.
+func lockFree(t *testing.T, dir string) bool {
+	t.Helper()
+	fl := flock.New(filepath.Join(dir, lockName))
+	ok, err := fl.TryLock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		must(t, fl.Unlock())
+	}
+	return ok
+}
+
+// kill makes dir look like its writer was killed: the lock file names a
+// process that no longer holds it.
 func kill(t *testing.T, dir string, pid int) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, lockName), fmt.Appendf(nil, "%d\n", pid), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLockHolderChild is the child of lockHolder: it opens the folder,
+// says so and holds it until killed.
+func TestLockHolderChild(t *testing.T) {
+	dir := os.Getenv("SLUICE_STORE_LOCK_CHILD")
+	if dir == "" {
+		t.Skip("child of lockHolder only")
+	}
+	if _, err := Open(dir, testParams, OpenOptions{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
+	io.Copy(io.Discard, os.Stdin) // until killed
+	os.Exit(0)
+}
+
+// lockHolder starts a child process that holds dir's lock, and returns
+// once it does. The caller kills it.
+func lockHolder(t *testing.T, dir string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderChild$")
+	cmd.Env = append(os.Environ(), "SLUICE_STORE_LOCK_CHILD="+dir)
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "locked\n" {
+		t.Fatalf("lock holder: %q, %v", line, err)
+	}
+	return cmd
 }

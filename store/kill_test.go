@@ -126,8 +126,8 @@ func TestKillAndRerun(t *testing.T) {
 	if bad := leftovers(t, dir); len(bad) > 0 {
 		t.Errorf("leftover files %q", bad)
 	}
-	if _, err := os.Stat(filepath.Join(dir, lockName)); !os.IsNotExist(err) {
-		t.Errorf("lock left behind: %v", err)
+	if !lockFree(t, dir) {
+		t.Error("lock still held")
 	}
 	for b := range killBatches {
 		name := batchName(b)

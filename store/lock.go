@@ -1,141 +1,105 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/gofrs/flock"
 )
 
-// The lock is a file holding the writer's PID, created with O_EXCL. A
-// lock whose PID is no longer alive was left by a killed run and is taken
-// over. Where /proc exists the file also holds the process's start time,
-// so that a PID reused by another process (a restarted container gives
-// its job the same small PID every time) is seen as stale too. Two
-// processes that take over the same stale lock at the same instant can
-// both succeed; cron jobs one day apart do not do that.
+// The lock is an advisory lock (flock(2); LockFileEx on Windows) on the
+// file .lock, taken without waiting. The kernel releases it when its
+// holder exits however it exits, kill -9 included, so there is no stale
+// lock to detect and no takeover that two processes could race for. The
+// file is never removed (removing a locked file would let a second
+// process lock a new file of the same name); it stays in the folder,
+// empty when no run holds it.
+//
+// The holder writes its PID into the file, only for messages: a refused
+// Open names the process to wait for, and a PID found by the next holder
+// says that the last run ended without Close (it was killed).
 
-// acquireLock creates dir/.lock with pid in it.
-func acquireLock(dir string, pid int, log *slog.Logger) error {
-	content := strconv.Itoa(pid)
-	if start := procStart(pid); start != "" {
-		content += " " + start
-	}
+// folderLock is a held lock.
+type folderLock struct {
+	fl   *flock.Flock
+	path string
+}
+
+// acquireLock takes dir/.lock for pid, or fails with an error wrapping
+// ErrLocked if another process (or another Run in this one) holds it.
+func acquireLock(dir string, pid int, log *slog.Logger) (*folderLock, error) {
 	path := filepath.Join(dir, lockName)
-	for range 3 { // a takeover races at most with a run that exits meanwhile
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			_, err = fmt.Fprintf(f, "%s\n", content)
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				os.Remove(path)
-				return fmt.Errorf("lock: %w", err)
-			}
-			return nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("lock: %w", err)
-		}
-		holder, start, err := readLock(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // released meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		if alive(holder, start) {
-			return fmt.Errorf("%w: %s is held by running process %d", ErrLocked, path, holder)
-		}
-		log.Warn("store: taking over stale lock", "file", path, "pid", holder)
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("lock: remove stale lock of process %d: %w", holder, err)
-		}
-	}
-	return fmt.Errorf("%w: %s: changed hands while taking it", ErrLocked, path)
-}
-
-// readLock returns the PID in a lock file, and the process start time if
-// the file has one.
-func readLock(path string) (pid int, start string, err error) {
-	data, err := os.ReadFile(path)
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
+	ok, err := fl.TryLock()
 	if err != nil {
-		return 0, "", fmt.Errorf("lock: %w", err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	fields := strings.Fields(string(data))
-	if len(fields) > 0 {
-		pid, err = strconv.Atoi(fields[0])
+	if !ok {
+		if holder := readLockPID(path); holder > 0 {
+			return nil, fmt.Errorf("%w: %s is held by running process %d", ErrLocked, path, holder)
+		}
+		return nil, fmt.Errorf("%w: %s is held by another running process", ErrLocked, path)
 	}
-	if len(fields) == 0 || len(fields) > 2 || err != nil || pid <= 0 {
-		return 0, "", fmt.Errorf("%w: %s holds no PID (%q); remove it if no run writes this folder",
-			ErrLocked, path, truncate(string(data), 20))
+	if prev := readLockPID(path); prev > 0 {
+		log.Warn("store: the previous run of this folder ended without releasing it (killed?); taking over",
+			"file", path, "pid", prev)
 	}
-	if len(fields) == 2 {
-		start = fields[1]
+	if err := writeLockPID(path, strconv.Itoa(pid)+"\n"); err != nil {
+		fl.Unlock()
+		return nil, fmt.Errorf("lock %s: write PID: %w", path, err)
 	}
-	return pid, start, nil
+	return &folderLock{fl: fl, path: path}, nil
 }
 
-// alive reports whether process pid exists (EPERM: it exists but belongs
-// to another user) and, if start is known, is still the process that
-// started then.
-func alive(pid int, start string) bool {
-	err := syscall.Kill(pid, 0)
-	if err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
+// release empties the PID and gives the lock up.
+func (l *folderLock) release() error {
+	werr := writeLockPID(l.path, "")
+	if err := l.fl.Unlock(); err != nil {
+		return fmt.Errorf("unlock %s: %w", l.path, err)
 	}
-	now := procStart(pid)
-	return start == "" || now == "" || now == start
-}
-
-// procStart returns the start time of process pid (clock ticks since
-// boot, field 22 of /proc/PID/stat), or "" where that is unknown.
-func procStart(pid int) string {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return ""
-	}
-	// The command name (field 2) is in parentheses and may hold spaces.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return ""
-	}
-	fields := strings.Fields(string(data[i+1:])) // from field 3 on
-	if len(fields) < 20 {
-		return ""
-	}
-	return fields[19]
-}
-
-// releaseLock removes the lock if it still holds pid.
-func releaseLock(dir string, pid int) error {
-	path := filepath.Join(dir, lockName)
-	holder, _, err := readLock(path)
-	if err != nil {
-		return err
-	}
-	if holder != pid {
-		return fmt.Errorf("lock %s: held by process %d, not by this one (%d)", path, holder, pid)
-	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("unlock: %w", err)
+	if werr != nil {
+		return fmt.Errorf("unlock %s: clear PID: %w", l.path, werr)
 	}
 	return nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// readLockPID returns the PID written in the lock file, or 0 if it holds
+// none (a released lock, a holder that has not written it yet, or a file
+// that cannot be read, as a locked one on Windows).
+func readLockPID(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
 	}
-	return s[:n] + "…"
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
+}
+
+// writeLockPID replaces the content of the lock file. The lock covers
+// the file, not its bytes, except on Windows, where it covers the first
+// byte against every other handle: there the PID is not written.
+func writeLockPID(path, content string) error {
+	if !pidInLockFile {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }

@@ -20,9 +20,8 @@ type OpenOptions struct {
 }
 
 // Open opens the run folder dir for writing, creating it if needed. It
-// takes the folder's lock (a lock left by a process that is no longer
-// alive is taken over with a warning; a live one is an error wrapping
-// ErrLocked), removes temporary files left by a killed run, finishes or
+// takes the folder's lock (held by another live process or Run: an error
+// wrapping ErrLocked; the kernel releases the lock of a killed process), removes temporary files left by a killed run, finishes or
 // discards a commit that was cut short, and loads the manifest, or
 // creates one holding p. A folder whose manifest holds other Params is
 // refused with an error wrapping ErrParamsMismatch that names the field,
@@ -38,9 +37,11 @@ func Open(dir string, p Params, o OpenOptions) (*Run, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	if err := acquireLock(dir, r.pid, r.log); err != nil {
+	lock, err := acquireLock(dir, r.pid, r.log)
+	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
+	r.lock = lock
 	enc, err := newEncoder()
 	if err == nil {
 		r.enc = enc
@@ -50,7 +51,7 @@ func Open(dir string, p Params, o OpenOptions) (*Run, error) {
 		if r.enc != nil {
 			r.enc.Close()
 		}
-		releaseLock(dir, r.pid)
+		lock.release()
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	return r, nil

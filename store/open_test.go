@@ -100,41 +100,45 @@ func TestLock(t *testing.T) {
 		if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), fmt.Sprintf("pid=%d", pid)) {
 			t.Errorf("no warning naming PID %d in logs: %q", pid, logs.String())
 		}
-		got, _, err := readLock(filepath.Join(dir, lockName))
-		if err != nil || got != os.Getpid() {
-			t.Errorf("lock holds %d, %v; want this process %d", got, err, os.Getpid())
+		if got := readLockPID(filepath.Join(dir, lockName)); got != os.Getpid() {
+			t.Errorf("lock holds %d; want this process %d", got, os.Getpid())
 		}
 		mustClose(t, r)
 	})
-	t.Run("PID reused by another process", func(t *testing.T) {
-		if procStart(os.Getpid()) == "" {
-			t.Skip("no /proc: PID reuse cannot be told apart")
-		}
-		// The lock names this process's PID with another start time: a
-		// killed run whose PID the kernel gave to this one.
-		dir := t.TempDir()
-		must(t, os.WriteFile(filepath.Join(dir, lockName), fmt.Appendf(nil, "%d 1\n", os.Getpid()), 0o644))
-		var logs bytes.Buffer
-		r := openRun(t, dir, &logs)
-		if !strings.Contains(logs.String(), "stale lock") {
-			t.Errorf("no warning in logs: %q", logs.String())
-		}
-		mustClose(t, r)
-	})
-	t.Run("no PID", func(t *testing.T) {
+	t.Run("garbage in an unheld lock file", func(t *testing.T) {
 		dir := t.TempDir()
 		must(t, os.WriteFile(filepath.Join(dir, lockName), []byte("garbage"), 0o644))
-		_, err := Open(dir, testParams, OpenOptions{})
-		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "holds no PID") {
-			t.Fatalf("Open: got %v, want ErrLocked saying the lock holds no PID", err)
+		mustClose(t, openRun(t, dir, nil))
+	})
+	t.Run("held by a process that was killed", func(t *testing.T) {
+		// The lock dies with its holder: a child that holds it is killed
+		// with SIGKILL, and the folder opens at once, without a takeover
+		// that two processes could race for.
+		dir := t.TempDir()
+		mustClose(t, openRun(t, dir, nil))
+		child := lockHolder(t, dir)
+		if _, err := Open(dir, testParams, OpenOptions{}); !errors.Is(err, ErrLocked) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("process %d", child.Process.Pid)) {
+			t.Fatalf("Open while the child holds the lock: %v, want ErrLocked naming PID %d", err, child.Process.Pid)
 		}
+		must(t, child.Process.Kill())
+		child.Wait()
+		var logs bytes.Buffer
+		r := openRun(t, dir, &logs)
+		if !strings.Contains(logs.String(), fmt.Sprintf("pid=%d", child.Process.Pid)) {
+			t.Errorf("no warning naming the killed PID %d: %q", child.Process.Pid, logs.String())
+		}
+		mustClose(t, r)
 	})
 	t.Run("released by Close", func(t *testing.T) {
 		dir := t.TempDir()
 		r := openRun(t, dir, nil)
 		mustClose(t, r)
-		if _, err := os.Stat(filepath.Join(dir, lockName)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("lock still there after Close: %v", err)
+		if !lockFree(t, dir) {
+			t.Error("lock still held after Close")
+		}
+		if pid := readLockPID(filepath.Join(dir, lockName)); pid != 0 {
+			t.Errorf("lock file still names PID %d after Close", pid)
 		}
 		if err := r.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
@@ -226,8 +230,8 @@ func TestOpenRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Open: got %v, want an error containing %q", err, tc.want)
 			}
-			if _, err := os.Stat(filepath.Join(dir, lockName)); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("refused Open left its lock: %v", err)
+			if !lockFree(t, dir) {
+				t.Error("refused Open kept its lock")
 			}
 		})
 	}

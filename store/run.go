@@ -22,6 +22,7 @@ type Run struct {
 	now  func() time.Time
 	log  *slog.Logger
 	pid  int           // written in the lock file
+	lock *folderLock   // held from Open to Close
 	enc  *zstd.Encoder // EncodeAll is safe for concurrent use
 	hook stepFunc      // tests: called between the steps of a commit
 
@@ -91,7 +92,7 @@ func (r *Run) Close() error {
 	}
 	r.closed = true
 	r.enc.Close()
-	if err := releaseLock(r.dir, r.pid); err != nil {
+	if err := r.lock.release(); err != nil {
 		return fmt.Errorf("store: close %s: %w", r.dir, err)
 	}
 	return nil
