@@ -124,6 +124,7 @@ func TestCommitCrashAtEveryStep(t *testing.T) {
 					if err := tc.op(r); err == nil {
 						t.Fatal("a Run whose commit failed accepted another commit")
 					}
+					must(t, r.lock.fl.Close()) // the kernel drops the lock of a killed process
 					kill(t, dir, pid)
 					// Readers that do not open the folder see a consistent state too.
 					if got := readState(t, dir); !got.equal(before) && !got.equal(after) {
