@@ -99,6 +99,9 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 // rate.
 func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) outcome {
 	o := c.limits.observeAt(resp.StatusCode, resp.Header, seq, sent, got)
+	if c.opts.Budget != nil {
+		c.share(resp.StatusCode, o, sent, got)
+	}
 	if o.gateMoved {
 		c.log.Info("server asks to wait", "source", o.delay.source, "wait", o.delay.until.Sub(got), "status", resp.StatusCode)
 	}

@@ -197,6 +197,9 @@ func bwBurst(bps float64) int {
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
 	r := c.limits.aimd.rateAt(c.opts.Now())
+	if c.opts.Budget != nil {
+		r = c.opts.Budget.Rate()
+	}
 	if math.IsInf(r, 1) {
 		r = 0
 	}

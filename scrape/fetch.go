@@ -108,6 +108,9 @@ func (e redactedError) Unwrap() error { return e.err }
 // number. The gate is checked again after the token, since a server may
 // have closed it while this request waited. It returns only ctx's error.
 func (c *Client) waitTurn(ctx context.Context) (uint64, error) {
+	if c.opts.Budget != nil {
+		return c.sharedTurn(ctx)
+	}
 	for {
 		if d := c.limits.gate.delayAt(c.opts.Now()); d > 0 {
 			if err := sleep(ctx, d); err != nil {

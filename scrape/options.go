@@ -75,6 +75,13 @@ type Options struct {
 	// Now is the clock for statistics and header deadlines; nil means
 	// time.Now.
 	Now func() time.Time
+	// Budget, when set, replaces the client's own rate limiter and gate
+	// with a budget shared with other processes (scrape/budget's, on
+	// Redis): every attempt takes one reservation from it, and 429s and
+	// client-wide delays are passed on to it, so that one process's 429
+	// slows all of them. Rate and Burst then only configure the budget.
+	// nil: the client's own limits, as without coordination.
+	Budget SharedBudget
 	// MinBackoff and MaxBackoff bound the exponential back-off between
 	// attempts (full jitter); zero means DefaultMinBackoff and
 	// DefaultMaxBackoff.

@@ -75,7 +75,9 @@ func (s *Server) Dir() string { return s.dir }
 
 // Client returns a new client of the server, closed when the test ends.
 func (s *Server) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Network: "unix", Addr: s.sock})
+	// One dial attempt per command: a test that kills the server wants
+	// its callers to see it at once, not after go-redis's five dials.
+	c := redis.NewClient(&redis.Options{Network: "unix", Addr: s.sock, DialerRetries: 1, MaxRetries: -1})
 	s.t.Cleanup(func() { c.Close() })
 	return c
 }

@@ -1,0 +1,206 @@
+package budget
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluicehq/sluice/bench/redistest"
+)
+
+func newBudget(t *testing.T, rdb *redis.Client, o Options) *Budget {
+	t.Helper()
+	b, err := New(rdb, "api.example", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// reserveAll takes n reservations from procs clients ("processes", each
+// its own connection pool) with workers goroutines each, and returns
+// their slots sorted.
+func reserveAll(t *testing.T, srv *redistest.Server, o Options, procs, workers, n int) []time.Time {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		slots []time.Time
+		left  atomic.Int64
+		wg    sync.WaitGroup
+	)
+	left.Store(int64(n))
+	for range procs {
+		b := newBudget(t, srv.Client(), o)
+		for range workers {
+			wg.Go(func() {
+				for left.Add(-1) >= 0 {
+					r, err := b.Take(context.Background())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if r.Wait < 0 || r.Rate != o.Rate {
+						t.Errorf("reservation %+v: negative wait or rate not %v", r, o.Rate)
+					}
+					mu.Lock()
+					slots = append(slots, r.Slot)
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	slices.SortFunc(slots, func(a, b time.Time) int { return a.Compare(b) })
+	return slots
+}
+
+// TestReserveAdmitsExactlyTheBudget: 4 clients × 8 goroutines reserving
+// at once get slots that never exceed the budget (any burst+1 slots span
+// at least one interval) and waste none of it (the whole span is what
+// the budget allows, within a microsecond per slot of rounding). The
+// reservations are in the future: the test does not wait for them.
+func TestReserveAdmitsExactlyTheBudget(t *testing.T) {
+	srv := redistest.Start(t)
+	for _, tc := range []struct {
+		name  string
+		rate  float64
+		burst int
+	}{{"even", 100, 1}, {"burst", 50, 5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.Client().FlushAll(context.Background())
+			const n = 160
+			slots := reserveAll(t, srv, Options{Rate: tc.rate, Burst: tc.burst}, 4, 8, n)
+			if len(slots) != n {
+				t.Fatalf("%d slots; want %d", len(slots), n)
+			}
+			T := time.Duration(float64(time.Second) / tc.rate)
+			// GCRA's promise: at most burst requests plus one per
+			// interval in any window, so burst+1 slots in a row span at
+			// least one interval.
+			for i := tc.burst; i < n; i++ {
+				if d := slots[i].Sub(slots[i-tc.burst]); d < T-time.Microsecond {
+					t.Fatalf("slots %d and %d are %v apart; the budget allows %d at once and one per %v", i-tc.burst, i, d, tc.burst, T)
+				}
+			}
+			// The first burst slots are the reservations' own instants
+			// (they go at once); after them the budget is used back
+			// to back.
+			span := slots[n-1].Sub(slots[tc.burst-1])
+			want := time.Duration(n-tc.burst) * T
+			if span > want+time.Duration(n)*time.Microsecond+5*time.Millisecond {
+				t.Fatalf("slots span %v; a budget used back to back spans %v", span, want)
+			}
+			if r := srv.Client().HGet(context.Background(), "sl:budget:{api.example}", "requests").Val(); r != "160" {
+				t.Fatalf("requests counter %s; want 160", r)
+			}
+		})
+	}
+}
+
+// TestThrottledSlowsEveryProcess: a 429 with Retry-After seen by one
+// process closes the gate for the other and cuts the shared rate; a 429
+// for a request sent before that cut (in flight during it) cuts nothing.
+func TestThrottledSlowsEveryProcess(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	a, b := newBudget(t, srv.Client(), Options{Rate: 20}), newBudget(t, srv.Client(), Options{Rate: 20})
+	first, err := a.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.Throttled(ctx, 2*time.Second, 10*time.Millisecond, true)
+	if err != nil || r != 17 {
+		t.Fatalf("rate after a 429 = %v, %v; want 17 (85 %% of 20)", r, err)
+	}
+	got, err := b.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := got.Slot.Sub(first.Slot); d < 2*time.Second || got.Wait < time.Second || got.Rate != 17 {
+		t.Fatalf("other process's reservation %+v, %v after the first: want behind the 2 s gate at rate 17", got, d)
+	}
+	if r, _ := b.Throttled(ctx, 0, time.Second, true); r != 17 {
+		t.Fatalf("a 429 for a request sent before the cut moved the rate to %v; want 17", r)
+	}
+	// The gate opened and a second passed: the rate is back up 5 % of
+	// the cut. Moving the recorded cut instant back is the test's clock.
+	key := "sl:budget:{api.example}"
+	now := time.UnixMicro(srv.Client().Time(ctx).Val().UnixMicro())
+	srv.Client().HSet(ctx, key, "cutat", now.Add(-time.Second).UnixMicro(), "gate", 0, "tat", 0)
+	if got, _ := a.Take(ctx); got.Rate < 17.84 || got.Rate > 17.86 {
+		t.Fatalf("rate a second after the cut %v; want 17.85", got.Rate)
+	}
+	srv.Client().HSet(ctx, key, "cutat", now.Add(-time.Minute).UnixMicro())
+	if got, _ := a.Take(ctx); got.Rate != 20 {
+		t.Fatalf("rate a minute after the cut %v; want the ceiling 20", got.Rate)
+	}
+}
+
+// TestNoCeilingCutsFromTheSendRate: without a configured rate the first
+// 429 sets one from what was sent in the last second.
+func TestNoCeilingCutsFromTheSendRate(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	b := newBudget(t, srv.Client(), Options{})
+	for range 40 {
+		r, err := b.Take(ctx)
+		if err != nil || r.Wait != 0 || r.Rate != 0 {
+			t.Fatalf("unlimited reservation %+v, %v; want no wait, no rate", r, err)
+		}
+	}
+	r, err := b.Throttled(ctx, 0, 0, true)
+	// 40 sent within this second or split over two: the cut rate is
+	// 85 % of the larger part, at least 20.
+	if err != nil || r < 0.85*20 || r > 0.85*40 {
+		t.Fatalf("rate after the first 429 %v, %v; want 85 %% of the send rate", r, err)
+	}
+}
+
+// TestReserveWaitsOutRedisThenGivesUp: with the server killed, Reserve
+// retries, gives up after CoordTimeout (on the injected clock) with
+// ErrUnreachable and calls OnUnreachable once; after a restart from the
+// AOF the budget's state is still there.
+func TestReserveWaitsOutRedisThenGivesUp(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	var (
+		mu    sync.Mutex
+		clock = time.Unix(1e9, 0)
+		calls atomic.Int32
+	)
+	now := func() time.Time { // each look moves the clock 10 s on
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(10 * time.Second)
+		return clock
+	}
+	b := newBudget(t, srv.Client(), Options{Rate: 10, CoordTimeout: 30 * time.Second, Now: now,
+		OnUnreachable: func(error) { calls.Add(1) }})
+	before, err := b.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	for range 2 {
+		if _, err := b.Take(ctx); !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("Reserve with redis dead: %v; want ErrUnreachable", err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("OnUnreachable called %d times; want once", n)
+	}
+	srv.Restart()
+	after, err := b.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Slot.After(before.Slot) {
+		t.Fatalf("slot after the restart %v not after %v: the budget's state was lost", after.Slot, before.Slot)
+	}
+}

@@ -1,0 +1,110 @@
+package budget_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/bench/redistest"
+	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/budget"
+)
+
+// client is one "process": its own Redis connection, Budget and
+// scrape.Client.
+func client(t *testing.T, srv *redistest.Server, mock *mockapi.Instance, rate float64, attempts int) (*scrape.Client, *budget.Budget) {
+	t.Helper()
+	b, err := budget.New(srv.Client(), "mock", budget.Options{Rate: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := scrape.New(scrape.Options{URL: mock.URL + mockapi.DataPath + "?resource={node}", Rate: rate,
+		Concurrency: 4, MaxAttempts: attempts, Budget: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c, b
+}
+
+func fetchAll(t *testing.T, cs []*scrape.Client, nodes int) (ok int) {
+	t.Helper()
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	for i := range nodes {
+		c := cs[i%len(cs)]
+		wg.Go(func() {
+			_, err := c.Fetch(context.Background(), fmt.Sprintf("AS%d", i+1), func(r io.Reader) error {
+				_, err := io.Copy(io.Discard, r)
+				return err
+			})
+			if err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return ok
+}
+
+// TestClientsTakeOneReservationPerRequest: two clients sharing a budget
+// fetch every node, and the budget counted exactly the requests the mock
+// received: one reservation (one round trip) per request, no polling.
+func TestClientsTakeOneReservationPerRequest(t *testing.T) {
+	srv := redistest.Start(t)
+	mock, err := mockapi.Start(mockapi.Config{Seed: 1, Sizes: mockapi.SizeDist{Kind: mockapi.SizeFixed, Min: 2000, Max: 2000}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	a, _ := client(t, srv, mock, 200, 3)
+	b, _ := client(t, srv, mock, 200, 3)
+	if ok := fetchAll(t, []*scrape.Client{a, b}, 40); ok != 40 {
+		t.Fatalf("%d of 40 nodes fetched", ok)
+	}
+	sent := a.Stats().Requests + b.Stats().Requests
+	got := mock.Server.Stats().Total.Requests
+	reserved, _ := strconv.ParseInt(srv.Client().HGet(context.Background(), "sl:budget:{mock}", "requests").Val(), 10, 64)
+	if sent != got || reserved != got {
+		t.Fatalf("clients sent %d, mock got %d, budget reserved %d; want all equal", sent, got, reserved)
+	}
+}
+
+// TestOne429SlowsEveryClient: 429s that one client gets (the mock allows
+// one request open at a time; the client sends four) cut the shared rate,
+// which the other client, which sent nothing, then obeys.
+func TestOne429SlowsEveryClient(t *testing.T) {
+	srv := redistest.Start(t)
+	mock, err := mockapi.Start(mockapi.Config{Seed: 1, MaxConcurrent: 1, Latency: mockapi.Latency{Kind: mockapi.LatencyFixed, A: 20 * time.Millisecond},
+		Sizes: mockapi.SizeDist{Kind: mockapi.SizeFixed, Min: 2000, Max: 2000}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	a, _ := client(t, srv, mock, 200, 1)
+	_, other := client(t, srv, mock, 200, 1)
+	fetchAll(t, []*scrape.Client{a}, 8)
+	if n := mock.Server.Stats().Total.Status429; n == 0 {
+		t.Fatal("the mock refused nothing; the test needs 429s")
+	}
+	h := srv.Client().HGetAll(context.Background(), "sl:budget:{mock}").Val()
+	if h["status429"] == "" || h["status429"] == "0" || h["cut"] == "" {
+		t.Fatalf("budget after 429s: %v; want status429 counted and the rate cut", h)
+	}
+	r, err := other.Take(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rate >= 200 || r.Rate <= 0 {
+		t.Fatalf("the other client's rate %v; want cut below 200 by the first client's 429s", r.Rate)
+	}
+}

@@ -1,0 +1,90 @@
+package budget
+
+import "github.com/redis/go-redis/v9"
+
+// aimdLua computes the budget's current rate (requests per second; 0: no
+// limit) from the hash fields read into h, at now (µs). It mirrors
+// scrape's local AIMD: after a cut to `cut` at `cutat`, the rate grows by
+// 5 % of cut per second, up to the ceiling.
+const aimdLua = `
+local function rateAt(h, now, ceiling)
+  local cut, cutat = tonumber(h[3]), tonumber(h[4])
+  if not cut then return ceiling end
+  local r = cut
+  if now > cutat then r = cut + cut * 0.05 * (now - cutat) / 1e6 end
+  if ceiling > 0 and r >= ceiling then return ceiling end
+  return r
+end
+local function meter(key, now)
+  local sec = math.floor(now / 1e6)
+  local m = redis.call('HMGET', key, 'mstart', 'mcount')
+  local ms, mc = tonumber(m[1]), tonumber(m[2]) or 0
+  if ms ~= sec then
+    local prev = 0
+    if ms == sec - 1 then prev = mc end
+    redis.call('HSET', key, 'mstart', sec, 'mcount', 1, 'mprev', prev)
+  else
+    redis.call('HINCRBY', key, 'mcount', 1)
+  end
+end
+`
+
+// reserve takes one request's turn. It returns {wait µs, slot µs (the
+// Redis instant the request may go), rate in milli-requests per second
+// (0: no limit)}.
+// KEYS[1] budget; ARGV[1] ceiling (requests/s, 0: none), ARGV[2] burst,
+// ARGV[3] key lifetime (ms).
+var reserve = redis.NewScript(aimdLua + `
+local t = redis.call('TIME')
+local now = t[1] * 1e6 + t[2]
+local ceiling, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local h = redis.call('HMGET', KEYS[1], 'tat', 'gate', 'cut', 'cutat')
+local gate = tonumber(h[2]) or 0
+local r = rateAt(h, now, ceiling)
+local slot = math.max(now, gate)
+if r > 0 then
+  local T = 1e6 / r
+  local tat = tonumber(h[1]) or 0
+  slot = math.max(slot, tat - (burst - 1) * T)
+  redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', math.max(tat, slot) + T))
+end
+redis.call('HINCRBY', KEYS[1], 'requests', 1)
+meter(KEYS[1], now)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {string.format('%.0f', slot - now), string.format('%.0f', slot), string.format('%.0f', r * 1000)}`)
+
+// throttle records a 429 (or a client-wide delay) for a request sent
+// ARGV[2] µs ago: it closes the gate for ARGV[1] µs (0: the server said
+// nothing) and, unless the request was sent before the last cut's epoch
+// (it was in flight then, and says nothing about the new rate), cuts the
+// rate to 85 %. It returns the new rate in milli-requests per second.
+// KEYS[1] budget; ARGV[1] delay µs, ARGV[2] age µs, ARGV[3] ceiling,
+// ARGV[4] 1 if the answer was a 429 (a spent quota's reset closes the
+// gate but does not cut), ARGV[5] key lifetime (ms).
+var throttle = redis.NewScript(aimdLua + `
+local t = redis.call('TIME')
+local now = t[1] * 1e6 + t[2]
+local delay, age, ceiling = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local h = redis.call('HMGET', KEYS[1], 'tat', 'gate', 'cut', 'cutat', 'epoch', 'mprev', 'mcount')
+local gate = tonumber(h[2]) or 0
+if delay > 0 and now + delay > gate then
+  gate = now + delay
+  redis.call('HSET', KEYS[1], 'gate', string.format('%.0f', gate))
+end
+local r = rateAt(h, now, ceiling)
+if ARGV[4] == '1' then
+  redis.call('HINCRBY', KEYS[1], 'status429', 1)
+  local sent = now - age
+  if sent >= (tonumber(h[5]) or 0) then
+    local base = r
+    if base <= 0 then base = math.max(tonumber(h[6]) or 0, tonumber(h[7]) or 0, 1) end
+    r = math.max(0.05, base * 0.85)
+    if ceiling > 0 then r = math.min(r, ceiling) end
+    local from = math.max(gate, now)
+    if delay <= 0 then from = now + 1e6 end
+    redis.call('HSET', KEYS[1], 'cut', tostring(r), 'cutat', string.format('%.0f', from),
+      'epoch', string.format('%.0f', from))
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return string.format('%.0f', r * 1000)`)

@@ -1,0 +1,73 @@
+package scrape
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// SharedBudget is a request budget shared with other processes, the seam
+// through which scrape/budget's Redis budget plugs in (Options.Budget).
+// Implementations must be safe for concurrent use.
+type SharedBudget interface {
+	// Reserve takes one request's turn and returns how long to wait
+	// before sending it. An error means no turn: the request is not
+	// sent, and the attempt fails with it (a budget that can no longer
+	// reach its server stops the run through its context first).
+	Reserve(ctx context.Context) (time.Duration, error)
+	// Throttled passes on what an answer said to every client: wait is
+	// its client-wide delay (0: none), age how long ago the request was
+	// sent, limited whether it was a 429. It returns the new rate.
+	Throttled(ctx context.Context, wait, age time.Duration, limited bool) (float64, error)
+	// Rate is the budget's current rate in requests per second (0: no
+	// limit).
+	Rate() float64
+}
+
+// shareTimeout bounds passing a 429 on: the answer's own attempt is
+// waiting to be retried.
+const shareTimeout = 5 * time.Second
+
+// sharedTurn is waitTurn with a shared budget: one reservation, the wait
+// it says, then the client's own view of the server's quota (the
+// sequence number every request needs).
+func (c *Client) sharedTurn(ctx context.Context) (uint64, error) {
+	for {
+		wait, err := c.opts.Budget.Reserve(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return 0, err
+		}
+		seq, wait := c.limits.admitAt(c.opts.Now())
+		if wait == 0 {
+			return seq, nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// share passes a 429 or a client-wide delay on to the shared budget.
+func (c *Client) share(status int, o outcome, sent, got time.Time) {
+	var wait time.Duration
+	if !o.delay.until.IsZero() && clientWide(status, o.delay) {
+		wait = o.delay.until.Sub(got)
+	}
+	limited := status == http.StatusTooManyRequests
+	if !limited && wait <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shareTimeout)
+	defer cancel()
+	r, err := c.opts.Budget.Throttled(ctx, wait, got.Sub(sent), limited)
+	if err != nil {
+		c.log.Warn("shared budget: pass on a 429", "err", err)
+		return
+	}
+	if limited {
+		c.log.Info("shared rate lowered", "rate", r, "wait", wait)
+	}
+}
