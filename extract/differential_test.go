@@ -31,8 +31,9 @@ type diffCase struct {
 	regexOK []bool // per path: the derived pattern finds exactly the path's values
 }
 
-// diffReference returns, per selector, the values encoding/json finds.
-func diffReference(t *testing.T, doc []byte, sels []Selector) [][]any {
+// diffReference returns, per selector, the values encoding/json finds and
+// whether its container (containerOf) is there with the right kind.
+func diffReference(t *testing.T, doc []byte, sels []Selector) ([][]any, []bool) {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
@@ -41,10 +42,20 @@ func diffReference(t *testing.T, doc []byte, sels []Selector) [][]any {
 		t.Fatalf("reference: %v", err)
 	}
 	out := make([][]any, len(sels))
+	reached := make([]bool, len(sels))
 	for i, sel := range sels {
 		out[i] = diffWalk(root, sel.Steps(), nil)
+		c := containerOf(sel.Steps())
+		for _, v := range diffWalk(root, sel.Steps()[:c.depth], nil) {
+			switch v.(type) {
+			case map[string]any:
+				reached[i] = reached[i] || !c.array
+			case []any:
+				reached[i] = reached[i] || c.array
+			}
+		}
 	}
-	return out
+	return out, reached
 }
 
 func diffWalk(v any, steps []Step, out []any) []any {
@@ -83,8 +94,9 @@ func diffDecode(t *testing.T, raw []byte) any {
 	return v
 }
 
-// diffRun runs one mode and returns the emitted values in order.
-func diffRun(t *testing.T, opts Options, doc []byte) []modeValue {
+// diffRun runs one mode and returns the emitted values in order. If
+// reached is not nil, Extractor.Reached must report it.
+func diffRun(t *testing.T, opts Options, doc []byte, reached []bool) []modeValue {
 	t.Helper()
 	e, err := New(opts)
 	if err != nil {
@@ -101,6 +113,12 @@ func diffRun(t *testing.T, opts Options, doc []byte) []modeValue {
 	if n != int64(len(doc)) {
 		t.Fatalf("%s: read %d bytes of %d", opts.Mode, n, len(doc))
 	}
+	for i, want := range reached {
+		if e.Reached(i) != want {
+			t.Fatalf("%s (buffer %d, strict %v): Reached(%d) = %v, encoding/json finds the container of %s: %v",
+				opts.Mode, opts.BufferSize, opts.Strict, i, e.Reached(i), opts.Paths[i], want)
+		}
+	}
 	return got
 }
 
@@ -114,11 +132,11 @@ func diffCheck(t *testing.T, c diffCase, bufferSizes []int) {
 			t.Fatal(err)
 		}
 	}
-	ref := diffReference(t, c.doc, sels)
+	ref, reached := diffReference(t, c.doc, sels)
 
 	// Stream, at several buffer sizes, strict and not, is checked against
 	// the reference per selector.
-	stream := diffRun(t, Options{Mode: Stream, Paths: c.paths}, c.doc)
+	stream := diffRun(t, Options{Mode: Stream, Paths: c.paths}, c.doc, reached)
 	perSel := make([][]any, len(sels))
 	for _, v := range stream {
 		perSel[v.Sel] = append(perSel[v.Sel], diffDecode(t, []byte(v.Raw)))
@@ -131,14 +149,14 @@ func diffCheck(t *testing.T, c diffCase, bufferSizes []int) {
 	}
 	for _, bs := range bufferSizes {
 		for _, strict := range []bool{false, true} {
-			got := diffRun(t, Options{Mode: Stream, Paths: c.paths, BufferSize: bs, Strict: strict}, c.doc)
+			got := diffRun(t, Options{Mode: Stream, Paths: c.paths, BufferSize: bs, Strict: strict}, c.doc, reached)
 			diffSame(t, fmt.Sprintf("stream buffer %d strict %v", bs, strict), got, stream)
 		}
 	}
 
 	// Full gives the same raw text in the same order.
 	for _, strict := range []bool{false, true} {
-		diffSame(t, "full strict "+strconv.FormatBool(strict), diffRun(t, Options{Mode: Full, Paths: c.paths, Strict: strict}, c.doc), stream)
+		diffSame(t, "full strict "+strconv.FormatBool(strict), diffRun(t, Options{Mode: Full, Paths: c.paths, Strict: strict}, c.doc, reached), stream)
 	}
 
 	// Regex, on the selectors where text and path coincide, all of them in
@@ -161,7 +179,7 @@ func diffCheck(t *testing.T, c diffCase, bufferSizes []int) {
 		}
 	}
 	for _, bs := range append([]int{1 << 20}, bufferSizes...) {
-		got := diffRun(t, Options{Mode: Regex, Paths: rpaths, BufferSize: bs}, c.doc)
+		got := diffRun(t, Options{Mode: Regex, Paths: rpaths, BufferSize: bs}, c.doc, nil)
 		diffSame(t, fmt.Sprintf("regex chunk %d", bs), got, want)
 	}
 }
@@ -200,7 +218,7 @@ func TestDifferentialSynth(t *testing.T) {
 	paths := []string{DefaultPath, "status", "data.updates[*].seq", "data.updates[*].attrs.path",
 		"data.updates[*].attrs.community[*]", "data.nr_updates", "data"}
 	regexOK := []bool{true, true, true, false, false, true, false}
-	for seed := uint64(1); seed <= 6; seed++ {
+	for seed := uint64(1); seed <= uint64(sweep(6, 2)); seed++ {
 		for _, pretty := range []bool{false, true} {
 			for _, unix := range []bool{false, true} {
 				o := synth.Options{Resource: "AS3333", Seed: seed, Updates: int64(50 * seed), Pretty: pretty, UnixTimestamps: unix}
@@ -213,7 +231,7 @@ func TestDifferentialSynth(t *testing.T) {
 					diffCheck(t, diffCase{name: name, doc: buf.Bytes(), paths: paths, regexOK: regexOK}, []int{16, 61, 4096})
 					// And the values agree with the generator's ground truth.
 					var tl Tally
-					for _, v := range diffRun(t, Options{Mode: Full}, buf.Bytes()) {
+					for _, v := range diffRun(t, Options{Mode: Full}, buf.Bytes(), nil) {
 						tl.Add([]byte(v.Raw))
 					}
 					if tr := o.Truth(); tl.Count != tr.Count || tl.Invalid != 0 || tl.First != tr.First || tl.Last != tr.Last {
@@ -264,6 +282,13 @@ var diffEdgeCases = []struct {
 	{"deep unselected subtree", `{"skip":` + strings.Repeat("[", 500) + strings.Repeat("]", 500) + `,"a":1}`,
 		[]string{"a"}, []bool{true}},
 	{"scalar root", `"just a string"`, []string{"a", "[*]"}, []bool{false, false}},
+	{"container missing", `{"data":{"other":[{"timestamp":1}]},"status":"ok"}`,
+		[]string{DefaultPath, "status", "data.updates[*]"}, []bool{false, true, false}},
+	{"container null", `{"data":{"updates":null}}`, []string{DefaultPath, "data.updates"}, []bool{false, false}},
+	{"container of the wrong kind", `{"data":{"updates":{"timestamp":1}},"x":[1]}`,
+		[]string{DefaultPath, "x.y", "data.updates.timestamp"}, []bool{false, false, false}},
+	{"container empty", `{"data":{"updates":[]}}`, []string{DefaultPath, "data.updates[*]", "data.x"}, []bool{false, false, false}},
+	{"root array for a key", `[{"a":1}]`, []string{"a", "[*].a"}, []bool{false, false}},
 }
 
 func TestDifferentialEdgeCases(t *testing.T) {

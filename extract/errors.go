@@ -10,6 +10,31 @@ import (
 // cap, so callers can branch on it (errors.Is) and retry with a larger cap.
 var ErrValueTooLarge = errors.New("selected value exceeds MaxValueSize")
 
+// ErrBodyTooLarge is wrapped by the error Full mode returns for a body
+// longer than Options.MaxBodySize. The scrape package's ErrBodyTooLarge
+// is this same value, so errors.Is holds whichever package stopped the body.
+var ErrBodyTooLarge = errors.New("body larger than MaxBodySize")
+
+// A MissingPathError reports that a selector's container was not in the
+// document (see Extractor.Reached): a missing data.updates, rather than an
+// empty one, so that a renamed field is not counted as zero values.
+type MissingPathError struct {
+	Selector string // the selector as given, e.g. data.updates[*].timestamp
+	Path     string // its container, e.g. data.updates; "" for the top-level value
+	array    bool   // the container must be an array (else an object)
+}
+
+func (e *MissingPathError) Error() string {
+	if e.Path == "" {
+		kind := "an object"
+		if e.array {
+			kind = "an array"
+		}
+		return "top-level value is not " + kind + " (selector " + e.Selector + ")"
+	}
+	return "path " + e.Path + " not found"
+}
+
 // A SyntaxError reports malformed JSON: the byte offset in the input where
 // the problem was found and what it is. For input that ends too early, Err
 // is io.ErrUnexpectedEOF, so errors.Is(err, io.ErrUnexpectedEOF) holds.

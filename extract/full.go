@@ -1,8 +1,12 @@
+//go:build amd64 || arm64
+
 package extract
+
+// Full mode is built where sonic is (64-bit amd64 and arm64);
+// full_unavailable.go stands in elsewhere.
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -12,10 +16,6 @@ import (
 	"github.com/bytedance/sonic/ast"
 	"github.com/bytedance/sonic/encoder"
 )
-
-// ErrBodyTooLarge is wrapped by the error Full mode returns for a body
-// longer than Options.MaxBodySize.
-var ErrBodyTooLarge = errors.New("body exceeds MaxBodySize")
 
 // keepBodyBuffer is the largest body buffer a Full extractor keeps for the
 // next Run; a larger one is dropped so that one huge body does not pin its
@@ -42,6 +42,8 @@ const keepBodyBuffer = 128 << 20
 // mode wherever that scanner sees the problem too.
 type fullScanner struct {
 	sels    [][]Step
+	conts   []container // per selector: where Reached looks
+	reached []bool      // of the current scan
 	maxBody int64
 	maxVal  int
 	check   scanner // the stream scanner: strict validation and diagnoses
@@ -63,6 +65,7 @@ func newFullScanner(opts Options, sels []Selector) (scanner, error) {
 	maxDepth := 0
 	for _, sel := range sels {
 		s.sels = append(s.sels, sel.Steps())
+		s.conts = append(s.conts, containerOf(sel.Steps()))
 		maxDepth = max(maxDepth, len(sel.Steps()))
 	}
 	s.active = make([][]int, maxDepth+1)
@@ -84,7 +87,7 @@ func newFullScanner(opts Options, sels []Selector) (scanner, error) {
 	return s, nil
 }
 
-func (s *fullScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
+func (s *fullScanner) scan(r io.Reader, emit EmitFunc, reached []bool) (int64, error) {
 	defer func() { // also after a failed read, which may have grown it
 		if cap(s.body) > keepBodyBuffer {
 			s.body = nil
@@ -95,12 +98,18 @@ func (s *fullScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
 		return n, err
 	}
 	body := s.body
-	s.root = body
-	defer func() { s.root = nil }()
+	s.root, s.reached = body, reached
+	defer func() { s.root, s.reached = nil, nil }()
 	if s.strict {
-		if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
+		if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }, nil); err != nil {
 			return n, err
 		}
+	}
+	// Sonic parses what follows a byte order mark; s.root keeps it, so
+	// offsets count it as the stream scanner's do.
+	doc := body
+	if hasBOM(doc) {
+		doc = doc[len(utf8BOM):]
 	}
 	// The ast parses a string; alias the buffer instead of copying it. The
 	// buffer is not written while the nodes live (until scan returns), and
@@ -109,7 +118,7 @@ func (s *fullScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
 	// NewRaw skips the document with sonic's validating skip, which is the
 	// syntax check of the default mode; only the bytes after it are left
 	// to look at.
-	root := ast.NewRaw(unsafe.String(unsafe.SliceData(body), len(body)))
+	root := ast.NewRaw(unsafe.String(unsafe.SliceData(doc), len(doc)))
 	if err := s.checkRoot(&root, body); err != nil {
 		return n, err
 	}
@@ -138,7 +147,7 @@ func (s *fullScanner) checkRoot(root *ast.Node, body []byte) error {
 	if t := root.TypeSafe(); t != ast.V_OBJECT && t != ast.V_ARRAY {
 		// sonic 1.15 takes a top-level string left open after a multiple
 		// of 32 bytes for a whole one: check a scalar document again.
-		if _, err := s.valueCheck.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
+		if _, err := s.valueCheck.scan(bytes.NewReader(body), func(int, []byte) error { return nil }, nil); err != nil {
 			return s.diagnose(body)
 		}
 	}
@@ -218,16 +227,49 @@ func (s *fullScanner) diagnose(body []byte) error {
 	return s.diagnoseAt(body, int64(at), "invalid JSON at "+quoteChar(body[at]))
 }
 
+// sonicMaxDepth is the deepest nesting sonic parses (its MAX_RECURSE).
+const sonicMaxDepth = 4096
+
 // diagnoseAt is diagnose with what to report if the stream scanner finds
 // nothing wrong.
 func (s *fullScanner) diagnoseAt(body []byte, at int64, msg string) error {
-	if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }); err != nil {
+	if _, err := s.check.scan(bytes.NewReader(body), func(int, []byte) error { return nil }, nil); err != nil {
 		return err
+	}
+	if off := deeperThan(body, sonicMaxDepth); off >= 0 {
+		// Valid JSON that sonic cannot take: say so, never "invalid".
+		return fmt.Errorf("extract: full mode: nesting at offset %d is deeper than sonic's limit of %d (stream mode takes up to %d)",
+			off, sonicMaxDepth, maxDepth)
 	}
 	if at >= int64(len(body)) {
 		return &SyntaxError{Offset: int64(len(body)), Msg: msg, Err: io.ErrUnexpectedEOF}
 	}
 	return &SyntaxError{Offset: at, Msg: msg}
+}
+
+// deeperThan returns the offset of the first bracket in body that opens
+// nesting level limit+1, or -1. Brackets inside strings do not count.
+func deeperThan(body []byte, limit int) int64 {
+	depth, in := 0, false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case in:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				in = false
+			}
+		case c == '"':
+			in = true
+		case c == '[' || c == '{':
+			if depth++; depth > limit {
+				return int64(i)
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return -1
 }
 
 // walk visits n, which the selectors in active reach after depth steps:
@@ -252,7 +294,13 @@ func (s *fullScanner) walk(n *ast.Node, depth int, active []int, emit EmitFunc) 
 	}
 	next := s.active[depth+1][:0]
 	defer func() { s.active[depth+1] = next[:0] }()
-	switch n.TypeSafe() {
+	t := n.TypeSafe()
+	for _, i := range active {
+		if c := s.conts[i]; c.depth == depth && c.array == (t == ast.V_ARRAY) && (t == ast.V_ARRAY || t == ast.V_OBJECT) {
+			s.reached[i] = true
+		}
+	}
+	switch t {
 	case ast.V_OBJECT:
 		if done, err := s.searchObject(n, depth, active, emit); done || err != nil {
 			return err
@@ -444,7 +492,7 @@ func (s *fullScanner) emit(n *ast.Node, sel int, emit EmitFunc) error {
 		// Sonic's skip checks the grammar but not what is inside strings;
 		// the stream scanner validates every selected value per RFC 8259,
 		// and so does this mode (all of the document when strict).
-		if _, err := s.valueCheck.scan(bytes.NewReader(v), func(int, []byte) error { return nil }); err != nil {
+		if _, err := s.valueCheck.scan(bytes.NewReader(v), func(int, []byte) error { return nil }, nil); err != nil {
 			return s.diagnose(s.root)
 		}
 	}

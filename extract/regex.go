@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"slices"
 )
 
@@ -33,7 +34,15 @@ import (
 // key anywhere in the document, even inside strings, and does not check
 // that the document is JSON.
 type regexScanner struct {
+	// pats are the patterns of the selectors (pattern i reports sel i),
+	// then the container patterns: pattern nsel+k finds the container of
+	// selector owner[k] (its key, a colon and the bracket), which is all
+	// Regex mode can tell of Extractor.Reached. A selector without a
+	// container pattern (its container is the top-level value, or its
+	// pattern was given) is always reported reached.
 	pats     []*regexPattern
+	nsel     int
+	owner    []int
 	chunk    int   // bytes read per window
 	maxValue int   // cap on a captured value
 	limit    []int // per pattern: longest match (or text that could become one) allowed
@@ -41,6 +50,7 @@ type regexScanner struct {
 	next     []int64
 	found    []regexMatch // matches of the current window, all patterns
 	base     int64        // stream offset of buf[0] in the current window, for errors
+	reached  []bool       // of the current scan
 }
 
 // regexMatch is one match in the window, in window indexes.
@@ -82,15 +92,44 @@ func newRegexScanner(opts Options, sels []Selector) (scanner, error) {
 			p.derivedKey = len(jsonKeyText(sels[i].Steps()[len(sels[i].Steps())-1].Key)) + 2
 		}
 		s.pats = append(s.pats, p)
+	}
+	s.nsel = len(s.pats)
+	if len(opts.Patterns) == 0 {
+		for i, sel := range sels {
+			c := containerOf(sel.Steps())
+			if c.depth == 0 {
+				continue
+			}
+			bracket := `\{`
+			if c.array {
+				bracket = `\[`
+			}
+			src := `"` + regexp.QuoteMeta(jsonKeyText(sel.Steps()[c.depth-1].Key)) + `"[ \t\r\n]*:[ \t\r\n]*(` + bracket + `)`
+			p, err := compileRegexPattern(src)
+			if err != nil {
+				return nil, fmt.Errorf("extract: regex container pattern %d %q: %w", i, src, err)
+			}
+			s.pats = append(s.pats, p)
+			s.owner = append(s.owner, i)
+		}
+	}
+	for _, p := range s.pats {
 		s.limit = append(s.limit, len(p.lit)+min(opts.MaxValueSize, math.MaxInt32)+limitSlack) // no overflow
 	}
 	s.next = make([]int64, len(s.pats))
 	return s, nil
 }
 
-func (s *regexScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
+func (s *regexScanner) scan(r io.Reader, emit EmitFunc, reached []bool) (int64, error) {
 	buf := s.buf[:0]
-	defer func() { s.buf = buf[:0] }()
+	s.reached = reached
+	defer func() { s.buf, s.reached = buf[:0], nil }()
+	for i := range reached {
+		reached[i] = true
+	}
+	for _, i := range s.owner {
+		reached[i] = false
+	}
 	clear(s.next)
 	var base int64 // stream offset of buf[0]
 	for {
@@ -113,6 +152,10 @@ func (s *regexScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
 			return base + int64(len(buf)), err
 		}
 		for _, m := range s.found {
+			if m.sel >= s.nsel {
+				reached[s.owner[m.sel-s.nsel]] = true
+				continue
+			}
 			if m.start >= cut {
 				continue
 			}
@@ -147,6 +190,9 @@ func (s *regexScanner) window(buf []byte, base int64, eof bool) (int, error) {
 	cut := len(buf)
 	s.base = base
 	for i, p := range s.pats {
+		if i >= s.nsel && s.reached[s.owner[i-s.nsel]] {
+			continue // found already: no need to look further
+		}
 		from := int(s.next[i] - base)
 		c, err := s.scanPattern(i, p, buf, from, eof)
 		if err != nil {

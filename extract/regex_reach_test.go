@@ -51,7 +51,7 @@ func randomText(rng *rand.Rand, n int) []byte {
 func TestRegexRandomPatterns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	tried := 0
-	for tried < 300 {
+	for tried < sweep(300, 80) {
 		pat := randomPattern(rng)
 		if regexp.MustCompile(pat).MatchString("") {
 			continue // rejected by New: covered by TestRegexOptionErrors

@@ -132,10 +132,10 @@ func TestRegexChunkBoundaries(t *testing.T) {
 			}
 			rng := rand.New(rand.NewPCG(uint64(len(tc.name)), 2))
 			sizes := make([]int, 0, 320)
-			for k := 1; k <= 300; k++ {
+			for k := 1; k <= sweep(300, 40); k++ {
 				sizes = append(sizes, k)
 			}
-			for range 20 {
+			for range sweep(20, 5) {
 				sizes = append(sizes, 1+rng.IntN(len(in)))
 			}
 			// One Extractor for all sizes (compiling is the slow part);

@@ -243,3 +243,66 @@ func appendUnescaped(dst, s []byte) ([]byte, bool) {
 	}
 	return dst, true
 }
+
+// container is where a selector looks for what it selects: the prefix of
+// its steps that must exist for the selector to be able to find anything.
+type container struct {
+	depth int    // number of steps to it: 0 is the top-level value
+	array bool   // it must be an array (the next step is [*]); else an object
+	path  string // its steps written as a selector; "" for the top level
+}
+
+// containerOf returns the container of a selector: drop a final key, then
+// the wildcards that end what is left. data.updates[*].timestamp and
+// data.updates[*] both look in data.updates, status in the top-level
+// object. An empty array container is reached: its elements are simply
+// none.
+func containerOf(steps []Step) container {
+	n := len(steps)
+	if n > 0 && !steps[n-1].Wildcard {
+		n--
+	}
+	for n > 0 && steps[n-1].Wildcard {
+		n--
+	}
+	c := container{depth: n}
+	if n < len(steps) {
+		c.array = steps[n].Wildcard
+	}
+	c.path = formatSteps(steps[:n])
+	return c
+}
+
+// formatSteps writes steps as a selector: bare keys where ParseSelector
+// takes them, bracketed JSON strings otherwise.
+func formatSteps(steps []Step) string {
+	var b []byte
+	for i, st := range steps {
+		switch {
+		case st.Wildcard:
+			b = append(b, "[*]"...)
+		case isBareKey(st.Key):
+			if i > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, st.Key...)
+		default:
+			b = append(b, `["`...)
+			b = append(b, jsonKeyText(st.Key)...)
+			b = append(b, `"]`...)
+		}
+	}
+	return string(b)
+}
+
+func isBareKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if !bareKeyByte(k[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -49,6 +49,7 @@ type streamScanner struct {
 	// State of one Run.
 	r         io.Reader
 	emit      EmitFunc
+	reached   []bool                  // per selector: its container was entered
 	buf       []byte                  // window on the input (see above); reused across runs
 	pos, end  int                     // see above
 	base      int64                   // input offset of buf[0]
@@ -72,27 +73,19 @@ func newStreamScanner(opts Options, sels []Selector) (scanner, error) {
 		}
 	}
 	root, maxKey := buildTrie(sels)
-	size := opts.BufferSize
-	if size == 0 {
-		size = DefaultBufferSize
-	}
-	size = max(size, minBufferSize)
-	maxValue := opts.MaxValueSize
-	if maxValue <= 0 {
-		maxValue = DefaultMaxValueSize
-	}
+	size := max(opts.BufferSize, minBufferSize) // New applied the defaults
 	return &streamScanner{
 		root:     root,
 		strict:   opts.Strict,
-		maxValue: maxValue,
+		maxValue: opts.MaxValueSize,
 		keyLimit: 6*maxKey + 2, // \u00XX is the longest escape per byte; +2 quotes
 		bufSize:  size,
 		buf:      make([]byte, size),
 	}, nil
 }
 
-func (s *streamScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
-	s.r, s.emit = r, emit
+func (s *streamScanner) scan(r io.Reader, emit EmitFunc, reached []bool) (int64, error) {
+	s.r, s.emit, s.reached = r, emit, reached
 	if len(s.buf) != s.bufSize {
 		s.buf = make([]byte, s.bufSize) // a long value grew it last time: give the memory back
 	}
@@ -100,7 +93,7 @@ func (s *streamScanner) scan(r io.Reader, emit EmitFunc) (int64, error) {
 	s.eof, s.err = false, nil
 	s.mark, s.depth = -1, 0
 	err := s.document()
-	s.r, s.emit = nil, nil // do not keep the caller's reader alive
+	s.r, s.emit, s.reached = nil, nil, nil // do not keep the caller's reader alive
 	return s.base + int64(s.end), err
 }
 
@@ -211,10 +204,24 @@ func (s *streamScanner) peekSlow() (byte, bool) {
 	}
 }
 
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte order mark.
+const utf8BOM = "\xef\xbb\xbf"
+
+func hasBOM(b []byte) bool { return len(b) >= 3 && string(b[:3]) == utf8BOM }
+
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // document reads one JSON value and checks that only whitespace follows.
+// A UTF-8 byte order mark before it is skipped (RFC 8259 §8.1 lets a
+// parser ignore one); offsets still count its three bytes.
 func (s *streamScanner) document() error {
+	s.ensure(len(utf8BOM)) // fewer at the end of a short input: then no BOM
+	if s.err != nil {
+		return s.err
+	}
+	if hasBOM(s.buf[s.pos:s.end]) {
+		s.pos += len(utf8BOM)
+	}
 	c, ok := s.peek()
 	if !ok {
 		if s.err != nil {
@@ -247,9 +254,20 @@ func (s *streamScanner) value(n *pathNode, c byte) error {
 	case c == '{' && len(n.keys) > 0:
 		return s.object(n)
 	case c == '[' && n.wild != nil:
+		s.reach(n.arrSels)
 		return s.array(n.wild)
 	}
 	return s.skipValue(c)
+}
+
+// reach marks the selectors sels reached (see Extractor.Reached).
+func (s *streamScanner) reach(sels []int) {
+	if s.reached == nil {
+		return // a check run of Full mode: nobody asks
+	}
+	for _, i := range sels {
+		s.reached[i] = true
+	}
 }
 
 // capture reads a selected value, validated per RFC 8259, and emits it for
@@ -284,6 +302,7 @@ func (s *streamScanner) capture(n *pathNode, c byte) error {
 		return s.object(n)
 	case c == '[' && n.wild != nil:
 		s.pos = start
+		s.reach(n.arrSels)
 		return s.array(n.wild)
 	}
 	return nil
@@ -323,6 +342,7 @@ func (s *streamScanner) object(n *pathNode) error {
 	if err := s.push(true); err != nil {
 		return err
 	}
+	s.reach(n.objSels)
 	c, ok := s.peek()
 	if !ok {
 		return s.eofErr("in object")

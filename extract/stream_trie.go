@@ -10,7 +10,11 @@ type pathNode struct {
 	keys   []pathEdge // children reached through an object key
 	wild   *pathNode  // child reached through [*], or nil
 	minKey int        // length of the shortest key in keys (quick reject)
-	maxKey int        // length of the longest key in keys
+	// objSels and arrSels are the selectors whose container (see
+	// containerOf) this node is, as an object or as an array: entering
+	// it marks them reached.
+	objSels, arrSels []int
+	maxKey           int // length of the longest key in keys
 }
 
 type pathEdge struct {
@@ -25,7 +29,15 @@ func buildTrie(sels []Selector) (root *pathNode, maxKey int) {
 	root = &pathNode{}
 	for i, sel := range sels {
 		n := root
-		for _, st := range sel.steps {
+		c := containerOf(sel.steps)
+		for d, st := range sel.steps {
+			if d == c.depth {
+				if c.array {
+					n.arrSels = append(n.arrSels, i)
+				} else {
+					n.objSels = append(n.objSels, i)
+				}
+			}
 			n = n.child(st)
 			if !st.Wildcard && len(st.Key) > maxKey {
 				maxKey = len(st.Key)

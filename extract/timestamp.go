@@ -50,10 +50,29 @@ func (u Unit) String() string {
 //     a few rarer ISO 8601 layouts (date only, no seconds, basic format) go
 //     through time.Parse.
 //
-// Anything else (null, true, "n/a", objects, numbers outside int64 seconds)
-// reports ok == false. The common layouts are parsed by hand without
-// allocating.
+// Only instants in the years 0000 to 9999 (UTC) are timestamps, whatever
+// the form: anything else (null, true, "n/a", objects, -99999999999999,
+// 2^63-1, the year 10000) reports ok == false, so a wild value is counted
+// invalid instead of making a bucket no calendar has. The common layouts
+// are parsed by hand without allocating.
 func ParseTimestamp(raw []byte, unit Unit) (sec int64, ok bool) {
+	sec, ok = parseTimestamp(raw, unit)
+	if !ok || sec < MinTimestamp || sec > MaxTimestamp {
+		return 0, false
+	}
+	return sec, true
+}
+
+// The range of valid timestamps in unix seconds: 0000-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z. Differences and bucket starts of values in it do
+// not overflow int64.
+const (
+	MinTimestamp = -62167219200
+	MaxTimestamp = 253402300799
+)
+
+// parseTimestamp is ParseTimestamp without the range check.
+func parseTimestamp(raw []byte, unit Unit) (sec int64, ok bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return 0, false

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/sluicehq/sluice/extract"
 )
 
 // Sentinels for errors.Is; the error that wraps them says where.
 var (
 	// ErrBodyTooLarge: the decoded body passed Options.MaxBodySize. Not
-	// retried: the next answer would be as large.
-	ErrBodyTooLarge = errors.New("body larger than MaxBodySize")
+	// retried: the next answer would be as large. It is extract's
+	// sentinel, so one errors.Is serves a body cut by either package.
+	ErrBodyTooLarge = extract.ErrBodyTooLarge
 	// ErrStalled: no body byte arrived for Options.StallTimeout. Retried.
 	ErrStalled = errors.New("body stalled")
 	// ErrNodeTimeout: Options.MaxNodeTime ran out before an attempt

@@ -25,7 +25,9 @@ func extractCommand(io *stdio) *cli.Command {
 			"unix seconds, null when count is 0; bytes: bytes read. Malformed input exits 1 with\n" +
 			"one line on stderr naming the file, the problem and its byte offset; a usage error\n" +
 			"exits 2. - reads stdin. Regex mode matches text, not paths: the pattern derived from\n" +
-			"--path finds its last key anywhere in the document (see --pattern).",
+			"--path finds its last key anywhere in the document (see --pattern).\n" +
+			"A body without the selector's container (data.updates for data.updates[*].timestamp)\n" +
+			"exits 1 with \"path data.updates not found\", unless --allow-missing; an empty one counts 0.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "mode", Value: string(extract.Stream), Usage: "`MODE`: stream, regex or full"},
 			&cli.StringFlag{Name: "path", Value: extract.DefaultPath, Usage: "`SELECTOR` of the values, e.g. data.updates[*].timestamp"},
@@ -35,6 +37,7 @@ func extractCommand(io *stdio) *cli.Command {
 			&cli.Int64Flag{Name: "max-body-size", Usage: "full mode: largest body in `BYTES` (0: no cap)"},
 			&cli.BoolFlag{Name: "strict", Usage: "validate the whole document per RFC 8259"},
 			&cli.StringFlag{Name: "unit", Value: "s", Usage: "`UNIT` of numeric timestamps: s or ms"},
+			&cli.BoolFlag{Name: "allow-missing", Usage: "count 0 for a body without the selector's container instead of failing"},
 		},
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
@@ -51,7 +54,7 @@ func extractCommand(io *stdio) *cli.Command {
 				return failure(fmt.Errorf("extract: %w", err))
 			}
 			defer closeInput()
-			sum, err := runExtract(c.Context, e, unit, r)
+			sum, err := runExtract(c.Context, e, unit, r, c.Bool("allow-missing"))
 			if err != nil {
 				if name == "-" {
 					name = "<stdin>"
@@ -128,7 +131,9 @@ func openInput(name string, stdin io.Reader) (io.Reader, func(), error) {
 }
 
 // runExtract tallies the values e finds in r. ctx stops it between reads.
-func runExtract(ctx context.Context, e *extract.Extractor, unit extract.Unit, r io.Reader) (extractSummary, error) {
+// Unless allowMissing, a selector that did not reach its container is an
+// error (*extract.MissingPathError): a renamed field is not a zero count.
+func runExtract(ctx context.Context, e *extract.Extractor, unit extract.Unit, r io.Reader, allowMissing bool) (extractSummary, error) {
 	t := extract.Tally{Unit: unit}
 	n, err := e.Run(ctxReader{ctx, r}, func(_ int, raw []byte) error {
 		t.Add(raw)
@@ -136,6 +141,11 @@ func runExtract(ctx context.Context, e *extract.Extractor, unit extract.Unit, r 
 	})
 	if err != nil {
 		return extractSummary{}, err
+	}
+	if !allowMissing {
+		if err := e.CheckReached(); err != nil {
+			return extractSummary{}, err
+		}
 	}
 	sum := extractSummary{Count: t.Count, Invalid: t.Invalid, Bytes: n, Mode: string(e.Mode())}
 	if t.Count > 0 {
