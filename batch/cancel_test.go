@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/bench/testenv"
 )
 
 // blockingFetcher returns a fake Fetcher whose nodes in block wait, after
@@ -153,14 +155,14 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	}
 }
 
-// 80,000 nodes (8,000 under the race detector): the goroutines stay at the pool's size, whatever the
+// 80,000 nodes (8,000 under -race or -short): the goroutines stay at the pool's size, whatever the
 // length of the list. Goroutines are counted two ways: those inside a
 // fetch (from a full stack dump, sampled), which must never exceed the
 // concurrency, and all of them, which may briefly include pond workers
 // on their way out but must stay nowhere near the number of nodes.
 func TestRunBoundedGoroutines(t *testing.T) {
 	n := 80000
-	if raceEnabled {
+	if testenv.Quick() {
 		n = 8000
 	}
 	nodes := testNodes(n)

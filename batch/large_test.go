@@ -3,10 +3,10 @@ package batch
 import (
 	"context"
 	"io"
-	"os"
 	"testing"
 
 	"github.com/sluicehq/sluice/bench/synth"
+	"github.com/sluicehq/sluice/bench/testenv"
 	"github.com/sluicehq/sluice/scrape"
 )
 
@@ -30,9 +30,7 @@ func largeBody(node string, size int64) synth.Options {
 // stays within 64 MiB + concurrency × the extractor's buffer, and every
 // count is right.
 func TestLargeRunMemory(t *testing.T) {
-	if os.Getenv("SLUICE_LARGE") != "1" {
-		t.Skip("set SLUICE_LARGE=1 for GiB-scale checks")
-	}
+	testenv.SkipUnlessLarge(t, "run the GiB-scale checks")
 	const size = 1 << 30
 	nodes := []string{"AS1", "AS2", "AS3", "AS4"}
 	p, _ := NewPlan(nodes, PlanOptions{Size: 2})

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"testing/iotest"
 
 	"github.com/sluicehq/sluice/bench/synth"
+	"github.com/sluicehq/sluice/bench/testenv"
 )
 
 // modeValue is one emitted value, comparable.
@@ -339,9 +339,7 @@ func TestRegexDerivedOddKey(t *testing.T) {
 // values match the generator's truth and the heap stays flat (the window
 // is a chunk plus the undecided tail). Run with SLUICE_LARGE=1.
 func TestLargeRegex(t *testing.T) {
-	if os.Getenv("SLUICE_LARGE") != "1" {
-		t.Skip("set SLUICE_LARGE=1 to scan a 1 GiB body")
-	}
+	testenv.SkipUnlessLarge(t, "scan a 1 GiB body")
 	o := synth.Options{Resource: "AS3333", Seed: 5, Updates: synth.UpdatesForSize(1<<30 + 1<<27), Pretty: true}
 	truth := o.Truth()
 	e, err := New(Options{Mode: Regex})

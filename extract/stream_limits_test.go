@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/sluicehq/sluice/bench/synth"
+	"github.com/sluicehq/sluice/bench/testenv"
 )
 
 // truncSample exercises every token kind, on and off the selected paths.
@@ -307,9 +307,7 @@ func TestStreamAllocs(t *testing.T) {
 // heap stays flat: memory is O(buffer), not O(body). Run with
 // SLUICE_LARGE=1.
 func TestLargeStream(t *testing.T) {
-	if os.Getenv("SLUICE_LARGE") != "1" {
-		t.Skip("set SLUICE_LARGE=1 to stream a 1 GiB body")
-	}
+	testenv.SkipUnlessLarge(t, "stream a 1 GiB body")
 	o := synth.Options{Resource: "193.0.0.0/21", Seed: 3, Updates: synth.UpdatesForSize(1<<30 + 1<<27)}
 	truth := o.Truth()
 	for _, strict := range []bool{false, true} {

@@ -3,12 +3,12 @@ package scrape_test
 import (
 	"context"
 	"io"
-	"os"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/bench/testenv"
 	"github.com/sluicehq/sluice/scrape"
 )
 
@@ -38,9 +38,7 @@ func (h *heapSampler) Read(p []byte) (int, error) {
 // MiB above what it was before, whatever the body's size. The mock server
 // runs in the same process, so its own buffers are inside the bound.
 func TestLargeBodyStreamsWithFlatHeap(t *testing.T) {
-	if os.Getenv("SLUICE_LARGE") != "1" {
-		t.Skip("set SLUICE_LARGE=1 to stream a 2 GiB body")
-	}
+	testenv.SkipUnlessLarge(t, "stream a 2 GiB body")
 	const size = 2 << 30
 	inst := startMock(t, mockapi.Config{Seed: 1, Overrides: map[string]mockapi.Override{"AS3333": {Size: size}}})
 	for _, enc := range []string{"zstd, gzip", "identity"} {

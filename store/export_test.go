@@ -3,14 +3,13 @@ package store
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/sluicehq/sluice/bench/testenv"
+)
 
 // goldenRun is the run behind testdata/run: two planned batches with a
 // dead letter each, then a retry that rescues one of them. Nodes are chosen to need CSV
@@ -36,7 +35,7 @@ func TestGoldenRunFolder(t *testing.T) {
 	golden := filepath.Join("testdata", "run")
 	entries, err := os.ReadDir(dir)
 	must(t, err)
-	if *update {
+	if testenv.Update() {
 		must(t, os.RemoveAll(golden))
 		must(t, os.MkdirAll(golden, 0o755))
 	}
@@ -48,7 +47,7 @@ func TestGoldenRunFolder(t *testing.T) {
 		names = append(names, e.Name())
 		got, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		must(t, err)
-		if *update {
+		if testenv.Update() {
 			must(t, os.WriteFile(filepath.Join(golden, e.Name()), got, 0o644))
 			continue
 		}
@@ -80,7 +79,7 @@ func TestExportGolden(t *testing.T) {
 			var out bytes.Buffer
 			must(t, Export(&out, filepath.Join("testdata", "run"), tc.o))
 			path := filepath.Join("testdata", "export", tc.golden)
-			if *update {
+			if testenv.Update() {
 				must(t, os.MkdirAll(filepath.Dir(path), 0o755))
 				must(t, os.WriteFile(path, out.Bytes(), 0o644))
 				return

@@ -2,17 +2,16 @@ package measure
 
 import (
 	"context"
-	"os"
 	"testing"
+
+	"github.com/sluicehq/sluice/bench/testenv"
 )
 
 // TestMemoryFlatLarge checks, through the harness, the property the
 // stream mode exists for: its memory does not grow with the body, while
 // full mode's holds the body. It needs a GiB body: SLUICE_LARGE=1.
 func TestMemoryFlatLarge(t *testing.T) {
-	if os.Getenv("SLUICE_LARGE") != "1" {
-		t.Skip("SLUICE_LARGE=1 runs the GiB-scale checks")
-	}
+	testenv.SkipUnlessLarge(t, "run the GiB-scale checks")
 	cfg := ExtractConfig{
 		Sizes:     []int64{64 << 20, 1 << 30},
 		Kinds:     []Kind{KindStream, KindFull, KindRead},

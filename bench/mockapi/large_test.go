@@ -3,7 +3,6 @@ package mockapi
 import (
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -11,14 +10,13 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/sluicehq/sluice/bench/testenv"
 )
 
 // Serving a 2 GiB body keeps the server's heap flat: sampled while the
 // body streams, the heap never grows by more than a few MiB.
 func TestLargeBodyHeapFlat(t *testing.T) {
-	if os.Getenv("SLUICE_LARGE") != "1" {
-		t.Skip("set SLUICE_LARGE=1 to serve a 2 GiB body")
-	}
+	testenv.SkipUnlessLarge(t, "serve a 2 GiB body")
 	const size = 2 << 30
 	inst := start(t, Config{Overrides: map[string]Override{"AS3333": {Size: size}, "AS1": {Size: 512 << 20}}})
 	t.Run("identity", func(t *testing.T) { heapFlat(t, inst, "AS3333", "", size) })

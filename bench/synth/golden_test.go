@@ -2,14 +2,13 @@ package synth
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden bodies in testdata/")
+	"github.com/sluicehq/sluice/bench/testenv"
+)
 
 // The bytes of a body are part of the contract (captures, benchmarks and
 // other people's tests depend on them): a change must be deliberate.
@@ -28,7 +27,7 @@ func TestGolden(t *testing.T) {
 	for _, c := range cases {
 		path := filepath.Join("testdata", "golden", c.name+".json")
 		got := readAll(t, c.o)
-		if *update {
+		if testenv.Update() {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
 			}

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +16,7 @@ import (
 // TestReplayEqualsLiveRun: bodies captured by a live run, replayed with the
 // same node list and flags, give the same batch files' aggregates.
 func TestReplayEqualsLiveRun(t *testing.T) {
+	t.Parallel()
 	inst := startMock(t, mockapi.Config{
 		Seed:   17,
 		Faults: mustFaults(t, "500=0.05,truncate=0.05,maintenance=0.05"),
@@ -49,6 +50,7 @@ func TestReplayEqualsLiveRun(t *testing.T) {
 // TestScrapeTemplate: the generic command with a URL template and --var
 // reaches the same answers as the preset.
 func TestScrapeTemplate(t *testing.T) {
+	t.Parallel()
 	inst := startMock(t, mockapi.Config{Seed: 19, Sizes: mustSizes(t, "fixed:16KiB")})
 	nodes := []string{"AS3333", "193.0.0.0/21", "2001:db8::/32"}
 	out := filepath.Join(t.TempDir(), "out")
@@ -78,6 +80,7 @@ func TestScrapeTemplate(t *testing.T) {
 // TestSignalInterruptsThenResumes: SIGTERM stops the real binary with exit
 // status 3 and nothing half-written; the same command then finishes the job.
 func TestSignalInterruptsThenResumes(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	inst := startMock(t, mockapi.Config{Seed: 23, Latency: mustLatency(t, "fixed:20ms"), Sizes: mustSizes(t, "fixed:8KiB")})
 	nodes := demoNodes(600)[1:]
@@ -86,12 +89,13 @@ func TestSignalInterruptsThenResumes(t *testing.T) {
 		"--base-url", inst.URL, "--rate", "0", "--concurrency", "4", "--batch-size", "20",
 		"--drain-timeout", "2s", "--progress", "none"}
 	cmd := exec.Command(bin, args...)
-	var stderr bytes.Buffer
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond) // let it commit a few batches
+	// Interrupt once a batch is committed, whatever the machine's load.
+	waitFor(t, &stderr, regexp.MustCompile(`msg="batch committed"`))
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {

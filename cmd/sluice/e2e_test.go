@@ -19,6 +19,7 @@ import (
 
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/bench/synth"
+	"github.com/sluicehq/sluice/bench/testenv"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -91,8 +92,9 @@ func mustSizes(t *testing.T, spec string) mockapi.SizeDist {
 // and a rate limit. Each node ends in exactly one place, and every stored
 // count equals the mock's ground truth.
 func TestRipestatEveryFault(t *testing.T) {
+	t.Parallel()
 	n := 3000
-	if testing.Short() {
+	if testenv.Quick() {
 		n = 500
 	}
 	inst := startMock(t, mockapi.Config{
@@ -151,6 +153,7 @@ func TestRipestatEveryFault(t *testing.T) {
 // TestRetryDeadMovesRecoveredNodes: nodes that failed for good are run
 // again with --retry-dead and move from the dead-letter file to a batch.
 func TestRetryDeadMovesRecoveredNodes(t *testing.T) {
+	t.Parallel()
 	inst := startMock(t, mockapi.Config{
 		Seed:  3,
 		Sizes: mustSizes(t, "fixed:8KiB"),
@@ -196,6 +199,7 @@ func TestRetryDeadMovesRecoveredNodes(t *testing.T) {
 // TestShardsCoverListOnce: two shards run into two folders cover the list
 // exactly once.
 func TestShardsCoverListOnce(t *testing.T) {
+	t.Parallel()
 	inst := startMock(t, mockapi.Config{Seed: 5, Sizes: mustSizes(t, "fixed:4KiB")})
 	nodes := demoNodes(400)[1:] // without the doomed one: nothing fails here
 	nodesFile := writeNodes(t, nodes)
@@ -227,6 +231,7 @@ func TestShardsCoverListOnce(t *testing.T) {
 
 // TestDemo runs `sluice demo` at a small size; its own check must pass.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	code, stderr := runCLI(t, "demo", "--nodes", "300", "--out", t.TempDir(), "--progress", "none")
 	if code != exitOK || !strings.Contains(stderr, "check passed") {
 		t.Fatalf("demo: exit %d, stderr:\n%s", code, tail(stderr))
@@ -296,6 +301,7 @@ func comparable(t *testing.T, dir string) (map[string]store.Record, []string) {
 // started again until it finishes; the result equals an uninterrupted run,
 // with no temporary file left behind.
 func TestKillAndResume(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	inst := startMock(t, mockapi.Config{
 		Seed:      11,
@@ -393,9 +399,7 @@ func mustLatency(t *testing.T, spec string) mockapi.Latency {
 // keeps the child's peak RSS below 64 MiB + concurrency × buffer, read
 // from the kernel's accounting of the child process.
 func TestLargeMemoryBounded(t *testing.T) {
-	if os.Getenv("SLUICE_LARGE") == "" {
-		t.Skip("set SLUICE_LARGE=1 to stream several GiB")
-	}
+	testenv.SkipUnlessLarge(t, "stream several GiB")
 	bin := binary(t)
 	big := map[string]mockapi.Override{}
 	nodes := demoNodes(60)[1:]

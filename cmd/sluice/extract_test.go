@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
-)
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files of cmd/sluice tests")
+	"github.com/sluicehq/sluice/bench/testenv"
+)
 
 // TestExtractGolden runs `sluice extract` over the inputs in
 // testdata/extract and compares stdout with NAME.golden files; every case
@@ -96,7 +95,7 @@ func TestExtractGolden(t *testing.T) {
 				return
 			}
 			golden := filepath.Join(dir, tc.name+".golden")
-			if *updateGolden {
+			if testenv.Update() {
 				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
 				}

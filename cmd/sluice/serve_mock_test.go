@@ -16,15 +16,28 @@ import (
 	"github.com/sluicehq/sluice/bench/mockapi"
 )
 
-// lockedBuffer is a bytes.Buffer the command writes while the test reads.
+// lockedBuffer is a bytes.Buffer the command writes while the test reads;
+// every write wakes waitFor.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // one pending wake-up, made on first use
+}
+
+func (l *lockedBuffer) wake() chan struct{} {
+	if l.changed == nil {
+		l.changed = make(chan struct{}, 1)
+	}
+	return l.changed
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	select {
+	case l.wake() <- struct{}{}:
+	default: // a wake-up is already pending
+	}
 	return l.b.Write(p)
 }
 
@@ -34,20 +47,30 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// waitFor polls the log for a match, at most ~10 s.
+// waitFor waits until the log matches re, checking after every write. The
+// deadline only turns a hang into a failure: the match is the event.
 func waitFor(t *testing.T, log *lockedBuffer, re *regexp.Regexp) []string {
 	t.Helper()
-	for range 1000 {
+	log.mu.Lock()
+	wake := log.wake()
+	log.mu.Unlock()
+	deadline := time.NewTimer(time.Minute)
+	defer deadline.Stop()
+	for {
 		if m := re.FindStringSubmatch(log.String()); m != nil {
 			return m
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-wake:
+		case <-deadline.C:
+			t.Fatalf("log never matched %s:\n%s", re, log.String())
+			return nil
+		}
 	}
-	t.Fatalf("log never matched %s:\n%s", re, log.String())
-	return nil
 }
 
 func TestServeMock(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errs lockedBuffer

@@ -1,5 +1,5 @@
 //go:build !race
 
-package batch
+package testenv
 
 const raceEnabled = false
