@@ -56,11 +56,97 @@ func (u Unit) String() string {
 // invalid instead of making a bucket no calendar has. The common layouts
 // are parsed by hand without allocating.
 func ParseTimestamp(raw []byte, unit Unit) (sec int64, ok bool) {
+	// Fast paths for what nearly every value is, decided from the bytes
+	// alone: RIPEstat's "2022-09-12T08:00:03" and a plain integer. They
+	// only ever accept; anything they do not take whole goes the general
+	// way, so the acceptance is the general parser's
+	// (FuzzParseTimestampMatchesReference holds them to it).
+	if len(raw) == 21 && raw[0] == '"' && raw[20] == '"' {
+		if sec, ok := tsRIPEStat((*[19]byte)(raw[1:20])); ok {
+			return sec, true
+		}
+	} else if len(raw) > 0 && len(raw) <= 18 {
+		if sec, ok := tsInteger(raw, unit); ok {
+			return sec, true
+		}
+	}
 	sec, ok = parseTimestamp(raw, unit)
 	if !ok || sec < MinTimestamp || sec > MaxTimestamp {
 		return 0, false
 	}
 	return sec, true
+}
+
+// tsRIPEStat parses YYYY-MM-DDThh:mm:ss (no zone: UTC). It reports false
+// for anything else, including invalid dates; the caller then asks the
+// general parser. A four-digit year is always within the valid range.
+func tsRIPEStat(b *[19]byte) (int64, bool) {
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return 0, false
+	}
+	y1, ok1 := tsTwo(b[0], b[1])
+	y2, ok2 := tsTwo(b[2], b[3])
+	mo, ok3 := tsTwo(b[5], b[6])
+	d, ok4 := tsTwo(b[8], b[9])
+	h, ok5 := tsTwo(b[11], b[12])
+	mi, ok6 := tsTwo(b[14], b[15])
+	se, ok7 := tsTwo(b[17], b[18])
+	y := y1*100 + y2
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
+		mo-1 > 11 || d == 0 || d > 28 && d > uint(tsDaysIn(int64(y), int64(mo))) || h > 23 || mi > 59 || se > 59 {
+		return 0, false
+	}
+	// Days since 1970-01-01 (Hinnant's days_from_civil, on unsigned
+	// values: the year is 0 to 9999, and shifted by 400 to stay >= 0).
+	yy := y + 400
+	if mo <= 2 {
+		yy--
+	}
+	era := yy / 400
+	yoe := yy - era*400
+	mp := (mo + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era*146097+doe) - 146097 - 719468
+	return days*86400 + int64(h*3600+mi*60+se), true
+}
+
+// tsTwo parses two ASCII digits.
+func tsTwo(a, b byte) (uint, bool) {
+	x, y := uint(a)-'0', uint(b)-'0'
+	return x*10 + y, x <= 9 && y <= 9
+}
+
+// tsInteger parses an optional minus and up to 18 digits (no overflow is
+// possible) as seconds or milliseconds, within the valid range. It reports
+// false for anything else, and the caller asks the general parser.
+func tsInteger(b []byte, unit Unit) (int64, bool) {
+	neg := b[0] == '-'
+	i := 0
+	if neg {
+		i = 1
+		if len(b) == 1 {
+			return 0, false
+		}
+	}
+	var n int64
+	for ; i < len(b); i++ {
+		d := uint(b[i]) - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(d)
+	}
+	if neg {
+		n = -n
+	}
+	if unit == Milliseconds {
+		n = tsFloorDiv(n, 1000)
+	}
+	if n < MinTimestamp || n > MaxTimestamp {
+		return 0, false
+	}
+	return n, true
 }
 
 // The range of valid timestamps in unix seconds: 0000-01-01T00:00:00Z to
