@@ -1,24 +1,13 @@
 package extract
 
-import (
-	"os"
-	"testing"
-)
+import "github.com/sluicehq/sluice/bench/testenv"
 
-// fullSweep reports whether the heavy sweeps (every chunk size, many
-// seeds) run in full: in a plain `go test` and in the SLUICE_LARGE run,
-// not under -race or -short, where a sample of them keeps the suite
-// fast. Fuzzing covers the rest.
-func fullSweep() bool {
-	if os.Getenv("SLUICE_LARGE") == "1" {
-		return true
-	}
-	return !raceEnabled && !testing.Short()
-}
-
-// sweep returns full under a full sweep, else light.
+// sweep returns full when the heavy sweeps (every chunk size, many seeds)
+// run in full: in a plain `go test` and in the SLUICE_LARGE run, not under
+// -race or -short, where a sample of them (light) keeps the suite fast.
+// Fuzzing covers the rest.
 func sweep(full, light int) int {
-	if fullSweep() {
+	if testenv.Large() || !testenv.Quick() {
 		return full
 	}
 	return light
