@@ -109,6 +109,12 @@ type Options struct {
 	// goroutine with the run's figures so far (End is the instant they
 	// were read), for a metrics file or a dashboard. It must not block.
 	Observe func(Summary)
+	// Committed, when set, is called after each batch of Run is durably
+	// committed, with its index and its numbers of records and dead
+	// letters: a coordinator acknowledges the batch to its queue then,
+	// never before. An error from it stops the run like a failing
+	// commit (the batch stays committed).
+	Committed func(batch, ok, dead int) error
 	// Logger, when set, receives one record per committed batch, one for
 	// the batches skipped as already done, and one per pool resize.
 	Logger *slog.Logger

@@ -111,6 +111,11 @@ func runPlan(ctx context.Context, p *Plan, schedule iter.Seq[int], f scrape.Fetc
 				return fmt.Errorf("batch: batch %d (%s): commit: %w", b.Index, b.ID, err)
 			}
 			r.log("batch committed", "batch", b.Index, "id", b.ID, "nodes", len(recs), "dead", len(dead))
+			if r.o.Committed != nil {
+				if err := r.o.Committed(b.Index, len(recs), len(dead)); err != nil {
+					return fmt.Errorf("batch: batch %d (%s): after commit: %w", b.Index, b.ID, err)
+				}
+			}
 			return nil
 		})
 	})

@@ -40,7 +40,7 @@ func env(flag string) []string {
 
 // jobFlags are the flags of every command that runs the batch pipeline.
 func jobFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "nodes", Usage: "node list: one ID per line, `FILE` or - for stdin", Required: true, EnvVars: env("nodes")},
 		&cli.StringFlag{Name: "column", Usage: "read the node list as CSV and take this column (1-based index or header name)", EnvVars: env("column")},
 		&cli.StringFlag{Name: "out", Usage: "output `DIR` (batch files, manifest, dead letters); created if missing", Required: true, EnvVars: env("out")},
@@ -63,7 +63,7 @@ func jobFlags() []cli.Flag {
 		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto, bar, text, json or none", EnvVars: env("progress")},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log records on stderr: text or json", EnvVars: env("log-format")},
 		&cli.BoolFlag{Name: "verbose", Usage: "log every retry and rate change", EnvVars: env("verbose")},
-	}
+	}, coordFlags()...)
 }
 
 // fetchFlags are the flags of the commands that fetch over HTTP.
@@ -186,6 +186,9 @@ func runJob(c *cli.Context, io *stdio, j job) error {
 	bj, err := newBatchJob(c, io, j)
 	if err != nil {
 		return err
+	}
+	if c.String("coord") != "" {
+		return runCoordJob(c, io, bj)
 	}
 	out := bj.Out
 	sum, err := bj.Run(c.Context)

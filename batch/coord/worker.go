@@ -1,0 +1,452 @@
+package coord
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluicehq/sluice/batch"
+	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/budget"
+)
+
+// ErrCoordLost is the cause of a run stopped because Redis did not answer
+// for WorkerOptions.CoordTimeout. Nothing committed is lost; running the
+// same command again continues the run.
+var ErrCoordLost = errors.New("coord: redis unreachable")
+
+// WorkersDir is the folder, inside the job's Out, that holds one run
+// folder per worker process; the finishing worker merges them into Out.
+const WorkersDir = "workers"
+
+// WorkerOptions configure RunJob. The zero value derives the run's name
+// from the job, names the budget after the API's host, and takes the
+// Options and budget defaults.
+type WorkerOptions struct {
+	Run          string  // run name; "" means "job-" and a hash of the job's identity
+	Budget       string  // budget name; "" means the host of the job's URL
+	Queue        Options // lease timeout, deliveries, consumer name
+	CoordTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// Result is what RunJob did.
+type Result struct {
+	Run       string        // the run's name
+	Summary   batch.Summary // of this process's last round
+	Batches   int           // batches this process committed
+	Finalized bool          // this process merged the run into Out
+}
+
+// RunName is the run name derived from a job's identity: every process
+// started with the same job arguments gets the same one.
+func RunName(p *batch.Plan) string {
+	return "job-" + fingerprint(p)[:16]
+}
+
+func fingerprint(p *batch.Plan) string {
+	data, _ := json.Marshal(p.Params())
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// BudgetName is the default budget name of a URL template: its host.
+func BudgetName(url string) string {
+	_, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return url
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	host, _, _ = strings.Cut(host, "?")
+	return host
+}
+
+// worker is the state of one RunJob call.
+type worker struct {
+	q      *Queue
+	p      *batch.Plan
+	o      WorkerOptions
+	log    *slog.Logger
+	cancel context.CancelCauseFunc
+	stats  batch.StatsSource // nil when the Fetcher counts nothing
+
+	mu        sync.Mutex
+	held      map[int]*Lease // leased, not yet acked
+	committed map[int]bool   // committed by this process
+	poison    map[string]int // node → its quarantined batch
+	lastStats scrape.Stats   // client counters at the last ack
+	finished  bool           // the queue said every batch is done
+	batches   int            // batches this process acked
+}
+
+// RunJob runs this process's share of j on the run shared through rdb:
+// it joins (or starts) the run named after j, leases batches one by one,
+// runs each as j describes into its own folder under j.Out/workers/, acks
+// each once it is committed, and, when it sees every batch of the run
+// done, merges the workers' folders into j.Out under a lock. Requests take
+// their turn from the shared budget. A run whose Redis does not answer for
+// CoordTimeout stops with an error wrapping ErrCoordLost.
+func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o WorkerOptions) (Result, error) {
+	p, err := j.Plan()
+	if err != nil {
+		return Result{}, err
+	}
+	if o.Run == "" {
+		o.Run = RunName(p)
+	}
+	if o.CoordTimeout <= 0 {
+		o.CoordTimeout = budget.DefaultCoordTimeout
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	res := Result{Run: o.Run}
+	q, err := New(rdb, o.Run, o.Queue)
+	if err != nil {
+		return res, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	w := &worker{q: q, p: p, o: o, log: log.With("run", o.Run, "worker", q.Consumer()), cancel: cancel,
+		held: map[int]*Lease{}, committed: map[int]bool{}, poison: map[string]int{}}
+
+	if err := w.retry(ctx, "check server", func(ctx context.Context) error {
+		warn, err := CheckServer(ctx, rdb)
+		for _, m := range warn {
+			w.log.Warn(m)
+		}
+		if err != nil && !isNetErr(err) {
+			w.log.Warn("cannot read the redis server's settings", "err", err)
+			return nil
+		}
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := w.retry(ctx, "enqueue", func(ctx context.Context) error {
+		return q.Enqueue(ctx, p.NumBatches(), fingerprint(p))
+	}); err != nil {
+		return res, err
+	}
+
+	sub := j
+	sub.Out = filepath.Join(j.Out, WorkersDir, q.Consumer())
+	sub.Schedule = w.schedule(ctx)
+	sub.Options.Committed = func(b, ok, dead int) error { return w.ack(ctx, b, ok, dead) }
+	if sub.Fetcher == nil {
+		name := o.Budget
+		if name == "" {
+			name = BudgetName(j.Scrape.URL)
+		}
+		bud, err := budget.New(rdb, name, budget.Options{Rate: j.Scrape.Rate, Burst: j.Scrape.Burst,
+			CoordTimeout: o.CoordTimeout, Logger: log,
+			OnUnreachable: func(err error) { cancel(fmt.Errorf("%w: %w", ErrCoordLost, err)) }})
+		if err != nil {
+			return res, err
+		}
+		so := j.Scrape
+		so.Budget = bud
+		cl, err := scrape.New(so)
+		if err != nil {
+			return res, fmt.Errorf("%w: %w", batch.ErrInvalidJob, err)
+		}
+		defer cl.Close()
+		if so.CaptureDir != "" {
+			if err := os.MkdirAll(so.CaptureDir, 0o755); err != nil {
+				return res, fmt.Errorf("captures: %w", err)
+			}
+		}
+		sub.Fetcher = cl // Source stays "": the identity is Scrape.URL's, as without --coord
+		if sub.Options.Stats == nil {
+			sub.Options.Stats = cl
+		}
+	}
+	w.stats = sub.Options.Stats
+	sub.Fetcher = quarantine{f: sub.Fetcher, w: w}
+
+	var wg sync.WaitGroup
+	hbCtx, hbStop := context.WithCancel(ctx)
+	wg.Go(func() { w.heartbeat(hbCtx) })
+	defer func() { hbStop(); wg.Wait() }()
+
+	pause := min(max(q.o.LeaseTimeout/4, 50*time.Millisecond), 5*time.Second)
+	for {
+		sum, err := sub.Run(ctx)
+		res.Summary = sum
+		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrCoordLost) {
+			return w.result(res), cause
+		}
+		if err != nil {
+			return w.result(res), err
+		}
+		if w.isFinished() {
+			break
+		}
+		// Nothing to lease now: the other batches are held by live
+		// workers. One of them may die; look again after a while.
+		if err := sleepCtx(ctx, pause); err != nil {
+			return w.result(res), err
+		}
+	}
+	fin, err := w.finalize(ctx, j.Out)
+	res.Finalized = fin
+	return w.result(res), err
+}
+
+func (w *worker) result(r Result) Result {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r.Batches = w.batches
+	return r
+}
+
+func (w *worker) isFinished() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.finished
+}
+
+// schedule is the job's Schedule: the batches this worker leases, until
+// none is free now. It never waits for one: the pipeline must get to
+// commit (and ack) the batches it has open.
+func (w *worker) schedule(ctx context.Context) func(*batch.Plan) iter.Seq[int] {
+	return func(*batch.Plan) iter.Seq[int] {
+		return func(yield func(int) bool) {
+			for {
+				var l *Lease
+				err := w.retry(ctx, "lease", func(ctx context.Context) (err error) {
+					l, err = w.q.Lease(ctx, 0)
+					return err
+				})
+				switch {
+				case errors.Is(err, ErrDone):
+					w.mu.Lock()
+					w.finished = true
+					w.mu.Unlock()
+					return
+				case err != nil || l == nil:
+					return // an error has cancelled the run
+				}
+				w.mu.Lock()
+				again := w.committed[l.Batch]
+				w.held[l.Batch] = l
+				if l.Poison {
+					for _, n := range w.p.Batch(l.Batch).Nodes {
+						w.poison[n] = l.Batch
+					}
+				}
+				w.mu.Unlock()
+				if again { // committed here before; only the ack was lost
+					if err := w.ack(ctx, l.Batch, 0, 0); err != nil {
+						return
+					}
+					continue
+				}
+				if l.Poison {
+					w.log.Warn("batch quarantined", "batch", l.Batch, "deliveries", l.Deliveries)
+				} else if l.TakenOver {
+					w.log.Info("batch taken over from a silent worker", "batch", l.Batch, "deliveries", l.Deliveries)
+				}
+				if !yield(l.Batch) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// ack acknowledges a committed batch with its counts.
+func (w *worker) ack(ctx context.Context, b, ok, dead int) error {
+	w.mu.Lock()
+	l := w.held[b]
+	w.committed[b] = true
+	c := Counts{NodesOK: int64(ok), NodesDead: int64(dead)}
+	if w.stats != nil {
+		s := w.stats.Stats()
+		c.Requests, c.Status429 = s.Requests-w.lastStats.Requests, s.Status429-w.lastStats.Status429
+		w.lastStats = s
+	}
+	w.mu.Unlock()
+	if l == nil {
+		return fmt.Errorf("coord: batch %d committed without a lease", b)
+	}
+	var a Acked
+	err := w.retry(ctx, "ack", func(ctx context.Context) (err error) {
+		a, err = w.q.Ack(ctx, l, c)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	delete(w.held, b)
+	if a.First {
+		w.batches++
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// heartbeat renews the held leases every third of the lease timeout.
+func (w *worker) heartbeat(ctx context.Context) {
+	t := time.NewTicker(max(w.q.o.LeaseTimeout/3, time.Millisecond))
+	defer t.Stop()
+	for {
+		w.mu.Lock()
+		ls := make([]*Lease, 0, len(w.held))
+		for _, l := range w.held {
+			ls = append(ls, l)
+		}
+		w.mu.Unlock()
+		lost, err := w.q.Heartbeat(ctx, ls...)
+		switch {
+		case errors.Is(err, ErrLeaseLost):
+			for _, l := range lost {
+				w.log.Warn("lease lost to another worker; finishing the batch anyway", "batch", l.Batch)
+			}
+		case err != nil && ctx.Err() == nil:
+			w.log.Warn("heartbeat", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// finalize merges the workers' folders into out, once per run, under the
+// run's final lock. It reports whether this process did it.
+func (w *worker) finalize(ctx context.Context, out string) (bool, error) {
+	k := w.q.k
+	var got bool
+	err := w.retry(ctx, "final lock", func(ctx context.Context) (err error) {
+		got, err = w.q.rdb.SetNX(ctx, k.final, w.q.Consumer(), 10*time.Minute).Result()
+		return err
+	})
+	if err != nil || !got {
+		return false, err
+	}
+	defer w.q.rdb.Del(context.WithoutCancel(ctx), k.final)
+	if v, _ := w.q.rdb.HGet(ctx, k.meta, "finalized").Result(); v == "1" {
+		return false, nil
+	}
+	entries, err := os.ReadDir(filepath.Join(out, WorkersDir))
+	if err != nil {
+		return false, fmt.Errorf("coord: finalize: %w", err)
+	}
+	var srcs []string
+	for _, e := range entries {
+		dir := filepath.Join(out, WorkersDir, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); e.IsDir() && err == nil {
+			srcs = append(srcs, dir)
+		}
+	}
+	// A worker still closing its folder may be between a batch file and
+	// its manifest: read again.
+	for try := 0; ; try++ {
+		err = Merge(w.p, out, srcs, MergeOptions{Duplicates: true})
+		if err == nil || try == 3 {
+			break
+		}
+		w.log.Warn("finalize: merge, retrying", "err", err)
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return false, err
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("coord: finalize: %w", err)
+	}
+	if err := w.q.rdb.HSet(ctx, k.meta, "finalized", 1).Err(); err != nil {
+		return true, fmt.Errorf("coord: finalize: %w", err)
+	}
+	w.log.Info("run finished: workers' folders merged", "out", out, "workers", len(srcs))
+	return true, nil
+}
+
+// retry runs f until it succeeds, fails with an error that is not an
+// outage, or Redis has been unreachable for CoordTimeout; then it cancels
+// the run with ErrCoordLost.
+func (w *worker) retry(ctx context.Context, op string, f func(context.Context) error) error {
+	wait, start := 50*time.Millisecond, time.Now()
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f(cctx)
+		cancel()
+		switch {
+		case err == nil || errors.Is(err, ErrDone) || !isNetErr(err):
+			return err
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case time.Since(start) >= w.o.CoordTimeout:
+			err = fmt.Errorf("%w for %v (%s): %w", ErrCoordLost, w.o.CoordTimeout, op, err)
+			w.cancel(err)
+			return err
+		}
+		w.log.Warn("redis unreachable, retrying", "op", op, "err", err)
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// isNetErr tells an outage (no answer, a dropped connection, a server
+// loading its AOF) from an answer that is an error, or a refusal of ours.
+func isNetErr(err error) bool {
+	var re redis.Error
+	if errors.As(err, &re) {
+		msg := re.Error()
+		return strings.HasPrefix(msg, "LOADING") || strings.HasPrefix(msg, "BUSY") || strings.HasPrefix(msg, "TRYAGAIN")
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	return nil
+}
+
+// quarantine fails the nodes of quarantined batches at once, with the
+// reason, instead of fetching them: a batch that keeps killing its
+// workers is dead-lettered, not tried a fourth time.
+type quarantine struct {
+	f scrape.Fetcher
+	w *worker
+}
+
+func (q quarantine) Fetch(ctx context.Context, node string, consume func(io.Reader) error) (scrape.Result, error) {
+	q.w.mu.Lock()
+	b, bad := q.w.poison[node]
+	var n int64
+	if l := q.w.held[b]; bad && l != nil {
+		n = l.Deliveries
+	}
+	q.w.mu.Unlock()
+	if !bad {
+		return q.f.Fetch(ctx, node, consume)
+	}
+	err := fmt.Errorf("quarantined: batch %d delivered %d times (more than %d) without being committed", b, n, q.w.q.o.MaxDeliveries)
+	return scrape.Result{Node: node}, &scrape.FetchError{Node: node, Err: err}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/batch"
+	"github.com/sluicehq/sluice/batch/coord"
+	"github.com/sluicehq/sluice/scrape/budget"
+	"github.com/sluicehq/sluice/store"
+)
+
+// exitCoordLost: Redis did not answer for --coord-timeout. Nothing
+// committed is lost; run the same command again to continue.
+const exitCoordLost = 4
+
+// coordFlags are the flags that share one run between processes.
+func coordFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "coord", Usage: "share the run with every process started with the same job through Redis at `URL` (redis://HOST:PORT/DB or unix:///PATH?db=N)", EnvVars: env("coord")},
+		&cli.StringFlag{Name: "run", Usage: "with --coord: the run's `NAME` (default: derived from the job's parameters)", EnvVars: env("run")},
+		&cli.StringFlag{Name: "budget", Usage: "with --coord: the shared rate budget's `NAME` (default: the API's host)", EnvVars: env("budget")},
+		&cli.DurationFlag{Name: "coord-timeout", Value: budget.DefaultCoordTimeout, Usage: "with --coord: give up (exit 4) when Redis has not answered for this long", EnvVars: env("coord-timeout")},
+		&cli.DurationFlag{Name: "lease-timeout", Value: coord.DefaultLeaseTimeout, Usage: "with --coord: a batch whose worker is silent this long is taken over", EnvVars: env("lease-timeout")},
+		&cli.IntFlag{Name: "max-deliveries", Value: coord.DefaultMaxDeliveries, Usage: "with --coord: a batch handed out more often is quarantined (its nodes dead-lettered)", EnvVars: env("max-deliveries")},
+	}
+}
+
+// openCoord connects to the --coord URL.
+func openCoord(url string) (*redis.Client, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--coord %q: %w", url, err))
+	}
+	o.DialerRetries = 2 // coord retries with its own back-off and deadline
+	return redis.NewClient(o), nil
+}
+
+// runCoordJob runs this process's share of a run shared through --coord.
+func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
+	if bj.RetryDead {
+		return usageError(errors.New("--retry-dead with --coord: retry the dead letters of the merged folder without --coord"))
+	}
+	rdb, err := openCoord(c.String("coord"))
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	res, err := coord.RunJob(c.Context, rdb, *bj, coord.WorkerOptions{
+		Run: c.String("run"), Budget: c.String("budget"), CoordTimeout: c.Duration("coord-timeout"),
+		Queue:  coord.Options{LeaseTimeout: c.Duration("lease-timeout"), MaxDeliveries: c.Int("max-deliveries")},
+		Logger: bj.Options.Logger,
+	})
+	switch {
+	case errors.Is(err, coord.ErrCoordLost):
+		return &exitError{exitCoordLost, fmt.Errorf("%w (run the same command again to continue)", err)}
+	case errors.Is(err, store.ErrParamsMismatch):
+		return usageError(fmt.Errorf("%w (use another --out, or the same parameters to resume)", err))
+	case errors.Is(err, batch.ErrInvalidJob):
+		return usageError(err)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(io.err, "run %s: this process committed %d batches\n", res.Run, res.Batches)
+	if !res.Finalized {
+		fmt.Fprintf(io.err, "run %s is finished; another process merges it into %s\n", res.Run, bj.Out)
+		return nil
+	}
+	dead, err := store.ReadDeadLetters(bj.Out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.err, "output: %s (export with: sluice export %s --format csv)\n", bj.Out, bj.Out)
+	if len(dead) > 0 {
+		return failure(fmt.Errorf("%d nodes dead-lettered in %s; run again without --coord and with --retry-dead to retry them",
+			len(dead), filepath.Join(bj.Out, "dead-letter.ndjson")))
+	}
+	return nil
+}

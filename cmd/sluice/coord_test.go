@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/bench/redistest"
+)
+
+// coordSetup is one coordinated run's fixtures: a redis-server, the mock
+// with a rate limit, the node list, and a reference folder from a single
+// process without --coord.
+type coordSetup struct {
+	srv   *redistest.Server
+	mock  *mockapi.Instance
+	nodes string
+	ref   string
+}
+
+const (
+	coordNodes = 240
+	coordRate  = "200" // the shared budget, below the mock's 250/s
+)
+
+func newCoordSetup(t *testing.T) *coordSetup {
+	t.Helper()
+	srv := redistest.Start(t)
+	mock := startMock(t, mockapi.Config{Seed: 21, Limit: 50, Window: 200 * time.Millisecond,
+		Latency: mustLatency(t, "uniform:1ms:10ms"), Sizes: mustSizes(t, "lognormal:8KiB:1:64KiB")})
+	s := &coordSetup{srv: srv, mock: mock, nodes: writeNodes(t, demoNodes(coordNodes)), ref: filepath.Join(t.TempDir(), "ref")}
+	if code, stderr := runCLI(t, s.args(s.ref, false)...); code != exitOK {
+		t.Fatalf("reference run: exit %d: %s", code, tail(stderr))
+	}
+	return s
+}
+
+func (s *coordSetup) args(out string, coord bool, extra ...string) []string {
+	a := []string{"ripestat", "--nodes", s.nodes, "--out", out, "--date", e2eDay, "--base-url", s.mock.URL,
+		"--rate", coordRate, "--concurrency", "4", "--batch-size", "10", "--max-attempts", "10",
+		"--max-backoff", "200ms", "--progress", "none"}
+	if coord {
+		a = append(a, "--coord", s.srv.URL(), "--lease-timeout", "1s", "--coord-timeout", "30s")
+	}
+	return append(a, extra...)
+}
+
+// worker is one sluice process of a coordinated run.
+type worker struct {
+	cmd       *exec.Cmd
+	stderr    *syncBuffer
+	committed chan struct{} // closed when the worker logs its first commit
+	done      chan error
+}
+
+// syncBuffer is a bytes.Buffer for one writer and readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startWorker(t *testing.T, args []string) *worker {
+	t.Helper()
+	w := &worker{cmd: exec.Command(binary(t), args...), stderr: &syncBuffer{},
+		committed: make(chan struct{}), done: make(chan error, 1)}
+	pipe, err := w.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(pipe)
+		seen := false
+		for sc.Scan() {
+			fmt.Fprintln(w.stderr, sc.Text())
+			if !seen && strings.Contains(sc.Text(), "batch committed") {
+				seen = true
+				close(w.committed)
+			}
+		}
+	}()
+	go func() { <-copied; w.done <- w.cmd.Wait() }()
+	t.Cleanup(func() { _ = w.cmd.Process.Kill(); <-w.done; w.done <- nil })
+	return w
+}
+
+func (w *worker) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-w.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("worker not finished after 60 s: %s", tail(w.stderr.String()))
+	}
+	w.done <- nil // for the cleanup
+	if code := w.cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("worker exit %d: %s", code, tail(w.stderr.String()))
+	}
+}
+
+// sameAsRef checks that out holds exactly what the single process wrote:
+// every node once (ReadRecords refuses a node in two batches), the same
+// aggregates, no dead letters.
+func (s *coordSetup) sameAsRef(t *testing.T, out string) {
+	t.Helper()
+	want, wantDead := comparable(t, s.ref)
+	got, gotDead := comparable(t, out)
+	if len(got) != len(want) || len(want) != coordNodes || !slices.Equal(gotDead, wantDead) {
+		t.Fatalf("%d records, dead %v; single process: %d records, dead %v", len(got), gotDead, len(want), wantDead)
+	}
+	for node, w := range want {
+		gj, _ := json.Marshal(got[node])
+		wj, _ := json.Marshal(w)
+		if !bytes.Equal(gj, wj) {
+			t.Fatalf("node %s:\n got %s\nwant %s", node, gj, wj)
+		}
+	}
+}
+
+// TestCoordFourWorkersEqualOneProcess: four processes of the real binary
+// share one run and one budget against a rate-limited mock: the merged
+// folder equals a single process's, and the 429s stay under 5 % of the
+// requests.
+func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
+	s := newCoordSetup(t)
+	before := s.mock.Server.Stats().Total
+	out := filepath.Join(t.TempDir(), "shared")
+	var ws []*worker
+	for range 4 {
+		ws = append(ws, startWorker(t, s.args(out, true)))
+	}
+	for _, w := range ws {
+		w.wait(t)
+	}
+	s.sameAsRef(t, out)
+	st := s.mock.Server.Stats().Total
+	req, r429 := st.Requests-before.Requests, st.Status429-before.Status429
+	if req < coordNodes || r429*20 > req {
+		t.Fatalf("%d requests, %d of them 429: want at least %d and at most 5 %% 429s", req, r429, coordNodes)
+	}
+	t.Logf("4 workers: %d requests, %d 429s", req, r429)
+}
+
+// TestCoordKilledWorkersAreReplaced: two of four workers are SIGKILLed
+// at random moments and a fresh one is started: the run finishes, every
+// node once, equal to a single process's run.
+func TestCoordKilledWorkersAreReplaced(t *testing.T) {
+	s := newCoordSetup(t)
+	out := filepath.Join(t.TempDir(), "shared")
+	var ws []*worker
+	for range 4 {
+		ws = append(ws, startWorker(t, s.args(out, true)))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, w := range ws[:2] {
+		select {
+		case <-w.done:
+			w.done <- nil
+		case <-time.After(time.Duration(100+rng.IntN(400)) * time.Millisecond):
+			_ = w.cmd.Process.Signal(syscall.SIGKILL)
+		}
+	}
+	fresh := startWorker(t, s.args(out, true))
+	for _, w := range append(ws[2:], fresh) {
+		w.wait(t)
+	}
+	s.sameAsRef(t, out)
+}
+
+// TestCoordSurvivesRedisKill: redis-server is SIGKILLed mid-run and
+// restarted from its AOF; the workers wait it out and the run finishes
+// with nothing lost or doubled.
+func TestCoordSurvivesRedisKill(t *testing.T) {
+	s := newCoordSetup(t)
+	out := filepath.Join(t.TempDir(), "shared")
+	var ws []*worker
+	for range 2 {
+		ws = append(ws, startWorker(t, s.args(out, true)))
+	}
+	select { // the run is under way: a batch is committed
+	case <-ws[0].committed:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no batch committed after 30 s: %s", tail(ws[0].stderr.String()))
+	}
+	s.srv.Kill()
+	s.srv.Restart()
+	for _, w := range ws {
+		w.wait(t)
+	}
+	s.sameAsRef(t, out)
+}
