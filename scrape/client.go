@@ -149,8 +149,12 @@ func New(o Options) (*Client, error) {
 		DisableCompression:    true, // we ask for and decode zstd/gzip ourselves
 		ReadBufferSize:        64 << 10,
 	}
+	var rt http.RoundTripper = c.tr
+	if o.WrapTransport != nil {
+		rt = o.WrapTransport(c.tr)
+	}
 	c.hc = &http.Client{
-		Transport: c.tr,
+		Transport: rt,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 10 {
 				return errors.New("more than 10 redirects")

@@ -69,6 +69,12 @@ type Options struct {
 	// CaptureDir, when set, receives every successful body,
 	// zstd-compressed, as <CaptureName(node)>.json.zst. It must exist.
 	CaptureDir string
+	// WrapTransport, when set, receives the client's HTTP transport and
+	// returns the one to use: a recorder wraps it (scrape/record), a
+	// replay replaces it. Every attempt, redirects included, goes through
+	// the returned RoundTripper; the client reads each body to its end or
+	// closes it.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Logger receives retries, server-imposed waits and rate changes
 	// (Warn/Info) and one line per attempt (Debug); nil means none.
 	Logger *slog.Logger

@@ -1,0 +1,86 @@
+package record_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/scrape/record"
+)
+
+// TestRecordReplayEqualsLive records a run against the mock with every
+// fault switched on and replays it through the scrape client: every node
+// ends the same way after the same number of attempts.
+func TestRecordReplayEqualsLive(t *testing.T) {
+	dir := t.TempDir()
+	nodes := testNodes(30)
+	live, liveStats := recordRun(t, dir, nodes)
+	if !live["AS64999"].failed || !live["AS64998"].failed {
+		t.Fatalf("the always-failing nodes did not fail: %v %v", live["AS64999"], live["AS64998"])
+	}
+	f, err := record.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Skipped) > 0 {
+		t.Errorf("a closed recording has skipped files: %v", f.Skipped)
+	}
+	total := 0
+	for _, as := range f.Attempts {
+		total += len(as)
+	}
+	if int64(total) != liveStats.Requests {
+		t.Errorf("%d attempts recorded, the client sent %d", total, liveStats.Requests)
+	}
+	c, tr := replayClient(t, f, "http://replay.invalid")
+	got := run(t, c, nodes)
+	if !sameOutcomes(t, "replay", live, got) {
+		for node, want := range live {
+			if got[node] != want {
+				for _, a := range f.Attempts[node] {
+					t.Logf("%s %d: %d %s %d bytes %q", a.Node, a.Seq, a.Status, a.End, a.BodyBytes, a.Err)
+				}
+			}
+		}
+	}
+	st := c.Stats()
+	if st.Requests != liveStats.Requests || st.Retries != liveStats.Retries || st.Stalls != liveStats.Stalls ||
+		st.Status429 != liveStats.Status429 || st.Status5xx != liveStats.Status5xx || st.Failures != liveStats.Failures {
+		t.Errorf("replay stats %+v, live %+v", st, liveStats)
+		for _, as := range f.Attempts {
+			for _, a := range as {
+				if a.End != record.EndComplete {
+					t.Logf("%s %d: %d %s %d bytes %q", a.Node, a.Seq, a.Status, a.End, a.BodyBytes, a.Err)
+				}
+			}
+		}
+	}
+	if u := tr.Unrecorded(); len(u) > 0 {
+		t.Errorf("unrecorded requests: %v", u)
+	}
+	if u := tr.Unused(); len(u) > 0 {
+		t.Errorf("%d recorded attempts unused", len(u))
+	}
+}
+
+// TestRecordRedactsSecrets: no secret of the run is in any file.
+func TestRecordRedactsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	recordRun(t, dir, testNodes(4))
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, ".zst") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"s3cret-api-key", "header-secret-value"} {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s holds the secret %q", path, s)
+			}
+		}
+		return nil
+	})
+}
