@@ -4,6 +4,8 @@ import (
 	"context"
 	"runtime"
 	"testing"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // Issue 10 item 7: a batch size far above the node count allocates for
@@ -18,7 +20,7 @@ func TestHugeBatchSizeAllocatesForTheNodes(t *testing.T) {
 	st := newMemStore()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	sum, err := Run(context.Background(), p, f, st, quietOptions(&fakeClock{now: t0}))
+	sum, err := Run(context.Background(), p, f, st, quietOptions(clock.NewFake(t0)))
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)

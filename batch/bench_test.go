@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // BenchmarkRunOverhead measures the runner's own cost per node (pool,
@@ -21,7 +22,7 @@ func BenchmarkRunOverhead(b *testing.B) {
 		size += int64(len(f.render(okBody(n))))
 	}
 	p, _ := NewPlan(nodes, PlanOptions{})
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.StatusPath = "status"
 	b.SetBytes(size)
 	b.ReportAllocs()
@@ -82,7 +83,7 @@ func BenchmarkRunWindow(b *testing.B) {
 	p, _ := NewPlan(nodes, PlanOptions{Size: 32})
 	for _, w := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("window=%d", w), func(b *testing.B) {
-			o := quietOptions(&fakeClock{now: t0})
+			o := quietOptions(clock.NewFake(t0))
 			o.Concurrency, o.Window = 8, w
 			for b.Loop() {
 				if _, err := Run(context.Background(), p, f, newMemStore(), o); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/bench/testenv"
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // blockingFetcher returns a fake Fetcher whose nodes in block wait, after
@@ -53,7 +54,7 @@ func TestRunCancelMidBatch(t *testing.T) {
 	}
 	f, entered, release := blockingFetcher(block, false)
 	st := newMemStore()
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency, o.QueueSize, o.DrainTimeout = 2, 2, time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -100,7 +101,7 @@ func TestRunCancelAbandons(t *testing.T) {
 	p, _ := NewPlan(nodes, PlanOptions{Size: 10})
 	f, entered, _ := blockingFetcher(map[string]bool{nodes[15]: true, nodes[16]: true}, true)
 	st := newMemStore()
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency = 2
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -125,7 +126,7 @@ func TestRunCancelDrainCompletesBatch(t *testing.T) {
 	p, _ := NewPlan(nodes, PlanOptions{Size: 2})
 	f, entered, release := blockingFetcher(map[string]bool{nodes[2]: true, nodes[3]: true}, false)
 	st := newMemStore()
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency, o.DrainTimeout = 2, time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -148,7 +149,7 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	st := newMemStore()
-	sum, err := Run(ctx, p, f, st, quietOptions(&fakeClock{now: t0}))
+	sum, err := Run(ctx, p, f, st, quietOptions(clock.NewFake(t0)))
 	checkInterrupted(t, err, sum)
 	if len(f.fetchedNodes()) != 0 || len(st.order) != 0 {
 		t.Fatal("work done after cancel")
@@ -182,7 +183,7 @@ func TestRunBoundedGoroutines(t *testing.T) {
 		raise(&mostFetching, int64(strings.Count(string(buf[:n]), "batch.(*fakeFetcher).Fetch(")))
 		mu.Unlock()
 	}
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency = 4
 	st := newMemStore()
 	sum, err := Run(context.Background(), p, f, st, o)
@@ -242,7 +243,7 @@ func TestRunDeadlineCause(t *testing.T) {
 	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
 	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancel()
-	sum, err := Run(ctx, p, f, newMemStore(), quietOptions(&fakeClock{now: t0}))
+	sum, err := Run(ctx, p, f, newMemStore(), quietOptions(clock.NewFake(t0)))
 	checkInterrupted(t, err, sum)
 	if !strings.Contains(err.Error(), "deadline exceeded") || !strings.Contains(err.Error(), "stopped at batch 0 of 2") {
 		t.Fatalf("err = %v", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluicehq/sluice/bench/synth"
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -183,31 +184,13 @@ func (s *memStore) CommitRetry(recs []store.Record, dead []store.DeadLetter) err
 	return nil
 }
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 var t0 = time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
 
 // quietOptions are Options for tests: a fake clock and memory reader, no
 // progress.
-func quietOptions(c *fakeClock) Options {
+func quietOptions(c *clock.Fake) Options {
 	return Options{
-		Now:    c.Now,
+		Clock:  c,
 		Memory: func() (Memory, error) { return Memory{RSS: 30 << 20, Peak: 40 << 20}, nil },
 	}
 }

@@ -161,7 +161,7 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 			o.Stats = cl
 		}
 	}
-	st, err := store.Open(j.Out, p.Params(), store.OpenOptions{Logger: o.Logger, Now: o.Now})
+	st, err := store.Open(j.Out, p.Params(), store.OpenOptions{Logger: o.Logger, Now: o.Clock.Now})
 	if err != nil {
 		return sum, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -62,7 +63,7 @@ func TestJobIdentity(t *testing.T) {
 func TestJobRunResumesAndRefuses(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	f := newFakeFetcher(func(string, int) attempt { return attempt{} })
-	j := Job{Nodes: testNodes(10), Out: out, Fetcher: f, Source: "fake:", BatchSize: 4, Start: "a", Options: quietOptions(&fakeClock{now: t0})}
+	j := Job{Nodes: testNodes(10), Out: out, Fetcher: f, Source: "fake:", BatchSize: 4, Start: "a", Options: quietOptions(clock.NewFake(t0))}
 	sum, err := j.Run(context.Background())
 	if err != nil || sum.OK != 10 || sum.Committed != 3 || sum.DeadLetters != 0 {
 		t.Fatalf("first run: %+v, %v", sum, err)
@@ -90,7 +91,7 @@ func TestJobSchedule(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := t.TempDir()
 			f := newFakeFetcher(func(string, int) attempt { return attempt{} })
-			j := Job{Nodes: testNodes(10), Out: out, Fetcher: f, Source: "fake:", BatchSize: 4, Options: quietOptions(&fakeClock{now: t0}),
+			j := Job{Nodes: testNodes(10), Out: out, Fetcher: f, Source: "fake:", BatchSize: 4, Options: quietOptions(clock.NewFake(t0)),
 				Schedule: func(*Plan) iter.Seq[int] { return slices.Values(tt.batches) }}
 			_, err := j.Run(context.Background())
 			if (err != nil) != tt.wantErr {

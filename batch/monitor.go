@@ -38,7 +38,7 @@ func (m *monitor) loop(done <-chan struct{}) {
 		case <-done:
 			return
 		case <-tick:
-			m.step(m.r.o.Now())
+			m.step(m.r.o.Clock.Now())
 		}
 	}
 }

@@ -83,11 +83,11 @@ func (r *runner) fetchNode(runCtx context.Context, batch int, node string) outco
 		return r.checkEnvelope(st)
 	}
 
-	start := r.o.Now()
+	start := r.o.Clock.Now()
 	res, err := r.f.Fetch(r.fetchCtx, node, consume)
 	lat := res.Duration
 	if lat <= 0 {
-		lat = r.o.Now().Sub(start)
+		lat = r.o.Clock.Now().Sub(start)
 	}
 	if err != nil {
 		return r.deadLetter(runCtx, batch, node, res, lat, err)
@@ -117,7 +117,7 @@ func (r *runner) deadLetter(runCtx context.Context, batch int, node string, res 
 		Error:    err.Error(), // redacted by the Fetcher, which knows its secrets (scrape.Fetcher)
 		Status:   res.Status,
 		Attempts: res.Attempts,
-		Time:     r.o.Now().UTC(),
+		Time:     r.o.Clock.Now().UTC(),
 	}
 	var fe *scrape.FetchError
 	if errors.As(err, &fe) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -119,8 +120,10 @@ type Options struct {
 	// the batches skipped as already done, and one per pool resize.
 	Logger *slog.Logger
 
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the one source of time (latencies, dead-letter times, the
+	// drain timer); nil means the system clock. Pass the same clock to
+	// the scrape.Client so that a test's fake time moves both.
+	Clock clock.Clock
 	// Ticker returns the channel that paces the monitor and a function
 	// that stops it; nil means a time.Ticker of Interval.
 	Ticker func(d time.Duration) (<-chan time.Time, func())
@@ -167,9 +170,7 @@ func (o Options) withDefaults() (Options, error) {
 			return o, fmt.Errorf("batch: %d regex patterns for %d timestamp paths and a status path: the last pattern must capture the status", n, len(o.Extract.Paths)-1)
 		}
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = clock.Or(o.Clock)
 	if o.Ticker == nil {
 		o.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
 			t := time.NewTicker(d)

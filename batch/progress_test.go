@@ -14,6 +14,7 @@ import (
 
 	"github.com/alitto/pond/v2"
 
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -160,10 +161,10 @@ func TestRunProgress(t *testing.T) {
 	nodes := testNodes(4)
 	p, _ := NewPlan(nodes, PlanOptions{Size: 2})
 	f, entered, release := blockingFetcher(map[string]bool{nodes[2]: true}, false)
-	clock := &fakeClock{now: t0}
+	clk := clock.NewFake(t0)
 	ticks := make(chan time.Time)
 	out := make(lineWriter, 10)
-	o := quietOptions(clock)
+	o := quietOptions(clk)
 	o.Concurrency = 1
 	o.Progress, o.ProgressFormat = out, ProgressText
 	o.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
@@ -178,15 +179,15 @@ func TestRunProgress(t *testing.T) {
 		errc <- err
 	}()
 	<-entered // nodes 0 and 1 done, node 2 in flight
-	clock.Advance(2 * time.Second)
-	ticks <- clock.Now()
+	clk.Advance(2 * time.Second)
+	ticks <- clk.Now()
 	line := <-out
 	for _, want := range []string{"time=2026-11-21T02:00:02.000Z", "done=2 total=4", "nodes_per_s=1", "in_flight=1", "elapsed_s=2 eta_s=2 rss_mib=30"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("progress %q lacks %q", line, want)
 		}
 	}
-	clock.Advance(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	close(release)
 	if err := <-errc; err != nil {
 		t.Fatal(err)
@@ -223,10 +224,10 @@ func (s *syncBuffer) String() string {
 // With Adapt, each monitor step feeds the counters to the Adapter and
 // resizes the pond pool when it decides so.
 func TestMonitorAdapts(t *testing.T) {
-	clock := &fakeClock{now: t0}
+	clk := clock.NewFake(t0)
 	f := newFakeFetcher(nil)
 	var logs syncBuffer
-	o := quietOptions(clock)
+	o := quietOptions(clk)
 	o.Concurrency = 2
 	o.Adapt = &AdaptOptions{Max: 4, Interval: time.Second}
 	o.Stats = f // the 429s the adapter reacts to
@@ -235,7 +236,7 @@ func TestMonitorAdapts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.start = clock.Now()
+	r.start = clk.Now()
 	r.pool = pond.NewPool(r.o.Concurrency)
 	defer r.pool.StopAndWait()
 	m, err := r.newMonitor()
@@ -258,8 +259,8 @@ func TestMonitorAdapts(t *testing.T) {
 		f.mu.Lock()
 		f.stats.Status429 = st.s429
 		f.mu.Unlock()
-		clock.Advance(time.Second)
-		m.step(clock.Now())
+		clk.Advance(time.Second)
+		m.step(clk.Now())
 		if got := r.pool.MaxConcurrency(); got != st.size {
 			t.Fatalf("step %d: pool size %d, want %d\n%s", i, got, st.size, logs.String())
 		}

@@ -185,7 +185,7 @@ func (r *runner) extractor() (*extract.Extractor, error) {
 // run owns the pool, the drain timer and the monitor around body, and
 // fills the summary when body returns.
 func (r *runner) run(ctx context.Context, sum *Summary, body func(context.Context) error) error {
-	r.start = r.o.Now()
+	r.start = r.o.Clock.Now()
 	r.pool = pond.NewPool(r.o.Concurrency, pond.WithQueueSize(r.o.QueueSize), pond.WithNonBlocking(false))
 	defer r.pool.StopAndWait()
 
@@ -220,7 +220,7 @@ func (r *runner) run(ctx context.Context, sum *Summary, body func(context.Contex
 	stop()
 	r.fill(sum)
 	if mon != nil {
-		mon.final(r.o.Now())
+		mon.final(r.o.Clock.Now())
 	}
 	return err
 }
@@ -236,10 +236,10 @@ func (r *runner) drain(ctx context.Context, done <-chan struct{}, cancelFetch fu
 		cancelFetch()
 		return
 	}
-	t := time.NewTimer(r.o.DrainTimeout)
+	t := r.o.Clock.NewTimer(r.o.DrainTimeout)
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-t.C():
 		cancelFetch()
 	case <-done:
 	}
@@ -258,7 +258,7 @@ func (r *runner) interrupted(ctx context.Context, sum *Summary, batch, batches i
 }
 
 // fill copies the counters into the summary.
-func (r *runner) fill(sum *Summary) { r.fillAt(r.o.Now(), sum, r.fetcherStats()) }
+func (r *runner) fill(sum *Summary) { r.fillAt(r.o.Clock.Now(), sum, r.fetcherStats()) }
 
 // fillAt copies the counters at now, with the Fetcher's st, into sum.
 func (r *runner) fillAt(now time.Time, sum *Summary, st statsView) {

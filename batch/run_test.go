@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/bench/synth"
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -53,7 +54,7 @@ func TestRunAggregates(t *testing.T) {
 	p, _ := NewPlan(nodes, PlanOptions{Size: 64})
 	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
 	st := newMemStore()
-	c := &fakeClock{now: t0}
+	c := clock.NewFake(t0)
 	o := quietOptions(c)
 	o.StatusPath = "status"
 	sum, err := Run(context.Background(), p, f, st, o)
@@ -109,7 +110,7 @@ func TestRunRetryResetsTally(t *testing.T) {
 		return attempt{body: good(node)}
 	})
 	st := newMemStore()
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.StatusPath = "status"
 	p, _ := NewPlan(nodes, PlanOptions{})
 	sum, err := Run(context.Background(), p, f, st, o)
@@ -146,7 +147,7 @@ func TestRunDeadLetters(t *testing.T) {
 		return attempt{body: b}
 	})
 	st := newMemStore()
-	c := &fakeClock{now: t0}
+	c := clock.NewFake(t0)
 	o := quietOptions(c)
 	o.StatusPath = "status"
 	p, _ := NewPlan(nodes, PlanOptions{Size: 16})
@@ -222,7 +223,7 @@ func TestRunSkipsCompleted(t *testing.T) {
 	st := newMemStore()
 	st.completed[1] = true
 	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
-	sum, err := Run(context.Background(), p, f, st, quietOptions(&fakeClock{now: t0}))
+	sum, err := Run(context.Background(), p, f, st, quietOptions(clock.NewFake(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestRunCommitError(t *testing.T) {
 	st := newMemStore()
 	st.failAt = 1
 	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody(node)} })
-	_, err := Run(context.Background(), p, f, st, quietOptions(&fakeClock{now: t0}))
+	_, err := Run(context.Background(), p, f, st, quietOptions(clock.NewFake(t0)))
 	if err == nil || !strings.Contains(err.Error(), "batch 1 (") || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
@@ -284,7 +285,7 @@ func TestRetryDead(t *testing.T) {
 		return attempt{body: okBody(node)}
 	})
 	st := newMemStore()
-	sum, err := RetryDead(context.Background(), nodes, f, st, quietOptions(&fakeClock{now: t0}))
+	sum, err := RetryDead(context.Background(), nodes, f, st, quietOptions(clock.NewFake(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +325,7 @@ func TestRunFetcherPanics(t *testing.T) {
 		}
 	}
 	st := newMemStore()
-	_, err := Run(context.Background(), p, f, st, quietOptions(&fakeClock{now: t0}))
+	_, err := Run(context.Background(), p, f, st, quietOptions(clock.NewFake(t0)))
 	if err == nil || !errors.Is(err, pond.ErrPanic) || !strings.Contains(err.Error(), "batch 1: node") || errors.Is(err, ErrInterrupted) {
 		t.Fatalf("err = %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -62,7 +63,7 @@ func TestRunResumeWithStore(t *testing.T) {
 		}
 		return attempt{body: okBody(node)}
 	}
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.StatusPath = "status"
 	o.Concurrency = 3
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // eventLog records fetch starts and ends in order.
@@ -38,7 +40,7 @@ func TestRunWindowOne(t *testing.T) {
 		return attempt{body: okBody(node)}
 	})
 	f.before = func(_ context.Context, node string) { log.add("start " + node) }
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency, o.Window = 3, 1
 	st := newMemStore()
 	if _, err := Run(context.Background(), p, f, st, o); err != nil {
@@ -90,7 +92,7 @@ func TestRunWindowOverlaps(t *testing.T) {
 			}
 		}
 	}
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency, o.QueueSize = 2, 2
 	st := newMemStore()
 	if _, err := Run(context.Background(), p, f, st, o); err != nil {
@@ -117,7 +119,7 @@ func TestRunWindowInterrupted(t *testing.T) {
 		}
 		return inner(node, n)
 	}
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency, o.QueueSize = 2, 8
 	st := newMemStore()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -160,7 +162,7 @@ func TestRunWindowCommitsEarly(t *testing.T) {
 			t.Error("batch 0 not committed while batch 1 was being submitted")
 		}
 	}
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency, o.QueueSize, o.Window = 1, 1, 2
 	if _, err := Run(context.Background(), p, f, st, o); err != nil {
 		t.Fatal(err)
@@ -196,7 +198,7 @@ func TestRunSlowBatchDoesNotBlockLaterCommits(t *testing.T) {
 			}
 		}
 	}
-	o := quietOptions(&fakeClock{now: t0})
+	o := quietOptions(clock.NewFake(t0))
 	o.Concurrency, o.QueueSize, o.Window = 2, 2, 2
 	if _, err := Run(context.Background(), p, f, st, o); err != nil {
 		t.Fatal(err)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // snippetLen is how much of an error response's body goes in its error.
@@ -21,9 +23,9 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 	// The time until the request goes out (a connection slot, the rate
 	// limiter, the server's gate and quota) is waiting, not fetching:
 	// it is counted apart so that latency figures show the server.
-	waitFrom := c.opts.Now()
+	waitFrom := c.now()
 	waited := func() {
-		w := c.opts.Now().Sub(waitFrom)
+		w := c.now().Sub(waitFrom)
 		res.Waited += w
 		c.waited.Add(int64(w))
 	}
@@ -40,28 +42,33 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		return &attemptError{err: err}
 	}
 
-	var (
-		actx   context.Context
-		cancel context.CancelFunc
-	)
+	// The attempt's own context ends on the client's clock: at
+	// RequestTimeout, or when the stall timer fires (no response headers,
+	// or no body byte, for StallTimeout).
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	if c.opts.RequestTimeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
-	} else {
-		actx, cancel = context.WithCancel(ctx)
+		t := c.opts.Clock.AfterFunc(c.opts.RequestTimeout, func() { cancel(errRequestTimeout) })
+		defer t.Stop()
 	}
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	// The stall timer is armed once the request is written (a dial has
+	// its own timeout), and re-armed by every body byte.
+	stall := c.opts.Clock.AfterFunc(c.opts.StallTimeout, func() { cancel(ErrStalled) })
+	stall.Stop()
+	defer stall.Stop()
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { stall.Reset(c.opts.StallTimeout) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodGet, u, nil)
 	if err != nil {
 		return &attemptError{err: fmt.Errorf("request: %w", err)}
 	}
 	req.Header = c.header.Clone()
 	res.TTFB, res.WireBytes, res.BodyBytes = 0, 0, 0 // Status stays the last one received
 
-	sent := c.opts.Now()
+	sent := c.now()
 	c.limits.aimd.sentAt(sent)
 	c.requests.Add(1)
 	resp, err := c.hc.Do(req)
-	got := c.opts.Now()
+	got := c.now()
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -72,8 +79,11 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 			return &attemptError{err: ctx.Err()}
 		case errors.Is(err, errCrossHost):
 			return &attemptError{err: err}
-		case actx.Err() == context.DeadlineExceeded:
+		case context.Cause(actx) == errRequestTimeout:
 			return &attemptError{err: fmt.Errorf("request timeout (%v): %w", c.opts.RequestTimeout, err), retryable: true}
+		case context.Cause(actx) == ErrStalled:
+			c.stalls.Add(1)
+			return &attemptError{err: fmt.Errorf("%w: no response headers for %v", ErrStalled, c.opts.StallTimeout), retryable: true}
 		}
 		return &attemptError{err: err, retryable: true}
 	}
@@ -88,9 +98,9 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		}
 		return aerr
 	}
-	aerr := c.readBody(ctx, actx, cancel, resp, node, consume, res)
+	aerr := c.readBody(ctx, actx, stall, resp, node, consume, res)
 	c.log.Debug("attempt", "node", node, "status", resp.StatusCode, "wire", res.WireBytes,
-		"body", res.BodyBytes, "ttfb", res.TTFB, "took", c.opts.Now().Sub(sent), "ok", aerr == nil)
+		"body", res.BodyBytes, "ttfb", res.TTFB, "took", c.now().Sub(sent), "ok", aerr == nil)
 	return aerr
 }
 
@@ -106,7 +116,7 @@ func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) o
 		c.log.Info("server asks to wait", "source", o.delay.source, "wait", o.delay.until.Sub(got), "status", resp.StatusCode)
 	}
 	if o.rateChanged {
-		c.limiter.SetLimit(limitOf(o.rate))
+		c.limiter.SetLimitAt(got, limitOf(o.rate))
 		if resp.StatusCode == http.StatusTooManyRequests {
 			c.log.Info("rate lowered", "rate", o.rate)
 		}
@@ -145,7 +155,7 @@ func (c *Client) statusError(resp *http.Response) *attemptError {
 // capture to consume, then drains what consume left so that a truncated
 // body is noticed and the capture is whole. The capture is renamed into
 // place only when everything succeeded.
-func (c *Client) readBody(ctx, actx context.Context, cancel context.CancelFunc, resp *http.Response,
+func (c *Client) readBody(ctx, actx context.Context, stall clock.Timer, resp *http.Response,
 	node string, consume func(io.Reader) error, res *Result) *attemptError {
 	defer resp.Body.Close()
 	encs, err := parseEncodings(resp.Header.Get("Content-Encoding"))
@@ -157,10 +167,8 @@ func (c *Client) readBody(ctx, actx context.Context, cancel context.CancelFunc, 
 		return &attemptError{err: fmt.Errorf("%w (%d bytes): Content-Length is %d", ErrBodyTooLarge, limit, resp.ContentLength)}
 	}
 
-	var stalled atomic.Bool
-	timer := time.AfterFunc(c.opts.StallTimeout, func() { stalled.Store(true); cancel() })
-	defer timer.Stop()
-	wire := &wireReader{r: resp.Body, stall: timer, stallD: c.opts.StallTimeout, bw: c.bw, ctx: actx}
+	stall.Reset(c.opts.StallTimeout)
+	wire := &wireReader{r: resp.Body, stall: stall, stallD: c.opts.StallTimeout, bw: c.bw, clock: c.opts.Clock, ctx: actx}
 	body := &bodyReader{r: wire, max: limit}
 	defer func() {
 		res.WireBytes, res.BodyBytes = wire.n, body.n
@@ -191,7 +199,7 @@ func (c *Client) readBody(ctx, actx context.Context, cancel context.CancelFunc, 
 		}
 	}
 
-	aerr := c.classify(ctx, actx, &stalled, wire, body, derr, cerr)
+	aerr := c.classify(ctx, actx, wire, body, derr, cerr)
 	if capt != nil {
 		if aerr != nil {
 			capt.abort()
@@ -221,18 +229,18 @@ func checkWireEnd(wire *wireReader) error {
 // classify turns what happened to a body into an attempt's outcome. The
 // body's own failure (stall, timeout, cap, network) comes first: consume
 // usually fails because of it, and its error then says less.
-func (c *Client) classify(ctx, actx context.Context, stalled *atomic.Bool, wire *wireReader, body *bodyReader, derr, cerr error) *attemptError {
+func (c *Client) classify(ctx, actx context.Context, wire *wireReader, body *bodyReader, derr, cerr error) *attemptError {
 	rerr := body.readErr()
 	if rerr == nil {
 		rerr = derr
 	}
 	switch {
-	case stalled.Load():
+	case context.Cause(actx) == ErrStalled:
 		c.stalls.Add(1)
 		return &attemptError{err: fmt.Errorf("%w: no byte for %v after %d bytes", ErrStalled, c.opts.StallTimeout, wire.n), retryable: true}
 	case ctx.Err() != nil:
 		return &attemptError{err: ctx.Err()}
-	case actx.Err() == context.DeadlineExceeded:
+	case context.Cause(actx) == errRequestTimeout:
 		return &attemptError{err: fmt.Errorf("request timeout (%v) after %d bytes", c.opts.RequestTimeout, wire.n), retryable: true}
 	case errors.Is(rerr, ErrBodyTooLarge):
 		return &attemptError{err: rerr}

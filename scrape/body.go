@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // wireReader is the response body as it comes off the network: it counts
@@ -16,9 +18,10 @@ import (
 type wireReader struct {
 	r      io.Reader     // the response body
 	n      int64         // bytes read so far
-	stall  *time.Timer   // fires when no byte arrives for stallD
+	stall  clock.Timer   // fires when no byte arrives for stallD
 	stallD time.Duration //
 	bw     *rate.Limiter // nil: no budget
+	clock  clock.Clock   // the budget's waits
 	ctx    context.Context
 }
 
@@ -33,7 +36,9 @@ func (w *wireReader) Read(p []byte) (int, error) {
 			// The budget wait is ours, not the server's: keep it out of
 			// the stall clock.
 			w.stall.Stop()
-			if werr := w.bw.WaitN(w.ctx, n); werr != nil && err == nil {
+			now := w.clock.Now()
+			r := w.bw.ReserveN(now, n) // n <= Burst: always OK
+			if werr := clock.Sleep(w.ctx, w.clock, r.DelayFrom(now)); werr != nil && err == nil {
 				err = werr
 			}
 		}

@@ -144,7 +144,6 @@ func New(o Options) (*Client, error) {
 		MaxIdleConnsPerHost:   o.Concurrency,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: o.StallTimeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // we ask for and decode zstd/gzip ourselves
 		ReadBufferSize:        64 << 10,
@@ -200,7 +199,7 @@ func bwBurst(bps float64) int {
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
-	r := c.limits.aimd.rateAt(c.opts.Now())
+	r := c.limits.aimd.rateAt(c.now())
 	if c.opts.Budget != nil {
 		r = c.opts.Budget.Rate()
 	}
@@ -238,3 +237,6 @@ func (c *Client) Close() {
 	c.closed.Store(true)
 	c.tr.CloseIdleConnections()
 }
+
+// now reads the client's clock.
+func (c *Client) now() time.Time { return c.opts.Clock.Now() }

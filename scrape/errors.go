@@ -15,8 +15,9 @@ var (
 	// retried: the next answer would be as large. It is extract's
 	// sentinel, so one errors.Is serves a body cut by either package.
 	ErrBodyTooLarge = extract.ErrBodyTooLarge
-	// ErrStalled: no body byte arrived for Options.StallTimeout. Retried.
-	ErrStalled = errors.New("body stalled")
+	// ErrStalled: no response headers, or no body byte, arrived for
+	// Options.StallTimeout. Retried.
+	ErrStalled = errors.New("stalled")
 	// ErrNodeTimeout: Options.MaxNodeTime ran out before an attempt
 	// succeeded.
 	ErrNodeTimeout = errors.New("max node time exceeded")
@@ -24,6 +25,10 @@ var (
 	ErrNoCapture = errors.New("no capture")
 	// ErrClosed: Fetch was called after Close.
 	ErrClosed = errors.New("client closed")
+
+	// errRequestTimeout is the cause of an attempt cut by
+	// Options.RequestTimeout.
+	errRequestTimeout = errors.New("request timeout")
 )
 
 // FetchError is the final failure of a node: every attempt failed, or one

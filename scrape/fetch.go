@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // Fetch gets node's body and passes it to consume, retrying as the package
@@ -13,7 +15,7 @@ import (
 // ctx returns an error wrapping ctx.Err() (not a *FetchError: the node did
 // not fail, the run stopped).
 func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Reader) error) (Result, error) {
-	start := c.opts.Now()
+	start := c.now()
 	res := Result{Node: node}
 	if c.closed.Load() {
 		return res, c.fail(&res, start, ErrClosed)
@@ -25,17 +27,21 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 	nodeCtx := ctx
 	var nodeDeadline time.Time // zero: no MaxNodeTime
 	if c.opts.MaxNodeTime > 0 {
-		var cancel context.CancelFunc
-		nodeDeadline = time.Now().Add(c.opts.MaxNodeTime)
-		nodeCtx, cancel = context.WithDeadline(ctx, nodeDeadline)
-		defer cancel()
+		// A timer of the client's clock, not context.WithDeadline: the
+		// node's time must run out on the same clock as its waits.
+		var cancel context.CancelCauseFunc
+		nodeDeadline = start.Add(c.opts.MaxNodeTime)
+		nodeCtx, cancel = context.WithCancelCause(ctx)
+		t := c.opts.Clock.AfterFunc(c.opts.MaxNodeTime, func() { cancel(ErrNodeTimeout) })
+		defer t.Stop()
+		defer cancel(nil)
 	}
 	var last error // the last attempt's own error, not the deadline that cut it
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		aerr := c.attempt(nodeCtx, node, u, consume, &res)
 		if aerr == nil {
-			res.Duration = c.opts.Now().Sub(start)
+			res.Duration = c.now().Sub(start)
 			return res, nil
 		}
 		if nodeCtx.Err() == nil || last == nil {
@@ -48,19 +54,19 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 			return res, c.fail(&res, start, aerr.err)
 		}
 		wait := c.backoff.delay(attempt, c.rand())
-		if d := aerr.notBefore.Sub(c.opts.Now()); d > wait {
+		if d := aerr.notBefore.Sub(c.now()); d > wait {
 			wait = d // the server's word for this request beats our guess
 		}
 		// Waiting past MaxNodeTime is pointless; the caller's own
 		// deadline is not the node's failure and ends the sleep instead.
-		if !nodeDeadline.IsZero() && time.Until(nodeDeadline) < wait {
+		if !nodeDeadline.IsZero() && nodeDeadline.Sub(c.now()) < wait {
 			return res, c.fail(&res, start, fmt.Errorf("%w (%v) before attempt %d: %w",
 				ErrNodeTimeout, c.opts.MaxNodeTime, attempt+1, aerr.err))
 		}
 		c.retries.Add(1)
 		c.log.Warn("retry", "node", node, "attempt", attempt, "status", res.Status,
 			"wait", wait, "err", c.red.redact(aerr.err.Error()))
-		if err := sleep(nodeCtx, wait); err != nil {
+		if err := c.sleep(nodeCtx, wait); err != nil {
 			if err := c.stopped(ctx, nodeCtx, &res, start, last); err != nil {
 				return res, err
 			}
@@ -74,7 +80,7 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 // ErrNodeTimeout and the last error). nil: carry on.
 func (c *Client) stopped(ctx, nodeCtx context.Context, res *Result, start time.Time, last error) error {
 	if err := ctx.Err(); err != nil {
-		res.Duration = c.opts.Now().Sub(start)
+		res.Duration = c.now().Sub(start)
 		return fmt.Errorf("scrape: node %q: %w", res.Node, err)
 	}
 	if nodeCtx.Err() != nil {
@@ -86,7 +92,7 @@ func (c *Client) stopped(ctx, nodeCtx context.Context, res *Result, start time.T
 // fail counts and logs a final failure and wraps it in a *FetchError whose
 // message has no secret.
 func (c *Client) fail(res *Result, start time.Time, err error) error {
-	res.Duration = c.opts.Now().Sub(start)
+	res.Duration = c.now().Sub(start)
 	c.failures.Add(1)
 	err = redactedError{msg: c.red.redact(err.Error()), err: err}
 	c.log.Warn("node failed", "node", res.Node, "attempts", res.Attempts, "status", res.Status, "err", err.Error())
@@ -112,8 +118,8 @@ func (c *Client) waitTurn(ctx context.Context) (uint64, error) {
 		return c.sharedTurn(ctx)
 	}
 	for {
-		if d := c.limits.gate.delayAt(c.opts.Now()); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+		if d := c.limits.gate.delayAt(c.now()); d > 0 {
+			if err := c.sleep(ctx, d); err != nil {
 				return 0, err
 			}
 			continue
@@ -121,35 +127,26 @@ func (c *Client) waitTurn(ctx context.Context) (uint64, error) {
 		// Reserve rather than Wait: Wait gives up at once when the
 		// wait would pass ctx's deadline, which would blame the node
 		// for the caller's deadline.
-		r := c.limiter.Reserve()
-		if err := sleep(ctx, r.Delay()); err != nil {
-			r.Cancel()
+		now := c.now()
+		r := c.limiter.ReserveN(now, 1)
+		if err := c.sleep(ctx, r.DelayFrom(now)); err != nil {
+			r.CancelAt(c.now())
 			return 0, err
 		}
-		if c.limits.gate.delayAt(c.opts.Now()) > 0 {
+		if c.limits.gate.delayAt(c.now()) > 0 {
 			continue
 		}
-		seq, wait := c.limits.admitAt(c.opts.Now())
+		seq, wait := c.limits.admitAt(c.now())
 		if wait == 0 {
 			return seq, nil
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := c.sleep(ctx, wait); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// sleep waits for d on the client's clock, or until ctx ends.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	return clock.Sleep(ctx, c.opts.Clock, d)
 }

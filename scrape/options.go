@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // Defaults used where Options leaves a field zero.
@@ -78,9 +80,10 @@ type Options struct {
 	// Logger receives retries, server-imposed waits and rate changes
 	// (Warn/Info) and one line per attempt (Debug); nil means none.
 	Logger *slog.Logger
-	// Now is the clock for statistics and header deadlines; nil means
-	// time.Now.
-	Now func() time.Time
+	// Clock is the one source of time: statistics, header deadlines,
+	// the rate limiter, back-off sleeps, stall and request timers. nil
+	// means the system clock; tests pass a *clock.Fake.
+	Clock clock.Clock
 	// Budget, when set, replaces the client's own rate limiter and gate
 	// with a budget shared with other processes (scrape/budget's, on
 	// Redis): every attempt takes one reservation from it, and 429s and
@@ -128,9 +131,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxBackoff < o.MinBackoff {
 		return o, fmt.Errorf("MaxBackoff %v < MinBackoff %v", o.MaxBackoff, o.MinBackoff)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = clock.Or(o.Clock)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -7,7 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"time"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // Replayer is a Fetcher over captured bodies: Fetch(node) reads
@@ -16,23 +17,29 @@ import (
 // an error of consume is a *FetchError at once. Create it with
 // NewReplayer; it is safe for concurrent use.
 type Replayer struct {
-	dir string
-	now func() time.Time
-	dec decoders
+	dir   string
+	clock clock.Clock // Result.Duration
+	dec   decoders
 }
 
-// NewReplayer returns a Replayer over the captures in dir.
+// NewReplayer returns a Replayer over the captures in dir, timed on the
+// system clock.
 func NewReplayer(dir string) *Replayer {
-	return &Replayer{dir: dir, now: time.Now}
+	return NewReplayerClock(dir, nil)
+}
+
+// NewReplayerClock is NewReplayer timed on clk (nil: the system clock).
+func NewReplayerClock(dir string, clk clock.Clock) *Replayer {
+	return &Replayer{dir: dir, clock: clock.Or(clk)}
 }
 
 // Fetch passes node's captured body, decoded, to consume. Result.Status is
 // 200, WireBytes the capture file's size.
 func (r *Replayer) Fetch(ctx context.Context, node string, consume func(body io.Reader) error) (Result, error) {
-	start := r.now()
+	start := r.clock.Now()
 	res := Result{Node: node, Attempts: 1}
 	fail := func(err error) (Result, error) {
-		res.Duration = r.now().Sub(start)
+		res.Duration = r.clock.Now().Sub(start)
 		return res, &FetchError{Node: node, Attempts: 1, Err: err}
 	}
 	if err := ctx.Err(); err != nil {
@@ -60,7 +67,7 @@ func (r *Replayer) Fetch(ctx context.Context, node string, consume func(body io.
 	}
 	res.WireBytes, res.BodyBytes = file.n, body.n
 	if err := ctx.Err(); err != nil {
-		res.Duration = r.now().Sub(start)
+		res.Duration = r.clock.Now().Sub(start)
 		return res, fmt.Errorf("scrape: node %q: %w", node, err)
 	}
 	if err := body.readErr(); err != nil {
@@ -70,7 +77,7 @@ func (r *Replayer) Fetch(ctx context.Context, node string, consume func(body io.
 		return fail(fmt.Errorf("%s: consume: %w", path, cerr))
 	}
 	res.Status = 200
-	res.Duration = r.now().Sub(start)
+	res.Duration = r.clock.Now().Sub(start)
 	return res, nil
 }
 

@@ -37,14 +37,14 @@ func (c *Client) sharedTurn(ctx context.Context) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := c.sleep(ctx, wait); err != nil {
 			return 0, err
 		}
-		seq, wait := c.limits.admitAt(c.opts.Now())
+		seq, wait := c.limits.admitAt(c.now())
 		if wait == 0 {
 			return seq, nil
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := c.sleep(ctx, wait); err != nil {
 			return 0, err
 		}
 	}

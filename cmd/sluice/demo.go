@@ -93,7 +93,7 @@ func runDemo(c *cli.Context, io *stdio) error {
 	if err := os.WriteFile(nodesFile, []byte(strings.Join(nodes, "\n")+"\n"), 0o644); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	day := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	day := io.now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
 	start, end, err := ripestatWindow(day, "", "", time.Time{})
 	if err != nil {
 		return err

@@ -9,8 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 func main() {
@@ -22,10 +25,14 @@ func main() {
 
 // stdio is where a command reads and writes; tests substitute buffers.
 type stdio struct {
-	in  io.Reader
-	out io.Writer
-	err io.Writer
+	in    io.Reader
+	out   io.Writer
+	err   io.Writer
+	clock clock.Clock // nil: the system clock
 }
+
+// now reads the command's clock.
+func (s *stdio) now() time.Time { return clock.Or(s.clock).Now() }
 
 // run is main without the process around it, so tests can call it.
 func run(ctx context.Context, args []string, io *stdio) int {

@@ -35,7 +35,7 @@ func ripestatCommand(io *stdio) *cli.Command {
 		),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
-			start, end, err := ripestatWindow(c.String("date"), c.String("start"), c.String("end"), time.Now())
+			start, end, err := ripestatWindow(c.String("date"), c.String("start"), c.String("end"), io.now())
 			if err != nil {
 				return usageError(err)
 			}
