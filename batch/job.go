@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
@@ -145,13 +146,19 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 		return sum, err
 	}
 	o := j.Options
+	// One clock for the client, the run and the store.
+	o.Clock = clock.Or(o.Clock)
+	so := j.Scrape
+	if so.Clock == nil {
+		so.Clock = o.Clock
+	}
 	// Check the selectors and patterns before the folder is touched.
 	if _, err := extract.New(o.Extract); err != nil {
 		return sum, invalidJob(err)
 	}
 	f := j.Fetcher
 	if f == nil {
-		cl, err := scrape.New(j.Scrape)
+		cl, err := scrape.New(so)
 		if err != nil {
 			return sum, invalidJob(err)
 		}
