@@ -195,6 +195,18 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 		if err != nil {
 			return w.result(res), err
 		}
+		if !w.isFinished() { // the round may have acked the last batches
+			var fin bool
+			if err := w.retry(ctx, "done", func(ctx context.Context) (err error) {
+				fin, err = q.finished(ctx)
+				return err
+			}); err != nil {
+				return w.result(res), err
+			}
+			w.mu.Lock()
+			w.finished = w.finished || fin
+			w.mu.Unlock()
+		}
 		if w.isFinished() {
 			break
 		}

@@ -215,3 +215,20 @@ func TestCoordSurvivesRedisKill(t *testing.T) {
 	}
 	s.sameAsRef(t, out)
 }
+
+// TestCoordUnreachableExits4: with no Redis at the --coord address the
+// worker sends no request (no token without Redis), keeps trying for
+// --coord-timeout and exits 4.
+func TestCoordUnreachableExits4(t *testing.T) {
+	mock := startMock(t, mockapi.Config{Seed: 1})
+	out := filepath.Join(t.TempDir(), "out")
+	code, stderr := runCLI(t, "ripestat", "--nodes", writeNodes(t, demoNodes(5)), "--out", out, "--date", e2eDay,
+		"--base-url", mock.URL, "--progress", "none", "--coord", "unix://"+filepath.Join(t.TempDir(), "no.sock"),
+		"--coord-timeout", "300ms")
+	if code != exitCoordLost || !strings.Contains(stderr, "redis unreachable") {
+		t.Fatalf("exit %d; want %d, redis unreachable: %s", code, exitCoordLost, tail(stderr))
+	}
+	if n := mock.Server.Stats().Total.Requests; n != 0 {
+		t.Fatalf("%d requests sent without Redis; want none", n)
+	}
+}
