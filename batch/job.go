@@ -200,12 +200,33 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 		}
 		sum, err = runPlan(ctx, p, sched, f, st, o)
 	}
-	if err != nil {
-		return sum, err
+	if err == nil {
+		var dead []store.DeadLetter
+		dead, err = st.DeadLetters()
+		sum.DeadLetters = len(dead)
 	}
-	dead, err := st.DeadLetters()
-	sum.DeadLetters = len(dead)
+	j.record(st, sum, err)
 	return sum, err
+}
+
+// record keeps the run's summary in the folder's manifest
+// (store.Run.Runs), with the exit status sluice gives it: 0 done, 1 dead
+// letters or a failure, 3 interrupted. A run that cannot be recorded has
+// still run: the error is only logged.
+func (j *Job) record(st *store.Run, sum Summary, err error) {
+	if sum.Start.IsZero() { // the run did not start
+		return
+	}
+	status := 0
+	switch {
+	case errors.Is(err, context.Canceled):
+		status = 3
+	case err != nil || sum.DeadLetters > 0:
+		status = 1
+	}
+	if rerr := st.RecordRun(sum.Record(status)); rerr != nil && j.Options.Logger != nil {
+		j.Options.Logger.Warn("run summary not kept in the manifest", "err", rerr.Error())
+	}
 }
 
 // invalidJob marks err as the job's fault without changing its text.

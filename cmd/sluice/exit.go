@@ -55,19 +55,27 @@ func doubleDash(msg string) string { return flagRef.ReplaceAllString(msg, "$1 --
 // exitCode maps the error a command returned to an exit status, printing
 // it as one line on stderr.
 func exitCode(err error, stderr io.Writer) int {
+	code := codeOf(err)
 	if err == nil {
-		return exitOK
-	}
-	code := exitFailed
-	var ee *exitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.code
-	case errors.Is(err, context.Canceled):
-		code = exitInterrupted
+		return code
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintf(stderr, "sluice: %s\n", msg)
 	}
 	return code
+}
+
+// codeOf is the exit status for err.
+func codeOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	}
+	return exitFailed
 }

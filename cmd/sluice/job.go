@@ -60,10 +60,7 @@ func jobFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "drain-timeout", Value: 10 * time.Second, Usage: "on SIGINT/SIGTERM, how long in-flight nodes may finish", EnvVars: env("drain-timeout")},
 		&cli.StringFlag{Name: "status-path", Usage: "selector of an envelope status that must read \"ok\" (ripestat: status; \"\": no check)", EnvVars: env("status-path")},
 		&cli.BoolFlag{Name: "retry-dead", Usage: "run only the dead-lettered nodes of --out again", EnvVars: env("retry-dead")},
-		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto, bar, text, json or none", EnvVars: env("progress")},
-		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log records on stderr: text or json", EnvVars: env("log-format")},
-		&cli.BoolFlag{Name: "verbose", Usage: "log every retry and rate change", EnvVars: env("verbose")},
-	}, coordFlags()...)
+	}, append(reportFlags(), coordFlags()...)...)
 }
 
 // fetchFlags are the flags of the commands that fetch over HTTP.
@@ -136,23 +133,6 @@ func scrapeOptions(c *cli.Context, j job, log *slog.Logger) (scrape.Options, err
 	return o, nil
 }
 
-// newLogger makes a stderr logger of a job command that shows records of
-// level and above, or everything with --verbose.
-func newLogger(c *cli.Context, io *stdio, level slog.Level) (*slog.Logger, error) {
-	if c.Bool("verbose") {
-		level = slog.LevelDebug
-	}
-	ho := &slog.HandlerOptions{Level: level}
-	switch f := c.String("log-format"); f {
-	case "text":
-		return slog.New(slog.NewTextHandler(io.err, ho)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(io.err, ho)), nil
-	default:
-		return nil, usageError(fmt.Errorf("--log-format %q: want text or json", f))
-	}
-}
-
 // readNodes reads the --nodes list and reports what it dropped.
 func readNodes(c *cli.Context, io *stdio, log *slog.Logger) ([]string, error) {
 	name := c.String("nodes")
@@ -183,7 +163,15 @@ func readNodes(c *cli.Context, io *stdio, log *slog.Logger) ([]string, error) {
 // runJob runs the batch pipeline described by the flags of c and by j:
 // flag parsing, then batch.Job.Run.
 func runJob(c *cli.Context, io *stdio, j job) error {
-	bj, err := newBatchJob(c, io, j)
+	rep, err := newReporter(c, io)
+	if err != nil {
+		return err
+	}
+	return rep.fail(runJobWith(c, io, j, rep))
+}
+
+func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
+	bj, err := newBatchJob(c, io, j, rep)
 	if err != nil {
 		return err
 	}
@@ -192,41 +180,46 @@ func runJob(c *cli.Context, io *stdio, j job) error {
 	}
 	out := bj.Out
 	sum, err := bj.Run(c.Context)
+	err = jobError(bj, sum, err)
+	if sum.Start.IsZero() { // the run never started
+		if err == nil && bj.RetryDead {
+			rep.log.Info("no dead letters: nothing to retry", "out", out)
+		}
+		return err
+	}
+	if ferr := rep.finish(sum, codeOf(err)); err == nil {
+		err = ferr
+	}
+	if err == nil || sum.DeadLetters > 0 {
+		rep.log.Info("output", "out", out, "export", "sluice export "+out+" --format csv")
+	}
+	return err
+}
+
+// jobError turns what Job.Run returned into the command's error, with
+// its exit status.
+func jobError(bj *batch.Job, sum batch.Summary, err error) error {
 	switch {
 	case errors.Is(err, store.ErrParamsMismatch):
 		return usageError(fmt.Errorf("%w (use another --out, or the same parameters to resume)", err))
 	case errors.Is(err, batch.ErrInvalidJob):
 		return usageError(err)
-	case bj.RetryDead && err == nil && sum.Nodes == 0:
-		fmt.Fprintf(io.err, "no dead letters in %s: nothing to retry\n", out)
-		return nil
-	}
-	if sum.Nodes > 0 || err == nil {
-		fmt.Fprint(io.err, sum.String())
-	}
-	if err != nil {
+	case err != nil:
 		return err // an interruption wraps context.Canceled: exitCode makes it 3
-	}
-	fmt.Fprintf(io.err, "output: %s (export with: sluice export %s --format csv)\n", out, out)
-	if sum.DeadLetters > 0 {
-		return failure(fmt.Errorf("%d nodes dead-lettered in %s; run again with --retry-dead to retry them",
-			sum.DeadLetters, filepath.Join(out, "dead-letter.ndjson")))
+	case sum.DeadLetters > 0:
+		return failure(fmt.Errorf("%s dead-lettered in %s; run again with --retry-dead to retry them",
+			batch.Plural(int64(sum.DeadLetters), "node"), filepath.Join(bj.Out, "dead-letter.ndjson")))
 	}
 	return nil
 }
 
 // newBatchJob reads the flags of c (and the node list) into a batch.Job.
-func newBatchJob(c *cli.Context, io *stdio, j job) (*batch.Job, error) {
-	log, err := newLogger(c, io, slog.LevelInfo)
-	if err != nil {
-		return nil, err
-	}
+func newBatchJob(c *cli.Context, io *stdio, j job, rep *reporter) (*batch.Job, error) {
+	log := rep.log
 	// Retries are routine (progress counts them); the client's records are
 	// shown when something is wrong, or with --verbose.
-	fetchLog, err := newLogger(c, io, slog.LevelError)
-	if err != nil {
-		return nil, err
-	}
+	fetchLog := slog.New(rep.leveled(c, slog.LevelError))
+	var err error
 	nodes, err := readNodes(c, io, log)
 	if err != nil {
 		return nil, err
@@ -240,10 +233,6 @@ func newBatchJob(c *cli.Context, io *stdio, j job) (*batch.Job, error) {
 		return nil, usageError(err)
 	}
 	shard, err := batch.ParseShard(c.String("shard"))
-	if err != nil {
-		return nil, usageError(err)
-	}
-	pf, err := progressFormat(c.String("progress"))
 	if err != nil {
 		return nil, usageError(err)
 	}
@@ -276,7 +265,6 @@ func newBatchJob(c *cli.Context, io *stdio, j job) (*batch.Job, error) {
 			Concurrency:    c.Int("concurrency"),
 			Window:         c.Int("window"),
 			DrainTimeout:   c.Duration("drain-timeout"),
-			ProgressFormat: pf,
 			Logger:         log,
 		},
 	}
@@ -288,8 +276,12 @@ func newBatchJob(c *cli.Context, io *stdio, j job) (*batch.Job, error) {
 	if bj.Options.Bucket == 0 {
 		bj.Options.Bucket = -1 // batch: negative means none
 	}
-	if c.String("progress") != "none" {
-		bj.Options.Progress = io.err
+	rep.progressOptions(&bj.Options)
+	if rep.metrics != "" {
+		if shard.N > 1 {
+			rep.labels = map[string]string{"shard": shard.String()}
+		}
+		bj.Options.Observe = rep.observe
 	}
 	if c.Bool("adaptive") {
 		bj.Options.Adapt = &batch.AdaptOptions{}
@@ -300,12 +292,4 @@ func newBatchJob(c *cli.Context, io *stdio, j job) (*batch.Job, error) {
 		}
 	}
 	return bj, nil
-}
-
-// progressFormat parses --progress; "none" is handled by the caller.
-func progressFormat(s string) (batch.ProgressFormat, error) {
-	if s == "none" {
-		return batch.ProgressAuto, nil
-	}
-	return batch.ParseProgressFormat(s)
 }
