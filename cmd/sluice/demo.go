@@ -100,8 +100,9 @@ func runDemo(c *cli.Context, io *stdio) error {
 	}
 	fmt.Fprintf(io.err, "mock RIPEstat API on %s: limit %d requests/s, faults %s, body sizes %s\n",
 		inst.URL, demoLimit, demoFaults, demoSizes)
-	fmt.Fprintf(io.err, "running: sluice ripestat --nodes %s --out %s --date %s --base-url %s --rate %d --concurrency %d\n\n",
-		nodesFile, out, day, inst.URL, 2*demoLimit, c.Int("concurrency"))
+	self := selfCommand()
+	fmt.Fprintf(io.err, "running: %s ripestat --nodes %s --out %s --date %s --base-url %s --rate %d --concurrency %d\n\n",
+		self, nodesFile, out, day, inst.URL, 2*demoLimit, c.Int("concurrency"))
 
 	// The demo runs the real command with the flags a user would type; the
 	// client starts at twice the server's limit and must settle under it.
@@ -138,8 +139,8 @@ func runDemo(c *cli.Context, io *stdio) error {
 	}
 	fmt.Fprintf(io.err, "check passed: %d nodes match the mock's ground truth exactly (counts, first, last, every hour); "+
 		"%d in the dead-letter file (%s always answers 502); none lost, none twice\n", v.ok, v.dead, demoDoomed)
-	fmt.Fprintf(io.err, "output: %s\n  sluice export %s --format csv | head\n  sluice export %s --format csv --bucketed | head\n",
-		out, out, out)
+	fmt.Fprintf(io.err, "output: %s\n  %s export %s --format csv | head\n  %s export %s --format csv --bucketed | head\n",
+		out, self, out, self, out)
 	return nil
 }
 
@@ -156,4 +157,22 @@ func demoNodes(n int) []string {
 		nodes = append(nodes, "AS"+strconv.Itoa(i))
 	}
 	return nodes
+}
+
+// selfCommand is how the user can run this binary again in the hints:
+// "sluice" when installed, "go run ./cmd/sluice" when `go run` built it
+// into a temporary folder, which is gone when it exits.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "sluice"
+	}
+	return selfCommandOf(exe, os.TempDir())
+}
+
+func selfCommandOf(exe, tmp string) string {
+	if strings.HasPrefix(exe, filepath.Join(tmp, "go-build")) {
+		return "go run ./cmd/sluice"
+	}
+	return "sluice"
 }

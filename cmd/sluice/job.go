@@ -187,11 +187,8 @@ func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
 		}
 		return err
 	}
-	if ferr := rep.finish(sum, codeOf(err)); err == nil {
+	if ferr := rep.finish(sum, codeOf(err), out); err == nil {
 		err = ferr
-	}
-	if err == nil || sum.DeadLetters > 0 {
-		rep.log.Info("output", "out", out, "export", "sluice export "+out+" --format csv")
 	}
 	return err
 }

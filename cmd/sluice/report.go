@@ -134,16 +134,16 @@ func (r *reporter) writeMetrics(m batch.Metrics) {
 	}
 }
 
-// finish reports the end of a run that started: the summary record, the
-// summary file and the final metrics. status is the exit status the
-// command ends with.
-func (r *reporter) finish(sum batch.Summary, status int) error {
+// finish reports the end of a run that started into out: the summary
+// record, the summary file and the final metrics. status is the exit
+// status the command ends with.
+func (r *reporter) finish(sum batch.Summary, status int, out string) error {
 	rec := slog.NewRecord(sum.End, slog.LevelInfo, "run summary", 0)
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
 	rec.AddAttrs(sum.Attrs()...)
-	rec.AddAttrs(slog.Int("exit_status", status))
+	rec.AddAttrs(slog.Int("exit_status", status), slog.String("out", out))
 	// The summary is shown even with --quiet: straight to the handler,
 	// past the level.
 	_ = r.handler.Handle(context.Background(), rec)

@@ -70,7 +70,7 @@ func TestRunReportsTrueFigures(t *testing.T) {
 			summary = rec
 		}
 	}
-	for _, m := range []string{"progress", "batch committed", "run summary", "output"} {
+	for _, m := range []string{"progress", "batch committed", "run summary"} {
 		if msgs[m] == 0 {
 			t.Errorf("no %q record among %v", m, msgs)
 		}
@@ -78,8 +78,8 @@ func TestRunReportsTrueFigures(t *testing.T) {
 	if msgs["run summary"] != 1 {
 		t.Fatalf("%d summary records", msgs["run summary"])
 	}
-	wantRec := map[string]float64{"requests": float64(mock.Requests), "status_429": float64(mock.Status429),
-		"nodes": float64(len(nodes)), "dead": 1, "ok": float64(len(nodes) - 1), "exit_status": exitFailed}
+	wantRec := map[string]any{"requests": float64(mock.Requests), "status_429": float64(mock.Status429),
+		"nodes": float64(len(nodes)), "dead": 1.0, "out": out, "ok": float64(len(nodes) - 1), "exit_status": float64(exitFailed)}
 	for k, want := range wantRec {
 		if got := summary[k]; got != want {
 			t.Errorf("summary record %s = %v, want %v", k, got, want)
@@ -187,4 +187,23 @@ func readManifestRuns(t *testing.T, out string) []store.RunSummary {
 		t.Fatal(err)
 	}
 	return m.Runs
+}
+
+// --quiet leaves the summary (and warnings) only: no progress, no batch
+// commits.
+func TestQuiet(t *testing.T) {
+	inst := startMock(t, mockapi.Config{Seed: 4, Sizes: mustSizes(t, "fixed:2KiB")})
+	out := filepath.Join(t.TempDir(), "out")
+	code, stderr := runCLI(t, "ripestat", "--nodes", writeNodes(t, demoNodes(30)[1:]), "--out", out, "--date", e2eDay,
+		"--base-url", inst.URL, "--rate", "0", "--batch-size", "10", "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `msg="run summary" nodes=29 ok=29 dead=0`) {
+		t.Errorf("--quiet wrote %q, want the summary record only", lines)
+	}
+	if code, stderr := runCLI(t, "ripestat", "--nodes", "x", "--out", out, "--quiet", "--verbose"); code != exitUsage || !strings.Contains(stderr, "--quiet and --verbose") {
+		t.Errorf("--quiet --verbose: exit %d, %q", code, stderr)
+	}
 }

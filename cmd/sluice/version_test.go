@@ -45,3 +45,18 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("--version wrote to stderr: %q", errb.String())
 	}
 }
+
+// After `go run ./cmd/sluice demo` the hints must not name a binary the
+// user does not have.
+func TestSelfCommand(t *testing.T) {
+	tests := []struct{ exe, want string }{
+		{"/tmp/go-build2731/b001/exe/sluice", "go run ./cmd/sluice"},
+		{"/home/u/go/bin/sluice", "sluice"},
+		{"/usr/local/bin/sluice", "sluice"},
+	}
+	for _, tt := range tests {
+		if got := selfCommandOf(tt.exe, "/tmp"); got != tt.want {
+			t.Errorf("selfCommandOf(%q) = %q, want %q", tt.exe, got, tt.want)
+		}
+	}
+}
