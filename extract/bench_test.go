@@ -67,6 +67,22 @@ func extractors() []struct {
 			return err
 		}})
 	}
+	// The pure-Go path: the byte loop alone, as without AVX2 or with the
+	// purego tag.
+	for _, strict := range []bool{false, true} {
+		name := "stream-purego"
+		if strict {
+			name = "stream-strict-purego"
+		}
+		e, err := New(Options{Paths: benchPaths, Strict: strict})
+		if err == nil {
+			e.sc.(*streamScanner).blocks = blocksOff
+		}
+		out = append(out, ex{name: name, err: err, run: func(body []byte, emit EmitFunc) error {
+			_, err := e.Run(bytes.NewReader(body), emit)
+			return err
+		}})
+	}
 	out = append(out, ex{name: "decoder-token", run: func(body []byte, emit EmitFunc) error {
 		return decoderTokenWalk(bytes.NewReader(body), emit)
 	}})

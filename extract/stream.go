@@ -42,6 +42,7 @@ type streamScanner struct {
 	// Configuration, fixed by newStreamScanner.
 	root     *pathNode // trie of the selectors
 	strict   bool      // validate everything per RFC 8259
+	blocks   uint8     // how skipFast classifies 64-byte blocks (stream_blocks.go)
 	maxValue int       // Options.MaxValueSize
 	keyLimit int       // longest escaped key that can still equal a selector key
 	bufSize  int       // Options.BufferSize: the buffer's size at the start of each run
@@ -77,6 +78,7 @@ func newStreamScanner(opts Options, sels []Selector) (scanner, error) {
 	return &streamScanner{
 		root:     root,
 		strict:   opts.Strict,
+		blocks:   defaultBlocks(),
 		maxValue: opts.MaxValueSize,
 		keyLimit: 6*maxKey + 2, // \u00XX is the longest escape per byte; +2 quotes
 		bufSize:  size,

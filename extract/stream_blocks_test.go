@@ -1,0 +1,245 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/bits"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// blockModes are the ways a stream scanner can skip: the byte loop alone
+// (the pure-Go path), the AVX2 masks where the CPU has them, and the
+// masks in Go (the same block algorithm on any CPU).
+func blockModes() []uint8 {
+	m := []uint8{blocksOff, blocksGo}
+	if haveAVX2 {
+		m = append(m, blocksAVX2)
+	}
+	return m
+}
+
+var blockModeName = map[uint8]string{blocksOff: "bytes", blocksAVX2: "avx2", blocksGo: "go-masks"}
+
+// runBlocks runs stream mode with block mode m and returns the values and
+// the error's text.
+func runBlocks(t testing.TB, o Options, m uint8, r io.Reader) (string, string) {
+	t.Helper()
+	e, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sc.(*streamScanner).blocks = m
+	var vals strings.Builder
+	n, err := e.Run(r, func(sel int, raw []byte) error {
+		fmt.Fprintf(&vals, "%d:%s\n", sel, raw)
+		return nil
+	})
+	return vals.String(), fmt.Sprint(n, " ", err)
+}
+
+// sameAcrossBlocks checks that every block mode gives the byte loop's
+// values and error (offset included) on doc at buffer size bs.
+func sameAcrossBlocks(t *testing.T, name string, doc []byte, paths []string, bs int) {
+	t.Helper()
+	o := Options{Paths: paths, BufferSize: bs}
+	wantV, wantE := runBlocks(t, o, blocksOff, bytes.NewReader(doc))
+	for _, m := range blockModes()[1:] {
+		gotV, gotE := runBlocks(t, o, m, bytes.NewReader(doc))
+		if gotV != wantV || gotE != wantE {
+			t.Fatalf("%s (buffer %d, %s): values %.200q err %s; byte loop: %.200q err %s", name, bs, blockModeName[m], gotV, gotE, wantV, wantE)
+		}
+	}
+}
+
+// TestEscapedChars holds escapedChars to a byte-by-byte reading of runs of
+// backslashes over several blocks, carry included.
+func TestEscapedChars(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range sweep(20000, 2000) {
+		// Dense backslashes make long runs across block edges.
+		var blocks [4]uint64
+		for k := range blocks {
+			blocks[k] = rng.Uint64() | rng.Uint64()&rng.Uint64()
+			if rng.IntN(4) == 0 {
+				blocks[k] = ^uint64(0) << rng.IntN(64)
+			}
+		}
+		var want [4]uint64
+		esc := false
+		for k := range blocks {
+			for i := 0; i < 64; i++ {
+				if esc {
+					want[k] |= 1 << i
+					esc = false
+				} else if blocks[k]&(1<<i) != 0 {
+					esc = true
+				}
+			}
+		}
+		var carry uint64
+		for k := range blocks {
+			var got uint64
+			got, carry = escapedChars(blocks[k], carry)
+			// Only escaped bytes that are not backslashes matter (a quote
+			// among them is not a quote); an escaped backslash is the second
+			// of a pair inside a run.
+			if (got^want[k])&^blocks[k] != 0 {
+				t.Fatalf("blocks %064b: block %d escaped %064b, want %064b", blocks, k, got, want[k])
+			}
+		}
+	}
+}
+
+func TestPrefixXor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 1000 {
+		x := rng.Uint64()
+		var want uint64
+		in := uint64(0)
+		for i := range 64 {
+			in ^= x >> i & 1
+			want |= in << i
+		}
+		if got := prefixXor(x); got != want {
+			t.Fatalf("prefixXor(%064b) = %064b, want %064b", x, got, want)
+		}
+	}
+}
+
+// TestBlockMasks: the AVX2 and Go classifiers agree with a byte loop on
+// blocks rich in the bytes they look for and in bytes near them.
+func TestBlockMasks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	alphabet := []byte("\"\\{}[]\x00\x7f\xff\xfb\xfd\xdb\xdd;=[]{}{}ab ")
+	for range sweep(20000, 2000) {
+		var b [64]byte
+		for i := range b {
+			if rng.IntN(3) == 0 {
+				b[i] = byte(rng.Uint32())
+			} else {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		var q, bs, op, cl uint64
+		for i, c := range b {
+			switch c {
+			case '"':
+				q |= 1 << i
+			case '\\':
+				bs |= 1 << i
+			case '{', '[':
+				op |= 1 << i
+			case '}', ']':
+				cl |= 1 << i
+			}
+		}
+		check := func(name string, gq, gbs, gop, gcl uint64) {
+			if gq != q || gbs != bs || gop != op || gcl != cl {
+				t.Fatalf("%s(%q): %x %x %x %x, want %x %x %x %x", name, b, gq, gbs, gop, gcl, q, bs, op, cl)
+			}
+		}
+		gq, gbs, gop, gcl := blockMasksGo(&b)
+		check("blockMasksGo", gq, gbs, gop, gcl)
+		if haveAVX2 {
+			gq, gbs, gop, gcl = blockMasksAVX2(&b)
+			check("blockMasksAVX2", gq, gbs, gop, gcl)
+		}
+	}
+}
+
+// blockDocs are documents aimed at the block loop's edges: strings and
+// escapes across 64-byte blocks, backslash runs of every length, brackets
+// in strings, multi-byte UTF-8, deep nesting, and broken input.
+func blockDocs() [][]byte {
+	var docs [][]byte
+	add := func(s string) { docs = append(docs, []byte(s)) }
+	for pad := 0; pad < 70; pad++ {
+		p := strings.Repeat(" ", pad)
+		for run := 0; run <= 5; run++ {
+			bsl := strings.Repeat(`\`, run)
+			add(`{"skip":{` + p + `"k":"` + bsl + `"` + `]}"},"a":[1],"x":1}`)
+			add(`{"skip":[` + p + `"` + strings.Repeat(`\\`, run) + `\"[{","}"],"a":2}`)
+		}
+		add(`{"skip":{` + p + `"日本語€😀":"é]}","w":[{"z":"\u00e9\""}]},"a":3}`)
+		add(`{"skip":[` + p + `[[[[[]]]]],{"a":{}}],"a":4}`)
+		add(`{"skip":[` + p + `[[]]],"a":4}`)           // mismatched
+		add(`{"skip":[` + p + `[{]]],"a":4}`)           // mismatched inside
+		add(`{"skip":{` + p + `"a":"unterminated`)      // ends in a string
+		add(`{"skip":{` + p + `"a":[1,2,3],"b":{"c":[`) // ends in brackets
+		add(`{"skip":[` + p + `\"],"a":5}`)             // backslash outside a string
+		add(`{"skip":[` + p + `"a\`)                    // ends in an escape
+	}
+	deep := strings.Repeat("[", 9990) + strings.Repeat(`"]\"",`, 3) + strings.Repeat("]", 9990)
+	add(`{"skip":` + deep + `,"a":6}`)
+	add(`{"skip":` + strings.Repeat("[", 10001) + `,"a":6}`) // too deep
+	add(`{"skip":` + strings.Repeat(`{"k":[`, 3000) + strings.Repeat(`]}`, 3000) + `,"a":7}`)
+	return docs
+}
+
+// TestBlocksSameAnswers: the block loop (AVX2 and Go masks) gives the byte
+// loop's values and errors, offsets included, on edge documents, the
+// JSONTestSuite, random documents and RIPEstat bodies, at buffer sizes
+// that put the edges everywhere.
+func TestBlocksSameAnswers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	sizes := func() []int {
+		s := []int{16, 63, 64, 65, 200, 4096}
+		for range sweep(4, 1) {
+			s = append(s, 16+rng.IntN(300))
+		}
+		return s
+	}
+	paths := []string{"a", "a[*]", "data.updates[*].timestamp", "status", "[*]"}
+	for i, doc := range blockDocs() {
+		for _, bs := range sizes() {
+			sameAcrossBlocks(t, fmt.Sprintf("edge doc %d", i), doc, paths, bs)
+		}
+	}
+	for name, doc := range loadSuite(t) {
+		for _, sel := range suiteSelectors {
+			sameAcrossBlocks(t, name, doc, sel, 16+rng.IntN(100))
+		}
+	}
+	for i := range sweep(200, 40) {
+		doc := diffRandomDoc(rng)
+		sameAcrossBlocks(t, fmt.Sprint("random doc ", i), doc, paths, 16+rng.IntN(len(doc)+1))
+		if len(doc) > 10 {
+			cut := doc[:rng.IntN(len(doc))]
+			sameAcrossBlocks(t, fmt.Sprint("cut random doc ", i), cut, paths, 16+rng.IntN(200))
+		}
+	}
+	body := smallRIPEBody().data[:1<<20]
+	for _, bs := range []int{100, 4099, DefaultBufferSize} {
+		sameAcrossBlocks(t, "ripestat", body, benchPaths, bs) // cut: ends in an error
+	}
+	// One byte per Read: every refill in the middle of a block.
+	doc := blockDocs()[7]
+	o := Options{Paths: paths}
+	wantV, wantE := runBlocks(t, o, blocksOff, iotest.OneByteReader(bytes.NewReader(doc)))
+	for _, m := range blockModes() {
+		if v, e := runBlocks(t, o, m, iotest.OneByteReader(bytes.NewReader(doc))); v != wantV || e != wantE {
+			t.Fatalf("one byte per read, %s: %q %s; byte loop %q %s", blockModeName[m], v, e, wantV, wantE)
+		}
+	}
+}
+
+// FuzzBlocks: on any input, at any buffer size, every block mode gives the
+// byte loop's values and error.
+//
+//	go test -fuzz FuzzBlocks ./extract
+func FuzzBlocks(f *testing.F) {
+	for _, d := range blockDocs()[:200] {
+		f.Add(d, uint16(64))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte, bs uint16) {
+		for _, paths := range [][]string{{"a"}, {"[*]"}, {"data.updates[*].timestamp", "status"}} {
+			sameAcrossBlocks(t, "fuzz", doc, paths, 16+int(bs%2048))
+		}
+	})
+}
+
+var _ = bits.Len64 // keep math/bits for the reference readings above
