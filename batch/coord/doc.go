@@ -34,7 +34,8 @@
 // run on one slot:
 //
 //	sl:{R}:q        stream, one entry per batch, ID "<index+1>-1"; group "workers"
-//	sl:{R}:meta     hash: total (batches), enqueued (entries added), job (fingerprint)
+//	sl:{R}:meta     hash: total (batches), enqueued (entries added), job (fingerprint),
+//	                started (ms), lease_ms, budget (its name), finalized
 //	sl:{R}:enqlock  string, the enqueue lock (SET NX PX)
 //	sl:{R}:done     bitmap, bit i set when batch i is acknowledged
 //	sl:{R}:stats    hash: batches, nodes_ok, nodes_dead, requests, status429, quarantined

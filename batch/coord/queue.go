@@ -136,10 +136,15 @@ func (q *Queue) checkMeta(ctx context.Context, total int, job string) (bool, err
 }
 
 func (q *Queue) enqueueLocked(ctx context.Context, total int, job string) error {
-	if err := q.rdb.HSet(ctx, q.k.meta, "total", total, "job", job).Err(); err != nil {
+	now, err := q.rdb.Time(ctx).Result()
+	if err != nil {
 		return fmt.Errorf("coord: enqueue: %w", err)
 	}
-	err := q.rdb.XGroupCreateMkStream(ctx, q.k.q, group, "0").Err()
+	q.rdb.HSetNX(ctx, q.k.meta, "started", now.UnixMilli())
+	if err := q.rdb.HSet(ctx, q.k.meta, "total", total, "job", job, "lease_ms", q.o.LeaseTimeout.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("coord: enqueue: %w", err)
+	}
+	err = q.rdb.XGroupCreateMkStream(ctx, q.k.q, group, "0").Err()
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return fmt.Errorf("coord: create group: %w", err)
 	}

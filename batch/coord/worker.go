@@ -139,8 +139,18 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 	}); err != nil {
 		return res, err
 	}
+	budgetName := o.Budget
+	if budgetName == "" {
+		budgetName = BudgetName(j.Scrape.URL)
+	}
 	if err := w.retry(ctx, "enqueue", func(ctx context.Context) error {
-		return q.Enqueue(ctx, p.NumBatches(), fingerprint(p))
+		if err := q.Enqueue(ctx, p.NumBatches(), fingerprint(p)); err != nil {
+			return err
+		}
+		if j.Fetcher == nil {
+			return rdb.HSet(ctx, q.k.meta, "budget", budgetName).Err()
+		}
+		return nil
 	}); err != nil {
 		return res, err
 	}
@@ -150,11 +160,7 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 	sub.Schedule = w.schedule(ctx)
 	sub.Options.Committed = func(b, ok, dead int) error { return w.ack(ctx, b, ok, dead) }
 	if sub.Fetcher == nil {
-		name := o.Budget
-		if name == "" {
-			name = BudgetName(j.Scrape.URL)
-		}
-		bud, err := budget.New(rdb, name, budget.Options{Rate: j.Scrape.Rate, Burst: j.Scrape.Burst,
+		bud, err := budget.New(rdb, budgetName, budget.Options{Rate: j.Scrape.Rate, Burst: j.Scrape.Burst,
 			CoordTimeout: o.CoordTimeout, Logger: log,
 			OnUnreachable: func(err error) { cancel(fmt.Errorf("%w: %w", ErrCoordLost, err)) }})
 		if err != nil {
@@ -183,7 +189,12 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 	var wg sync.WaitGroup
 	hbCtx, hbStop := context.WithCancel(ctx)
 	wg.Go(func() { w.heartbeat(hbCtx) })
-	defer func() { hbStop(); wg.Wait() }()
+	defer func() {
+		hbStop()
+		wg.Wait()
+		// Gone, not silent: status shows the workers still at it.
+		rdb.HDel(context.WithoutCancel(ctx), q.k.workers, q.Consumer())
+	}()
 
 	pause := min(max(q.o.LeaseTimeout/4, 50*time.Millisecond), 5*time.Second)
 	for {

@@ -165,6 +165,23 @@ func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 		t.Fatalf("%d requests, %d of them 429: want at least %d and at most 5 %% 429s", req, r429, coordNodes)
 	}
 	t.Logf("4 workers: %d requests, %d 429s", req, r429)
+
+	// sluice status reads the finished run: exit 0, the counts.
+	var out2, errb bytes.Buffer
+	code := run(t.Context(), []string{"sluice", "status", "--coord", s.srv.URL(), "--json"}, &stdio{in: strings.NewReader(""), out: &out2, err: &errb})
+	var st2 struct {
+		Batches, Done int
+		Finalized     bool
+		NodesOK       int64 `json:"nodes_ok"`
+		Budget        struct{ Rate, Requests float64 }
+		Workers       []any
+	}
+	if err := json.Unmarshal(out2.Bytes(), &st2); err != nil || code != exitOK {
+		t.Fatalf("status: exit %d, %v: %s %s", code, err, out2.String(), errb.String())
+	}
+	if st2.Batches != coordNodes/10 || st2.Done != st2.Batches || !st2.Finalized || st2.NodesOK != coordNodes || st2.Budget.Rate != 200 || len(st2.Workers) != 0 {
+		t.Fatalf("status %s; want %d of %d batches done, merged, rate 200, no worker left", out2.String(), coordNodes/10, coordNodes/10)
+	}
 }
 
 // TestCoordKilledWorkersAreReplaced: two of four workers are SIGKILLed

@@ -65,5 +65,6 @@ func commands(io *stdio) []*cli.Command {
 		exportCommand(io),
 		benchCommand(io),
 		serveMockCommand(io),
+		statusCommand(io),
 	}
 }

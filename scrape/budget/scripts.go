@@ -49,6 +49,7 @@ if r > 0 then
   redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', math.max(tat, slot) + T))
 end
 redis.call('HINCRBY', KEYS[1], 'requests', 1)
+redis.call('HSET', KEYS[1], 'ceiling', ARGV[1])
 meter(KEYS[1], now)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {string.format('%.0f', slot - now), string.format('%.0f', slot), string.format('%.0f', r * 1000)}`)
