@@ -39,7 +39,8 @@ func newRIPEBody(size int64) ripeBody {
 var benchPaths = []string{DefaultPath, "status"}
 
 // extractors lists every way to get the timestamps out of a body: the
-// three modes through New, strict stream, and the encoding/json peer.
+// three modes through New, strict stream, stream's pure-Go path, and the
+// peers: encoding/json's Decoder.Token, jsonparser and jsoniter.
 // A mode that New rejects (not built yet) is reported as such.
 func extractors() []struct {
 	name string
@@ -86,7 +87,7 @@ func extractors() []struct {
 	out = append(out, ex{name: "decoder-token", run: func(body []byte, emit EmitFunc) error {
 		return decoderTokenWalk(bytes.NewReader(body), emit)
 	}})
-	return out
+	return append(out, peerExtractors()...)
 }
 
 // TestRIPEBody checks every extractor against the generator's ground truth
@@ -117,7 +118,8 @@ func TestRIPEBody(t *testing.T) {
 				t.Errorf("got %d values, tally %d [%d, %d]; truth %d [%d, %d]",
 					n, tally.Count, tally.First, tally.Last, body.truth.Count, body.truth.First, body.truth.Last)
 			}
-			if x.name != "regex" && string(status) != `"ok"` {
+			// jsonparser hands strings over without their quotes.
+			if x.name != "regex" && string(status) != `"ok"` && !(x.name == "jsonparser" && string(status) == "ok") {
 				t.Errorf("status %q", status)
 			}
 		})
