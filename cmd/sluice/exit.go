@@ -6,16 +6,22 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/batch"
+	"github.com/sluicehq/sluice/store"
 )
 
-// Exit statuses, the same for every command.
+// Exit statuses, the same for every command; the README's table says the
+// same. exitStatus is the one place that maps an error to one of them.
 const (
 	exitOK          = 0 // all done
-	exitFailed      = 1 // finished with dead letters, or the input was bad
-	exitUsage       = 2 // usage or configuration error
+	exitFailed      = 1 // finished, some nodes dead-lettered, nothing else wrong (extract: the input is malformed)
+	exitUsage       = 2 // usage or configuration error: running it again as it is cannot help
 	exitInterrupted = 3 // stopped by a signal before the end; run again to resume
+	exitRetry       = 4 // could not finish (I/O error, disk full, server unreachable): a rerun may
 )
 
 // exitError carries the status a command wants, with the error to print.
@@ -29,6 +35,7 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func usageError(err error) error { return &exitError{exitUsage, err} }
 func failure(err error) error    { return &exitError{exitFailed, err} }
+func retryable(err error) error  { return &exitError{exitRetry, err} }
 
 // onUsageError is the OnUsageError of the app and of every command: a flag
 // that does not parse is a usage error, named as the user types it.
@@ -55,27 +62,53 @@ func doubleDash(msg string) string { return flagRef.ReplaceAllString(msg, "$1 --
 // exitCode maps the error a command returned to an exit status, printing
 // it as one line on stderr.
 func exitCode(err error, stderr io.Writer) int {
-	code := codeOf(err)
-	if err == nil {
-		return code
-	}
-	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "sluice: %s\n", msg)
+	code := exitStatus(err)
+	if err != nil {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintf(stderr, "sluice: %s\n", msg)
+		}
 	}
 	return code
 }
 
-// codeOf is the exit status for err.
-func codeOf(err error) int {
-	if err == nil {
-		return exitOK
-	}
+// requiredFlags matches urfave/cli's error for missing required flags,
+// which has no exported type.
+var requiredFlags = regexp.MustCompile(`^Required flags? "(.*)" not set$`)
+
+// exitStatus is the status of err: a status a command chose, then what
+// the error is (an interruption, a folder of another run, a job that
+// cannot run), and exitRetry for anything else: an I/O error, a full
+// disk, an unreachable server, which a rerun may get past.
+func exitStatus(err error) int {
 	var ee *exitError
 	switch {
+	case err == nil:
+		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.Is(err, store.ErrParamsMismatch), errors.Is(err, store.ErrLocked),
+		errors.Is(err, store.ErrUnknownFormat), errors.Is(err, batch.ErrInvalidJob),
+		requiredFlags.MatchString(err.Error()):
+		return exitUsage
 	}
-	return exitFailed
+	return exitRetry
+}
+
+// missingFlags rewrites urfave/cli's "Required flags "nodes, out" not set"
+// as the flags the user types.
+func missingFlags(err error) error {
+	if err == nil {
+		return nil
+	}
+	m := requiredFlags.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	names := strings.Split(m[1], ", ")
+	for i, n := range names {
+		names[i] = "--" + n
+	}
+	return usageError(fmt.Errorf("missing required flag %s", strings.Join(names, ", ")))
 }

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -32,11 +35,17 @@ func exportCommand(io *stdio) *cli.Command {
 			if err != nil {
 				return usageError(err)
 			}
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return usageError(fmt.Errorf("export: %s: no such run folder", dir))
+			}
+			if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
+				return usageError(fmt.Errorf("export: %s: not a run folder (no manifest.json)", dir))
+			}
 			if err := store.Export(io.out, dir, o); err != nil {
 				if errors.Is(err, store.ErrUnknownFormat) {
 					return usageError(err)
 				}
-				return failure(err)
+				return retryable(err) // damaged or unreadable: rerun the job, or fix the disk
 			}
 			return nil
 		},

@@ -84,8 +84,8 @@ func TestExportCommandErrors(t *testing.T) {
 		{"unknown flag", []string{"--colour", exportRun}, exitUsage, "flag provided but not defined: --colour"},
 		{"no DIR", nil, exitUsage, "want one run folder DIR, got 0"},
 		{"two DIRs", []string{exportRun, exportRun}, exitUsage, "want one run folder DIR, got 2"},
-		{"missing folder", []string{missing}, exitFailed, filepath.Join(missing, "manifest.json") + ": no such file"},
-		{"damaged batch file", []string{damaged}, exitFailed, filepath.Join(damaged, "batch-000001.ndjson.zst") + ": sha256"},
+		{"missing folder", []string{missing}, exitUsage, missing + ": no such run folder"},
+		{"damaged batch file", []string{damaged}, exitRetry, filepath.Join(damaged, "batch-000001.ndjson.zst") + ": sha256"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestExportCommandErrors(t *testing.T) {
 			if !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr %q does not contain %q", stderr, tc.want)
 			}
-			if tc.code == exitFailed && strings.Count(stderr, "\n") != 1 {
+			if tc.code != exitUsage && strings.Count(stderr, "\n") != 1 {
 				t.Errorf("stderr is not one line: %q", stderr)
 			}
 			if tc.code != exitOK && stdout != "" {

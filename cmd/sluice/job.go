@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -187,7 +188,7 @@ func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
 		}
 		return err
 	}
-	if ferr := rep.finish(sum, codeOf(err), out); err == nil {
+	if ferr := rep.finish(sum, exitStatus(err), out); err == nil {
 		err = ferr
 	}
 	return err
@@ -203,6 +204,9 @@ func jobError(bj *batch.Job, sum batch.Summary, err error) error {
 		return usageError(err)
 	case err != nil:
 		return err // an interruption wraps context.Canceled: exitCode makes it 3
+	case bj.Fetcher == nil && sum.OK == 0 && sum.Dead > 0 && noAnswer(bj.Out):
+		return retryable(fmt.Errorf("no node got an HTTP answer (%s in %s): is the server reachable? Run again with --retry-dead once it is",
+			batch.Plural(int64(sum.DeadLetters), "dead letter"), filepath.Join(bj.Out, "dead-letter.ndjson")))
 	case sum.DeadLetters > 0:
 		return failure(fmt.Errorf("%s dead-lettered in %s; run again with --retry-dead to retry them",
 			batch.Plural(int64(sum.DeadLetters), "node"), filepath.Join(bj.Out, "dead-letter.ndjson")))
@@ -210,8 +214,29 @@ func jobError(bj *batch.Job, sum batch.Summary, err error) error {
 	return nil
 }
 
+// noAnswer reports whether no dead letter of the folder out records an
+// HTTP status: the server never answered (refused, unreachable, silent).
+func noAnswer(out string) bool {
+	dead, err := store.ReadDeadLetters(out)
+	if err != nil || len(dead) == 0 {
+		return false
+	}
+	for _, d := range dead {
+		if d.Status != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // newBatchJob reads the flags of c (and the node list) into a batch.Job.
 func newBatchJob(c *cli.Context, io *stdio, j job, rep *reporter) (*batch.Job, error) {
+	if err := checkJobFlags(c); err != nil {
+		return nil, usageError(err)
+	}
+	if fi, err := os.Stat(c.String("out")); err == nil && !fi.IsDir() {
+		return nil, usageError(fmt.Errorf("--out %s: a file, not a folder", c.String("out")))
+	}
 	log := rep.log
 	// Retries are routine (progress counts them); the client's records are
 	// shown when something is wrong, or with --verbose.

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -36,7 +37,7 @@ func (s *stdio) now() time.Time { return clock.Or(s.clock).Now() }
 
 // run is main without the process around it, so tests can call it.
 func run(ctx context.Context, args []string, io *stdio) int {
-	return exitCode(newApp(io).RunContext(ctx, args), io.err)
+	return exitCode(missingFlags(newApp(io).RunContext(ctx, args)), io.err)
 }
 
 func newApp(io *stdio) *cli.App {
@@ -51,6 +52,14 @@ func newApp(io *stdio) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
 		Commands:       commands(io),
+		// Reached when the first argument is no command (urfave's own
+		// answer exits 3, the status of an interruption).
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageError(fmt.Errorf("unknown command %q (sluice --help lists them)", c.Args().First()))
+			}
+			return cli.ShowAppHelp(c)
+		},
 	}
 }
 

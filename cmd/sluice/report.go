@@ -178,7 +178,7 @@ func (r *reporter) fail(err error) error {
 	if err == nil || !r.json {
 		return err
 	}
-	code := codeOf(err)
+	code := exitStatus(err)
 	r.log.Error(err.Error(), "exit_status", code)
 	return &exitError{code: code, err: shownError{err}}
 }
