@@ -62,9 +62,17 @@ func truthOf(t *testing.T, inst *mockapi.Instance) func(string) (synth.Truth, er
 	return func(node string) (synth.Truth, error) { return inst.Server.Truth(node, start, end) }
 }
 
+// inProcess serialises runCLI: urfave/cli writes package-level values
+// (the help and version flags, the help command) on every run, so two
+// apps must not run at once in one process. Tests of the real binary run
+// in parallel with them.
+var inProcess sync.Mutex
+
 // runCLI runs sluice in process and returns its exit status and stderr.
 func runCLI(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	inProcess.Lock()
+	defer inProcess.Unlock()
 	var out, errb bytes.Buffer
 	code := run(context.Background(), append([]string{"sluice"}, args...), &stdio{in: strings.NewReader(""), out: &out, err: &errb})
 	return code, errb.String()

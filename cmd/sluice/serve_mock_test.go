@@ -70,7 +70,6 @@ func waitFor(t *testing.T, log *lockedBuffer, re *regexp.Regexp) []string {
 }
 
 func TestServeMock(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errs lockedBuffer
