@@ -1,5 +1,6 @@
 // Package redistest starts a real redis-server for tests and benchmarks:
-// its own folder, a unix socket (no port to race for), AOF on with an
+// its own folder, a unix socket (no port to race for) and a loopback TCP
+// port, AOF on with an
 // fsync per write, noeviction, and stopped when the test ends. Kill and
 // Restart let a test crash the server with SIGKILL and bring it back from
 // its AOF, as an operator's restart would.
@@ -14,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,13 +39,17 @@ type Server struct {
 	t      testing.TB
 	bin    string
 	dir    string // working folder: AOF, log
+	extra  []string
 	sock   string // unix socket path, short enough for sun_path
+	port   int    // TCP port on 127.0.0.1
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
 }
 
-// Start starts a redis-server for t and stops it when t ends.
-func Start(t testing.TB) *Server {
+// Start starts a redis-server for t and stops it when t ends. extra
+// arguments override the defaults (the last of a setting wins), e.g.
+// "--appendfsync", "everysec" for a benchmark of a production setting.
+func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -58,7 +64,7 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("redistest: %v", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), sock: filepath.Join(sockDir, "s")}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), sock: filepath.Join(sockDir, "s"), port: freePort(t), extra: extra}
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -69,6 +75,31 @@ func (s *Server) Socket() string { return s.sock }
 
 // URL is the server's address as sluice's --coord takes it.
 func (s *Server) URL() string { return "unix://" + s.sock + "?db=0" }
+
+// Addr is the server's TCP address on loopback, HOST:PORT.
+func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
+
+// TCPClient returns a new client of the server over loopback TCP, closed
+// when the test ends: for measurements of what a network round trip
+// costs.
+func (s *Server) TCPClient() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DialerRetries: 1, MaxRetries: -1})
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// freePort asks the kernel for a free loopback port. Another process may
+// take it before the server binds it; the server then fails to start and
+// says so.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
 
 // Dir is the server's working folder (its AOF lives under it).
 func (s *Server) Dir() string { return s.dir }
@@ -103,12 +134,12 @@ func (s *Server) Restart() {
 }
 
 func (s *Server) args() []string {
-	return []string{
-		"--port", "0", "--unixsocket", s.sock, "--unixsocketperm", "700",
+	return append([]string{
+		"--port", fmt.Sprint(s.port), "--bind", "127.0.0.1", "--unixsocket", s.sock, "--unixsocketperm", "700",
 		"--dir", s.dir, "--appendonly", "yes", "--appendfsync", "always",
 		"--save", "", "--maxmemory-policy", "noeviction",
 		"--daemonize", "no", "--logfile", "", "--loglevel", "notice",
-	}
+	}, s.extra...)
 }
 
 // start runs the server and waits for its ready line on stdout: an

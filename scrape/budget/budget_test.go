@@ -25,12 +25,12 @@ func newBudget(t *testing.T, rdb *redis.Client, o Options) *Budget {
 
 // reserveAll takes n reservations from procs clients ("processes", each
 // its own connection pool) with workers goroutines each, and returns
-// their slots sorted.
-func reserveAll(t *testing.T, srv *redistest.Server, o Options, procs, workers, n int) []time.Time {
+// them sorted by slot.
+func reserveAll(t *testing.T, srv *redistest.Server, o Options, procs, workers, n int) []Reservation {
 	t.Helper()
 	var (
 		mu    sync.Mutex
-		slots []time.Time
+		slots []Reservation
 		left  atomic.Int64
 		wg    sync.WaitGroup
 	)
@@ -49,22 +49,24 @@ func reserveAll(t *testing.T, srv *redistest.Server, o Options, procs, workers, 
 						t.Errorf("reservation %+v: negative wait or rate not %v", r, o.Rate)
 					}
 					mu.Lock()
-					slots = append(slots, r.Slot)
+					slots = append(slots, r)
 					mu.Unlock()
 				}
 			})
 		}
 	}
 	wg.Wait()
-	slices.SortFunc(slots, func(a, b time.Time) int { return a.Compare(b) })
+	slices.SortStableFunc(slots, func(a, b Reservation) int { return a.Slot.Compare(b.Slot) })
 	return slots
 }
 
 // TestReserveAdmitsExactlyTheBudget: 4 clients × 8 goroutines reserving
-// at once get slots that never exceed the budget (any burst+1 slots span
-// at least one interval) and waste none of it (the whole span is what
-// the budget allows, within a microsecond per slot of rounding). The
-// reservations are in the future: the test does not wait for them.
+// at once get slots that never exceed the budget and waste none of it: a
+// reservation that has to wait goes exactly one interval after the one
+// before it (within a microsecond of rounding), so the budget is only
+// left unused when nobody asked. The reservations are in the future: the
+// test does not wait for them, and how fast the machine issues them does
+// not matter.
 func TestReserveAdmitsExactlyTheBudget(t *testing.T) {
 	srv := redistest.Start(t)
 	for _, tc := range []struct {
@@ -75,26 +77,30 @@ func TestReserveAdmitsExactlyTheBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.Client().FlushAll(context.Background())
 			const n = 160
-			slots := reserveAll(t, srv, Options{Rate: tc.rate, Burst: tc.burst}, 4, 8, n)
-			if len(slots) != n {
-				t.Fatalf("%d slots; want %d", len(slots), n)
+			rs := reserveAll(t, srv, Options{Rate: tc.rate, Burst: tc.burst}, 4, 8, n)
+			if len(rs) != n {
+				t.Fatalf("%d reservations; want %d", len(rs), n)
 			}
 			T := time.Duration(float64(time.Second) / tc.rate)
-			// GCRA's promise: at most burst requests plus one per
-			// interval in any window, so burst+1 slots in a row span at
-			// least one interval.
-			for i := tc.burst; i < n; i++ {
-				if d := slots[i].Sub(slots[i-tc.burst]); d < T-time.Microsecond {
-					t.Fatalf("slots %d and %d are %v apart; the budget allows %d at once and one per %v", i-tc.burst, i, d, tc.burst, T)
+			waited := 0
+			for i := 1; i < n; i++ {
+				// GCRA's promise: at most burst requests at once plus one
+				// per interval, so burst+1 slots in a row span at least
+				// one interval.
+				if i >= tc.burst {
+					if d := rs[i].Slot.Sub(rs[i-tc.burst].Slot); d < T-time.Microsecond {
+						t.Fatalf("slots %d and %d are %v apart; the budget allows %d at once and one per %v", i-tc.burst, i, d, tc.burst, T)
+					}
+				}
+				if rs[i].Wait > 0 {
+					waited++
+					if d := rs[i].Slot.Sub(rs[i-1].Slot); d > T+time.Microsecond {
+						t.Fatalf("reservation %d waited %v but comes %v after the one before; the budget allows %v", i, rs[i].Wait, d, T)
+					}
 				}
 			}
-			// The first burst slots are the reservations' own instants
-			// (they go at once); after them the budget is used back
-			// to back.
-			span := slots[n-1].Sub(slots[tc.burst-1])
-			want := time.Duration(n-tc.burst) * T
-			if span > want+time.Duration(n)*time.Microsecond+5*time.Millisecond {
-				t.Fatalf("slots span %v; a budget used back to back spans %v", span, want)
+			if waited < n/2 {
+				t.Fatalf("only %d of %d reservations waited: the test did not saturate the budget", waited, n)
 			}
 			if r := srv.Client().HGet(context.Background(), "sl:budget:{api.example}", "requests").Val(); r != "160" {
 				t.Fatalf("requests counter %s; want 160", r)

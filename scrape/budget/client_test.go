@@ -6,8 +6,11 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/bench/redistest"
@@ -17,9 +20,11 @@ import (
 
 // client is one "process": its own Redis connection, Budget and
 // scrape.Client.
-func client(t *testing.T, srv *redistest.Server, mock *mockapi.Instance, rate float64, attempts int) (*scrape.Client, *budget.Budget) {
+func client(t *testing.T, srv *redistest.Server, mock *mockapi.Instance, rate float64, attempts int, trips *countHook) (*scrape.Client, *budget.Budget) {
 	t.Helper()
-	b, err := budget.New(srv.Client(), "mock", budget.Options{Rate: rate})
+	rdb := srv.Client()
+	rdb.AddHook(trips)
+	b, err := budget.New(rdb, "mock", budget.Options{Rate: rate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +61,22 @@ func fetchAll(t *testing.T, cs []*scrape.Client, nodes int) (ok int) {
 	return ok
 }
 
+// countHook counts a client's round trips to Redis (a pipeline is one).
+type countHook struct{ n atomic.Int64 }
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
+}
+
 // TestClientsTakeOneReservationPerRequest: two clients sharing a budget
 // fetch every node, and the budget counted exactly the requests the mock
-// received: one reservation (one round trip) per request, no polling.
+// received: one reservation per request, no polling, and no more than
+// two round trips to Redis per request (the target; one, plus
+// the script's first load).
 func TestClientsTakeOneReservationPerRequest(t *testing.T) {
 	srv := redistest.Start(t)
 	mock, err := mockapi.Start(mockapi.Config{Seed: 1, Sizes: mockapi.SizeDist{Kind: mockapi.SizeFixed, Min: 2000, Max: 2000}}, "")
@@ -66,12 +84,16 @@ func TestClientsTakeOneReservationPerRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mock.Close()
-	a, _ := client(t, srv, mock, 200, 3)
-	b, _ := client(t, srv, mock, 200, 3)
+	var trips countHook
+	a, _ := client(t, srv, mock, 200, 3, &trips)
+	b, _ := client(t, srv, mock, 200, 3, &trips)
 	if ok := fetchAll(t, []*scrape.Client{a, b}, 40); ok != 40 {
 		t.Fatalf("%d of 40 nodes fetched", ok)
 	}
 	sent := a.Stats().Requests + b.Stats().Requests
+	if n := trips.n.Load(); n > 2*sent {
+		t.Fatalf("%d round trips to redis for %d requests; want at most 2 per request", n, sent)
+	}
 	got := mock.Server.Stats().Total.Requests
 	reserved, _ := strconv.ParseInt(srv.Client().HGet(context.Background(), "sl:budget:{mock}", "requests").Val(), 10, 64)
 	if sent != got || reserved != got {
@@ -90,8 +112,9 @@ func TestOne429SlowsEveryClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mock.Close()
-	a, _ := client(t, srv, mock, 200, 1)
-	_, other := client(t, srv, mock, 200, 1)
+	var trips countHook
+	a, _ := client(t, srv, mock, 200, 1, &trips)
+	_, other := client(t, srv, mock, 200, 1, &trips)
 	fetchAll(t, []*scrape.Client{a}, 8)
 	if n := mock.Server.Stats().Total.Status429; n == 0 {
 		t.Fatal("the mock refused nothing; the test needs 429s")
