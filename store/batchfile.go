@@ -52,31 +52,89 @@ func newDecoder() (*zstd.Decoder, error) {
 		zstd.WithDecoderMaxWindow(64<<20))
 }
 
-// decodeBatch reads a batch file from r through zr (reset to r; reused
-// across files to save its buffers) and calls fn for each record in file
-// order. Errors name the file and the line; an error from fn is returned
-// as is.
-func decodeBatch(zr *zstd.Decoder, r io.Reader, name string, fn func(Record) error) error {
-	if err := zr.Reset(r); err != nil {
+// maxInMemory is the largest decompressed batch file decodeBatch holds
+// in memory; a larger one (huge batches of huge records) is streamed.
+const maxInMemory = 64 << 20
+
+// decodeBatch decodes the batch file data through zr (reused across
+// files to save its buffers) and calls fn for each record in file order.
+// A file whose frame says it is at most maxInMemory is decompressed in
+// one call into scratch (reused, may be nil) and split in place; others
+// go through a stream. Errors name the file and the line; an error from
+// fn is returned as is.
+//
+// seen maps the nodes read so far to their batch; batch is this file's.
+// o says what fn keeps and reads of each record.
+func decodeBatch(zr *zstd.Decoder, data []byte, name string, batch int, seen map[string]int, o readOptions,
+	scratch *[]byte, fn func(Record) error) error {
+	dec := recordDecoder{reuse: o.reuseBuckets, skip: o.skipBuckets}
+	line := 0
+	one := func(text []byte) error {
+		line++
+		if len(text) > maxLine {
+			return fmt.Errorf("%s: line %d: longer than %d bytes", name, line, maxLine)
+		}
+		if len(bytes.TrimSpace(text)) == 0 {
+			return fmt.Errorf("%s: line %d: empty line", name, line)
+		}
+		var rec Record
+		if err := dec.decode(text, &rec); err != nil {
+			return fmt.Errorf("%s: line %d: %w", name, line, err)
+		}
+		if err := rec.validateFields(); err != nil { // the decoder checked the buckets
+			return fmt.Errorf("%s: line %d: %w", name, line, err)
+		}
+		if b, dup := seen[rec.Node]; dup && b == batch {
+			return fmt.Errorf("%s: line %d: node %s appears twice", name, line, rec.Node)
+		} else if dup {
+			return fmt.Errorf("%s: node %s is also in %s", name, rec.Node, batchName(b))
+		}
+		seen[rec.Node] = batch
+		return fn(rec)
+	}
+
+	var h zstd.Header
+	if h.Decode(data) == nil && h.HasFCS && h.FrameContentSize <= maxInMemory {
+		var buf []byte
+		if scratch != nil {
+			buf = (*scratch)[:0]
+		}
+		out, err := zr.DecodeAll(data, buf)
+		if scratch != nil {
+			*scratch = out
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for len(out) > 0 {
+			text := out
+			i := bytes.IndexByte(out, '\n')
+			if i >= 0 {
+				text, out = out[:i], out[i+1:]
+			} else {
+				out = nil
+			}
+			if err := one(text); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	if err := zr.Reset(bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer zr.Reset(nil) // drop r
+	defer zr.Reset(nil) // drop data
 	lr := newLineReader(zr)
-	seen := make(map[string]bool)
 	for {
-		var rec Record
-		err := lr.decode(name, &rec)
+		text, err := lr.next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		if seen[rec.Node] {
-			return fmt.Errorf("%s: line %d: node %s appears twice", name, lr.line, rec.Node)
-		}
-		seen[rec.Node] = true
-		if err := fn(rec); err != nil {
+		if err := one(text); err != nil {
 			return err
 		}
 	}
@@ -90,7 +148,7 @@ func decodeBatchBytes(data []byte, name string) ([]Record, error) {
 	}
 	defer zr.Close()
 	var recs []Record
-	err = decodeBatch(zr, bytes.NewReader(data), name, func(r Record) error {
+	err = decodeBatch(zr, data, name, 0, map[string]int{}, readOptions{}, nil, func(r Record) error {
 		recs = append(recs, r)
 		return nil
 	})

@@ -46,7 +46,10 @@ func Export(w io.Writer, dir string, o ExportOptions) error {
 	if err := rows.header(); err != nil {
 		return fmt.Errorf("store: export: %w", err)
 	}
-	if err := ReadRecords(dir, rows.record); err != nil {
+	// The row writers keep no Buckets map, and only bucketed rows and
+	// NDJSON read it.
+	ro := readOptions{reuseBuckets: true, skipBuckets: !o.Bucketed && o.Format != "ndjson"}
+	if err := readRecords(dir, ro, rows.record); err != nil {
 		return err
 	}
 	if err := rows.flush(); err != nil {

@@ -136,7 +136,7 @@ func TestExportErrors(t *testing.T) {
 		}, ExportOptions{}, "batch-000002.ndjson.zst: no such file"},
 		{"bad JSON line", func(t *testing.T) string {
 			return copyRun(t, replaceBatch(`{"node":"AS1","count":0,"invalid":0,"first":null,"last":null,"bytes":0,"attempts":1,"duration_ms":1,"mode":"stream"}`+"\n{\"node\":\n"))
-		}, ExportOptions{}, "batch-000001.ndjson.zst: line 2: unexpected EOF"},
+		}, ExportOptions{}, "batch-000001.ndjson.zst: line 2: offset 8: invalid JSON: unexpected end of line"},
 		{"unknown field", func(t *testing.T) string {
 			return copyRun(t, replaceBatch(`{"node":"AS1","colour":"red"}`+"\n"))
 		}, ExportOptions{Format: "ndjson"}, `batch-000001.ndjson.zst: line 1: json: unknown field "colour"`},

@@ -1,36 +1,47 @@
 package store
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/klauspost/compress/zstd"
 )
 
 // ReadRecords calls fn for every record of the run folder dir, batch by
 // batch in the order of their numbers, and within a batch by node. It
-// reads only the batches the manifest lists and checks every file's
-// sha256 against the manifest before the first record reaches fn, so a
-// damaged folder gives an error and no records. It also checks that no
+// reads only the batches the manifest lists, each file once: its bytes
+// are checked against the manifest's sha256 before any of its records
+// reaches fn, and are then decoded from memory. It also checks that no
 // node is in two batches. Errors name the file (and the line); an error
 // from fn stops the iteration and is returned as is.
+//
+// A damaged or missing file is an error, never a silent gap; records of
+// the files before it have reached fn by then, so a caller that must not
+// give a partial result (Export) fails as a whole.
 //
 // ReadRecords takes no lock: a folder that a run is writing can be read;
 // a batch that is redone meanwhile shows up as a checksum mismatch.
 func ReadRecords(dir string, fn func(Record) error) error {
+	return readRecords(dir, readOptions{}, fn)
+}
+
+// readOptions let a caller that knows what it does with the records
+// (Export) skip work that ReadRecords must do for any caller.
+type readOptions struct {
+	// reuseBuckets: every record's Buckets is one map, cleared for the
+	// next record; fn must not keep it. Saves a map per node.
+	reuseBuckets bool
+	// skipBuckets: buckets are checked but not decoded, Buckets is nil;
+	// a bucket given twice in one record goes unnoticed.
+	skipBuckets bool
+}
+
+// readRecords is ReadRecords with options.
+func readRecords(dir string, o readOptions, fn func(Record) error) error {
 	m, err := readManifest(dir)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
-	}
-	paths := make([]string, len(m.Batches))
-	for i, e := range m.Batches {
-		if paths[i], err = committedFile(dir, e.File, e.SHA256); err != nil {
-			return err
-		}
 	}
 	zr, err := newDecoder()
 	if err != nil {
@@ -38,67 +49,46 @@ func ReadRecords(dir string, fn func(Record) error) error {
 	}
 	defer zr.Close()
 	seen := make(map[string]int) // node → batch
-	for i, e := range m.Batches {
-		path := paths[i]
-		err := readBatchFile(zr, path, e.SHA256, func(rec Record) error {
-			if b, dup := seen[rec.Node]; dup {
-				return fmt.Errorf("store: %s: node %s is also in %s", path, rec.Node, batchName(b))
-			}
-			seen[rec.Node] = e.Batch
-			return fn(rec)
-		})
+	var scratch []byte           // decompressed batch file, reused
+	for _, e := range m.Batches {
+		path, data, err := readCommittedFile(dir, e.File, e.SHA256)
 		if err != nil {
 			return err
+		}
+		var fnErr error // fn's errors are returned as is
+		err = decodeBatch(zr, data, path, e.Batch, seen, o, &scratch, func(rec Record) error {
+			fnErr = fn(rec)
+			return fnErr
+		})
+		if fnErr != nil {
+			return fnErr
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
 		}
 	}
 	return nil
 }
 
-// committedFile returns the path of the file that holds name as the
-// manifest committed it (sha256 want): dir/name, or dir/name.next if a run
-// was killed after committing a redone batch but before renaming it into
-// place. Open would install it; a reader must not wait for that.
-func committedFile(dir, name, want string) (string, error) {
+// readCommittedFile returns the path and content of the file that holds
+// name as the manifest committed it (sha256 want): dir/name, or
+// dir/name.next if a run was killed after committing a redone batch but
+// before renaming it into place. Open would install it; a reader must not
+// wait for that.
+func readCommittedFile(dir, name, want string) (string, []byte, error) {
 	path := filepath.Join(dir, name)
-	sum, err := fileSHA256(path)
-	if err == nil && sum == want {
-		return path, nil
+	data, err := os.ReadFile(path)
+	if err == nil && sha256Hex(data) == want {
+		return path, data, nil
 	}
-	if next, nerr := fileSHA256(path + nextSuffix); nerr == nil && next == want {
-		return path + nextSuffix, nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: read batch: %w", err)
-	}
-	return "", fmt.Errorf("store: %s: sha256 %s does not match %s (%s)", path, sum, manifestName, want)
-}
-
-// readBatchFile decodes the batch file at path, checking that its sha256
-// is still want once it is read.
-func readBatchFile(zr *zstd.Decoder, path, want string, fn func(Record) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("store: read batch: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	fromFn := false // fn's errors are returned as is
-	err = decodeBatch(zr, io.TeeReader(f, h), path, func(rec Record) error {
-		err := fn(rec)
-		fromFn = err != nil
-		return err
-	})
-	if err != nil && !fromFn {
-		return fmt.Errorf("store: %w", err)
+	if next, nerr := os.ReadFile(path + nextSuffix); nerr == nil && sha256Hex(next) == want {
+		return path + nextSuffix, next, nil
 	}
 	if err != nil {
-		return err
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil, fmt.Errorf("store: %s: missing, but %s lists it: %w", path, manifestName, err)
+		}
+		return "", nil, fmt.Errorf("store: read batch: %w", err)
 	}
-	if _, err := io.Copy(h, f); err != nil { // bytes after the last frame the decoder needed
-		return fmt.Errorf("store: read batch: %w", err)
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != want {
-		return fmt.Errorf("store: %s: changed while being read (sha256 %s, %s has %s)", path, sum, manifestName, want)
-	}
-	return nil
+	return "", nil, fmt.Errorf("store: %s: sha256 %s does not match %s (%s)", path, sha256Hex(data), manifestName, want)
 }

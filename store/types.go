@@ -79,6 +79,14 @@ func (p Params) diff(q Params) string {
 
 // validate checks what readers of a batch file rely on.
 func (r *Record) validate() error {
+	if err := r.validateFields(); err != nil {
+		return err
+	}
+	return r.validateBuckets()
+}
+
+// validateFields is validate without the buckets.
+func (r *Record) validateFields() error {
 	switch {
 	case r.Node == "":
 		return errors.New("empty node")
@@ -91,6 +99,12 @@ func (r *Record) validate() error {
 	case r.First != nil && *r.First > *r.Last:
 		return fmt.Errorf("node %s: first %d after last %d", r.Node, *r.First, *r.Last)
 	}
+	return nil
+}
+
+// validateBuckets is the part of validate that the batch-file decoder
+// checks as it reads each bucket.
+func (r *Record) validateBuckets() error {
 	for k, n := range r.Buckets {
 		// Keys are not parsed: a timestamp far in the future (milliseconds
 		// read as seconds) gives a year past 9999, which time.Parse refuses,

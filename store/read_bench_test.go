@@ -1,0 +1,136 @@
+package store
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The export benchmarks read one generated folder of 100,000 nodes (100
+// batch files of 1,000), each node with a day of hourly buckets: the
+// shape of a daily RIPEstat job.
+const (
+	benchFolderNodes = 100_000
+	benchFolderBatch = 1_000
+)
+
+var benchFolder struct {
+	once  sync.Once
+	dir   string
+	bytes int64 // of the batch files
+	err   error
+}
+
+// benchRunFolder returns the generated folder, made once per process.
+func benchRunFolder(b *testing.B) (string, int64) {
+	benchFolder.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sluice-bench-folder-")
+		if err != nil {
+			benchFolder.err = err
+			return
+		}
+		benchFolder.dir = dir
+		benchFolder.bytes, benchFolder.err = writeBenchFolder(dir, benchFolderNodes, benchFolderBatch)
+	})
+	if benchFolder.err != nil {
+		b.Fatal(benchFolder.err)
+	}
+	return benchFolder.dir, benchFolder.bytes
+}
+
+func writeBenchFolder(dir string, nodes, size int) (int64, error) {
+	r, err := Open(dir, testParams, OpenOptions{})
+	if err != nil {
+		return 0, err
+	}
+	recs := benchRecords(size)
+	for i := 0; i*size < nodes; i++ {
+		for j := range recs {
+			recs[j].Node = fmt.Sprintf("AS%d", i*size+j)
+		}
+		if err := r.CommitBatch(i, recs, nil); err != nil {
+			return 0, err
+		}
+	}
+	if err := r.Close(); err != nil {
+		return 0, err
+	}
+	var total int64
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		if isBatchName(e.Name()) {
+			fi, err := os.Stat(filepath.Join(dir, e.Name()))
+			if err != nil {
+				return 0, err
+			}
+			total += fi.Size()
+		}
+	}
+	return total, nil
+}
+
+// BenchmarkReadRecords100k reads the 100,000-node folder; rows/s is the
+// figure export is quoted by. The encoding/json peer is the reader as it
+// was (every file read twice, each line through encoding/json), kept in
+// the tests as the oracle of the fuzz test.
+func BenchmarkReadRecords100k(b *testing.B) {
+	dir, size := benchRunFolder(b)
+	for _, bc := range []struct {
+		name string
+		read func(string, func(Record) error) error
+	}{
+		{"sluice", ReadRecords},
+		{"peer=encoding-json-two-pass", readRecordsReference},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			rows := 0
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if err := bc.read(dir, func(Record) error { rows++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, rows, cpuTime()-cpu0)
+		})
+	}
+}
+
+// BenchmarkExport100k is the whole export, reading and writing, per format.
+func BenchmarkExport100k(b *testing.B) {
+	dir, size := benchRunFolder(b)
+	for _, o := range []ExportOptions{{Format: "csv"}, {Format: "ndjson"}, {Format: "csv", Bucketed: true}} {
+		name := o.Format
+		if o.Bucketed {
+			name += "-bucketed"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if err := Export(io.Discard, dir, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, benchFolderNodes*b.N, cpuTime()-cpu0)
+		})
+	}
+}
+
+// reportRows reports rows per second of wall time and per second of CPU
+// time (the figure that a busy machine does not distort).
+func reportRows(b *testing.B, rows int, cpu time.Duration) {
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(rows)/cpu.Seconds(), "rows/cpu-s")
+	}
+}
