@@ -15,8 +15,9 @@ import (
 )
 
 // exitCoordLost: Redis did not answer for --coord-timeout. Nothing
-// committed is lost; run the same command again to continue.
-const exitCoordLost = 4
+// committed is lost; run the same command again to continue. It is
+// exitRetry: a rerun gets past it.
+const exitCoordLost = exitRetry
 
 // coordFlags are the flags that share one run between processes.
 func coordFlags() []cli.Flag {
