@@ -1,10 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/store"
@@ -76,25 +78,28 @@ func ExampleExport() {
 		log.Fatal(err)
 	}
 	// Output:
-	// node,count,invalid,first,last,bytes
-	// 193.0.0.0/21,1,1,1662940801,1662940900,310
-	// 2001:db8::/32,0,2,,,120
-	// AS3333,5,2,1662940805,1662941300,1070
-	// AS13335,12,0,1662940812,1662942000,2400
-	// "AS""64500"",x",2,2,1662940802,1662941000,500
+	// node,status,window_start,shard,count,invalid,first,last,bytes
+	// 193.0.0.0/21,ok,2022-09-12T00:00:00Z,,1,1,1662940801,1662940900,310
+	// 2001:db8::/32,ok,2022-09-12T00:00:00Z,,0,2,,,120
+	// AS3333,ok,2022-09-12T00:00:00Z,,5,2,1662940805,1662941300,1070
+	// AS13335,ok,2022-09-12T00:00:00Z,,12,0,1662940812,1662942000,2400
+	// "AS""64500"",x",ok,2022-09-12T00:00:00Z,,2,2,1662940802,1662941000,500
+	// AS64511,dead,2022-09-12T00:00:00Z,,,,,,
 }
 
-func ExampleExport_bucketed() {
-	err := store.Export(os.Stdout, filepath.Join("testdata", "run"), store.ExportOptions{Format: "ndjson", Bucketed: true})
+// With --dense every hour of the day is a row, zeros included; here the
+// first node's first three.
+func ExampleExport_dense() {
+	var buf bytes.Buffer
+	err := store.Export(&buf, filepath.Join("testdata", "run"), store.ExportOptions{Bucketed: true, Dense: true})
 	if err != nil {
 		log.Fatal(err)
 	}
+	lines := strings.Split(buf.String(), "\n")
+	fmt.Println(strings.Join(lines[:4], "\n"))
 	// Output:
-	// {"node":"193.0.0.0/21","bucket":"2022-09-12T00:00:00Z","count":1}
-	// {"node":"AS3333","bucket":"2022-09-12T00:00:00Z","count":3}
-	// {"node":"AS3333","bucket":"2022-09-12T01:00:00Z","count":2}
-	// {"node":"AS13335","bucket":"2022-09-12T00:00:00Z","count":6}
-	// {"node":"AS13335","bucket":"2022-09-12T01:00:00Z","count":6}
-	// {"node":"AS\"64500\",x","bucket":"2022-09-12T00:00:00Z","count":1}
-	// {"node":"AS\"64500\",x","bucket":"2022-09-12T01:00:00Z","count":1}
+	// node,status,window_start,shard,bucket,count
+	// 193.0.0.0/21,ok,2022-09-12T00:00:00Z,,2022-09-12T00:00:00Z,1
+	// 193.0.0.0/21,ok,2022-09-12T00:00:00Z,,2022-09-12T01:00:00Z,0
+	// 193.0.0.0/21,ok,2022-09-12T00:00:00Z,,2022-09-12T02:00:00Z,0
 }

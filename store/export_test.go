@@ -73,6 +73,8 @@ func TestExportGolden(t *testing.T) {
 		{"nodes.ndjson", ExportOptions{Format: "ndjson"}},
 		{"buckets.csv", ExportOptions{Format: "csv", Bucketed: true}},
 		{"buckets.ndjson", ExportOptions{Format: "ndjson", Bucketed: true}},
+		{"dense.csv", ExportOptions{Format: "csv", Bucketed: true, Dense: true}},
+		{"dense.ndjson", ExportOptions{Format: "ndjson", Bucketed: true, Dense: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.golden+"/"+tc.o.Format, func(t *testing.T) {
@@ -179,7 +181,8 @@ func TestExportFarFutureBuckets(t *testing.T) {
 	mustClose(t, r)
 	var out bytes.Buffer
 	must(t, Export(&out, dir, ExportOptions{Bucketed: true}))
-	want := "node,bucket,count\nAS1,2022-09-12T00:00:00Z,1\nAS1,9999-12-31T23:00:00Z,1\nAS1,54666-07-01T00:00:00Z,1\n"
+	want := "node,status,window_start,shard,bucket,count\n" +
+		"AS1,ok,2022-09-12T00:00:00Z,,2022-09-12T00:00:00Z,1\nAS1,ok,2022-09-12T00:00:00Z,,9999-12-31T23:00:00Z,1\nAS1,ok,2022-09-12T00:00:00Z,,54666-07-01T00:00:00Z,1\n"
 	if out.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}

@@ -36,6 +36,7 @@ func TestExportCommand(t *testing.T) {
 		{"DIR after --", []string{"--format", "csv", "--", exportRun}, nil, "nodes.csv"},
 		{"environment", []string{exportRun}, map[string]string{"SLUICE_EXPORT_FORMAT": "ndjson", "SLUICE_EXPORT_BUCKETED": "true"}, "buckets.ndjson"},
 		{"flag beats environment", []string{"--format", "csv", exportRun}, map[string]string{"SLUICE_EXPORT_FORMAT": "ndjson"}, "nodes.csv"},
+		{"dense", []string{exportRun, "--dense"}, nil, "dense.csv"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,12 +79,12 @@ func TestExportCommandErrors(t *testing.T) {
 		code int
 		want string // in the one line on stderr
 	}{
-		{"bad format", []string{"--format", "xlsx", exportRun}, exitUsage, `--format "xlsx": want csv or ndjson`},
+		{"bad format", []string{"--format", "xlsx", exportRun}, exitUsage, `--format "xlsx": want csv, ndjson or parquet`},
 		{"bad format after DIR", []string{exportRun, "--format", "tsv"}, exitUsage, `--format "tsv"`},
 		{"unknown flag after DIR", []string{exportRun, "--colour"}, exitUsage, "flag provided but not defined: --colour"},
 		{"unknown flag", []string{"--colour", exportRun}, exitUsage, "flag provided but not defined: --colour"},
-		{"no DIR", nil, exitUsage, "want one run folder DIR, got 0"},
-		{"two DIRs", []string{exportRun, exportRun}, exitUsage, "want one run folder DIR, got 2"},
+		{"no DIR", nil, exitUsage, "want at least one run folder DIR"},
+		{"one DIR twice", []string{exportRun, exportRun}, exitUsage, "is given twice"},
 		{"missing folder", []string{missing}, exitUsage, missing + ": no such run folder"},
 		{"damaged batch file", []string{damaged}, exitRetry, filepath.Join(damaged, "batch-000001.ndjson.zst") + ": sha256"},
 	}
