@@ -96,20 +96,22 @@ func tsRIPEStat(b *[19]byte) (int64, bool) {
 		mo-1 > 11 || d == 0 || d > 28 && d > uint(tsDaysIn(int64(y), int64(mo))) || h > 23 || mi > 59 || se > 59 {
 		return 0, false
 	}
-	// Days since 1970-01-01 (Hinnant's days_from_civil, on unsigned
-	// values: the year is 0 to 9999, and shifted by 400 to stay >= 0).
-	yy := y + 400
-	if mo <= 2 {
-		yy--
+	// Days since 1970-01-01: whole years since year 0 (a leap year in
+	// the proleptic calendar), then whole months, then days.
+	leap := y%4 == 0 && (y%100 != 0 || y%400 == 0)
+	days := 365*y + (y+3)/4 - (y+99)/100 + (y+399)/400 + uint(tsMonthStart[mo]) + d - 1
+	if leap && mo > 2 {
+		days++
 	}
-	era := yy / 400
-	yoe := yy - era*400
-	mp := (mo + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	days := int64(era*146097+doe) - 146097 - 719468
-	return days*86400 + int64(h*3600+mi*60+se), true
+	return (int64(days)-tsDaysYear0To1970)*86400 + int64(h*3600+mi*60+se), true
 }
+
+// tsMonthStart is the day of the year on which each month starts (index
+// 1 to 12) in a common year.
+var tsMonthStart = [13]uint16{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
+
+// tsDaysYear0To1970 is the number of days from 0000-01-01 to 1970-01-01.
+const tsDaysYear0To1970 = 719528
 
 // tsTwo parses two ASCII digits.
 func tsTwo(a, b byte) (uint, bool) {
