@@ -70,6 +70,10 @@ type Job struct {
 	// machines); nil means every batch in plan order. Batches already
 	// committed in Out are skipped either way.
 	Schedule func(p *Plan) iter.Seq[int]
+	// ExitStatus, when set, gives the exit status that the run's summary
+	// records in the manifest for what Run returns; nil means 0 done, 1
+	// dead letters, 3 interrupted, 4 any other error.
+	ExitStatus func(sum Summary, err error) int
 }
 
 // Plan cuts the job's nodes into batches and derives the run's identity
@@ -210,8 +214,7 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 }
 
 // record keeps the run's summary in the folder's manifest
-// (store.Run.Runs), with the exit status sluice gives it: 0 done, 1 dead
-// letters or a failure, 3 interrupted. A run that cannot be recorded has
+// (store.Run.Runs), with its exit status (Job.ExitStatus). A run that cannot be recorded has
 // still run: the error is only logged.
 func (j *Job) record(st *store.Run, sum Summary, err error) {
 	if sum.Start.IsZero() { // the run did not start
@@ -219,9 +222,13 @@ func (j *Job) record(st *store.Run, sum Summary, err error) {
 	}
 	status := 0
 	switch {
+	case j.ExitStatus != nil:
+		status = j.ExitStatus(sum, err)
 	case errors.Is(err, context.Canceled):
 		status = 3
-	case err != nil || sum.DeadLetters > 0:
+	case err != nil:
+		status = 4
+	case sum.DeadLetters > 0:
 		status = 1
 	}
 	if rerr := st.RecordRun(sum.Record(status)); rerr != nil && j.Options.Logger != nil {

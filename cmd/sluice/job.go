@@ -180,6 +180,7 @@ func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
 		return runCoordJob(c, io, bj)
 	}
 	out := bj.Out
+	bj.ExitStatus = func(sum batch.Summary, err error) int { return exitStatus(jobError(bj, sum, err)) }
 	sum, err := bj.Run(c.Context)
 	err = jobError(bj, sum, err)
 	if sum.Start.IsZero() { // the run never started
