@@ -206,30 +206,49 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 		if err != nil {
 			return w.result(res), err
 		}
-		if !w.isFinished() { // the round may have acked the last batches
-			var fin bool
-			if err := w.retry(ctx, "done", func(ctx context.Context) (err error) {
-				fin, err = q.finished(ctx)
-				return err
-			}); err != nil {
-				return w.result(res), err
-			}
-			w.mu.Lock()
-			w.finished = w.finished || fin
-			w.mu.Unlock()
-		}
 		if w.isFinished() {
 			break
 		}
 		// Nothing to lease now: the other batches are held by live
-		// workers. One of them may die; look again after a while.
-		if err := sleepCtx(ctx, pause); err != nil {
+		// workers. One of them may die (its batches come free after the
+		// lease timeout): look again after a pause, or stop as soon as
+		// the others have finished.
+		fin, err := w.waitForWork(ctx, pause)
+		if err != nil {
 			return w.result(res), err
+		}
+		if fin {
+			break
 		}
 	}
 	fin, err := w.finalize(ctx, j.Out)
 	res.Finalized = fin
 	return w.result(res), err
+}
+
+// finishedPoll is how often a worker with nothing to do asks whether the
+// run is finished: one BITCOUNT, so that it exits (or merges) at most
+// this long after the last ack.
+const finishedPoll = 100 * time.Millisecond
+
+// waitForWork waits up to pause and reports whether the run finished
+// meanwhile.
+func (w *worker) waitForWork(ctx context.Context, pause time.Duration) (bool, error) {
+	for waited := time.Duration(0); ; waited += finishedPoll {
+		var fin bool
+		if err := w.retry(ctx, "done", func(ctx context.Context) (err error) {
+			fin, err = w.q.finished(ctx)
+			return err
+		}); err != nil || fin || waited >= pause {
+			w.mu.Lock()
+			w.finished = w.finished || fin
+			w.mu.Unlock()
+			return fin, err
+		}
+		if err := sleepCtx(ctx, finishedPoll); err != nil {
+			return false, err
+		}
+	}
 }
 
 func (w *worker) result(r Result) Result {
