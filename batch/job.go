@@ -115,21 +115,22 @@ func (j *Job) source() string {
 	if j.Source != "" {
 		return j.Source
 	}
-	return scrape.Redact(expandTemplate(j.Scrape.URL, j.Scrape.Vars))
+	sec := j.Scrape.Secrets
+	return sec.Redact(expandTemplate(j.Scrape.URL, j.Scrape.Vars, sec))
 }
 
 // expandTemplate fills in the variables of tmpl (but keeps {node}), so
 // that the identity tells runs with other variables apart. A
 // secret-named variable ({apikey}, {token} …) stays a placeholder
 // wherever it sits, since Redact only knows query parameters.
-func expandTemplate(tmpl string, vars map[string]string) string {
+func expandTemplate(tmpl string, vars map[string]string, sec scrape.Secrets) string {
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if scrape.SecretName(k) {
+		if sec.Name(k) {
 			continue
 		}
 		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", vars[k])

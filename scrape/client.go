@@ -100,14 +100,14 @@ func New(o Options) (*Client, error) {
 		secrets = append(secrets, vs...)
 	}
 	for k, v := range o.Vars {
-		if secretName.MatchString(k) {
+		if o.Secrets.Name(k) {
 			secrets = append(secrets, v)
 		}
 	}
 	for _, s := range secrets[:len(secrets):len(secrets)] {
 		secrets = append(secrets, url.QueryEscape(s), url.PathEscape(s))
 	}
-	red := newRedactor(secrets)
+	red := newRedactor(o.Secrets, secrets)
 	tmpl, err := parseTemplate(o.URL, o.Vars)
 	if err != nil {
 		return nil, fmt.Errorf("scrape: %s", red.redact(err.Error()))

@@ -31,6 +31,10 @@ type Options struct {
 	// A variable whose name looks secret ("key", "token", …) is redacted
 	// from logs and errors.
 	Vars map[string]string
+	// Secrets names more query parameters, variables, headers and
+	// cookies whose values are secrets, beside the built-in list
+	// (Secrets.Name); the Client redacts them from all it prints.
+	Secrets Secrets
 	// Header is sent with every request (API keys: never logged).
 	// Accept-Encoding defaults to "zstd, gzip"; a value naming only
 	// codings the client decodes (identity, gzip, zstd) is kept, any

@@ -8,43 +8,90 @@ import (
 // Redacted replaces every secret that Redact and the client remove.
 const Redacted = "REDACTED"
 
-// secretName matches the names of query parameters, headers and template
-// variables whose values are secrets.
-var secretName = regexp.MustCompile(`(?i)(key|token|secret|passw|pwd|auth|credential|signature|session|cookie)`)
+// secretWords are the telltale parts of the names of query parameters,
+// headers, cookies and template variables whose values are secrets:
+// anywhere in the name (apikey, access_token, X-Amz-Signature, sessionid,
+// client_secret, Authorization, jwt).
+var secretWords = []string{"key", "token", "secret", "passw", "pwd", "auth", "credential", "signature", "session", "cookie", "jwt"}
 
-// SecretName reports whether a query parameter, header or template
-// variable with this name holds a secret (key, token, password …), as the
-// Client judges when it redacts. Callers that write URLs or parameters
+// secretParts are secret only as a whole part of a name (sig=, pass=,
+// x_tok=), since inside a word they are harmless (design, compass, stock).
+var secretParts = []string{"sig", "pass", "tok"}
+
+// Secrets decides which names hold secrets: the built-in list above, plus
+// Names (case-insensitive; --redact NAME). The zero value is the built-in
+// list. SecretName and Redact use the zero value.
+type Secrets struct {
+	Names []string
+}
+
+// Name reports whether a query parameter, header, cookie or template
+// variable called name holds a secret.
+func (s Secrets) Name(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	for _, part := range strings.FieldsFunc(n, func(r rune) bool { return !('a' <= r && r <= 'z' || '0' <= r && r <= '9') }) {
+		for _, w := range secretParts {
+			if part == w {
+				return true
+			}
+		}
+	}
+	for _, w := range s.Names {
+		if strings.EqualFold(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns str with the values of secret-named name=value pairs
+// (query parameters, cookies, form fields) and the user:password of URLs
+// replaced by REDACTED. It works on whole messages as well as on URLs.
+func (s Secrets) Redact(str string) string {
+	if strings.IndexByte(str, '=') >= 0 {
+		str = nameValue.ReplaceAllStringFunc(str, func(m string) string {
+			name, _, _ := strings.Cut(m, "=")
+			if s.Name(name) {
+				return name + "=" + Redacted
+			}
+			return m
+		})
+	}
+	if strings.Contains(str, "@") {
+		str = userinfo.ReplaceAllString(str, "${1}"+Redacted+"@")
+	}
+	return str
+}
+
+// SecretName reports whether a query parameter, header, cookie or template
+// variable with this name holds a secret (key, token, password, sig …), as
+// the Client judges when it redacts. Callers that write URLs or parameters
 // somewhere (a manifest, a log of their own) use it to do the same.
-func SecretName(name string) bool { return secretName.MatchString(name) }
+func SecretName(name string) bool { return Secrets{}.Name(name) }
 
-// secretParam finds name=value pairs in URLs and messages whose name looks
-// secret; group 1 is the name with its "=", group 2 the value.
-var secretParam = regexp.MustCompile(`(?i)([\w.\-\[\]%]*(?:key|token|secret|passw|pwd|auth|credential|signature|session)[\w.\-\[\]%]*=)([^&#\s"'<>;,]*)`)
+// nameValue finds name=value pairs in URLs and messages.
+var nameValue = regexp.MustCompile(`[\w.\-\[\]%]+=[^&#\s"'<>;,]*`)
 
 // userinfo finds user:password@ in URLs.
 var userinfo = regexp.MustCompile(`(://)[^/@\s"']*@`)
 
-// Redact returns s with the values of key/token/secret/password-like query
-// parameters (apikey=…, access_token=…, X-Amz-Signature=…) and the
-// user:password of URLs replaced by REDACTED. It works on whole messages
-// as well as on URLs. It cannot know a secret that has no telltale name:
-// the Client also removes its header values and secret-named variables
-// from everything it prints.
-func Redact(s string) string {
-	if strings.IndexByte(s, '=') >= 0 {
-		s = secretParam.ReplaceAllString(s, "${1}"+Redacted)
-	}
-	if strings.Contains(s, "@") {
-		s = userinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
-	}
-	return s
-}
+// Redact returns s with the values of secret-named query parameters
+// (apikey=…, access_token=…, X-Amz-Signature=…, sig=…) and the
+// user:password of URLs replaced by REDACTED: Secrets{}.Redact. It cannot
+// know a secret that has no telltale name: the Client also removes its
+// header values and secret-named variables from everything it prints.
+func Redact(s string) string { return Secrets{}.Redact(s) }
 
 // redactor removes the secrets of one client: Redact, plus the literal
 // values it was given (header values, secret-named variables). The zero
 // value is Redact alone. It is immutable after construction.
 type redactor struct {
+	names  Secrets
 	values []string // longest first, so that a secret containing another goes whole
 }
 
@@ -52,8 +99,8 @@ type redactor struct {
 // redacted everywhere they appear by coincidence; a real key is longer.
 const minSecretLen = 6
 
-func newRedactor(values []string) redactor {
-	var r redactor
+func newRedactor(names Secrets, values []string) redactor {
+	r := redactor{names: names}
 	for _, v := range values {
 		if len(v) >= minSecretLen {
 			r.values = append(r.values, v)
@@ -74,5 +121,5 @@ func (r redactor) redact(s string) string {
 			s = strings.ReplaceAll(s, v, Redacted)
 		}
 	}
-	return Redact(s)
+	return r.names.Redact(s)
 }

@@ -79,6 +79,7 @@ func fetchFlags(rate float64) []cli.Flag {
 		&cli.Float64Flag{Name: "bytes-per-second", Usage: "bandwidth budget on body reads (0: none)", EnvVars: env("bytes-per-second")},
 		&cli.BoolFlag{Name: "capture", Usage: "keep every body, zstd-compressed, in OUT/captures for replay", EnvVars: env("capture")},
 		&cli.StringSliceFlag{Name: "header", Usage: "extra request header 'K: V' (repeatable; never logged)", EnvVars: env("header")},
+		&cli.StringSliceFlag{Name: "redact", Usage: "one more `NAME` of a query parameter, --var, header or cookie whose value is a secret (repeatable; key, token, sig, pass, jwt, session … are built in)", EnvVars: env("redact")},
 	}
 }
 
@@ -107,6 +108,7 @@ func scrapeOptions(c *cli.Context, j job, log *slog.Logger) (scrape.Options, err
 		URL:            j.tmpl,
 		Vars:           j.vars,
 		Header:         hdr,
+		Secrets:        scrape.Secrets{Names: c.StringSlice("redact")},
 		Rate:           c.Float64("rate"),
 		Burst:          c.Int("burst"),
 		Concurrency:    c.Int("concurrency"),
