@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -81,19 +82,32 @@ func ParseTimestamp(raw []byte, unit Unit) (sec int64, ok bool) {
 // for anything else, including invalid dates; the caller then asks the
 // general parser. A four-digit year is always within the valid range.
 func tsRIPEStat(b *[19]byte) (int64, bool) {
-	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+	// Three little-endian words: YYYY-MM- , DDThh:mm and hh:mm:ss (the
+	// last overlaps the second). The separators are compared and the
+	// digits checked eight at a time, then read in pairs.
+	w0 := binary.LittleEndian.Uint64(b[0:8])
+	w1 := binary.LittleEndian.Uint64(b[8:16])
+	w2 := binary.LittleEndian.Uint64(b[11:19])
+	const (
+		sep0, sepMask0 = '-'<<32 | '-'<<56, 0xff<<32 | 0xff<<56
+		sep1, sepMask1 = 'T'<<16 | ':'<<40, 0xff<<16 | 0xff<<40
+		sep2, sepMask2 = ':' << 40, 0xff << 40
+		dig0, dig1     = 0x00ffff00ffffffff, 0xffff00ffff00ffff
+		dig2           = 0xffff000000000000
+	)
+	if w0&sepMask0 != sep0 || w1&sepMask1 != sep1 || w2&sepMask2 != sep2 ||
+		notDigits(w0)&dig0|notDigits(w1)&dig1|notDigits(w2)&dig2 != 0 {
 		return 0, false
 	}
-	y1, ok1 := tsTwo(b[0], b[1])
-	y2, ok2 := tsTwo(b[2], b[3])
-	mo, ok3 := tsTwo(b[5], b[6])
-	d, ok4 := tsTwo(b[8], b[9])
-	h, ok5 := tsTwo(b[11], b[12])
-	mi, ok6 := tsTwo(b[14], b[15])
-	se, ok7 := tsTwo(b[17], b[18])
-	y := y1*100 + y2
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
-		mo-1 > 11 || d == 0 || d > 28 && d > uint(tsDaysIn(int64(y), int64(mo))) || h > 23 || mi > 59 || se > 59 {
+	// Digit values, then each even byte k holds 10*digit(k)+digit(k+1).
+	p0, p1, p2 := pairs(w0), pairs(w1), pairs(w2)
+	y := uint(p0&0xff)*100 + uint(p0>>16&0xff)
+	mo := uint(p0 >> 40 & 0xff)
+	d := uint(p1 & 0xff)
+	h := uint(p1 >> 24 & 0xff)
+	mi := uint(p1 >> 48 & 0xff)
+	se := uint(p2 >> 48 & 0xff)
+	if mo-1 > 11 || d == 0 || d > 28 && d > uint(tsDaysIn(int64(y), int64(mo))) || h > 23 || mi > 59 || se > 59 {
 		return 0, false
 	}
 	// Days since 1970-01-01: whole years since year 0 (a leap year in
@@ -113,10 +127,21 @@ var tsMonthStart = [13]uint16{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 30
 // tsDaysYear0To1970 is the number of days from 0000-01-01 to 1970-01-01.
 const tsDaysYear0To1970 = 719528
 
-// tsTwo parses two ASCII digits.
-func tsTwo(a, b byte) (uint, bool) {
-	x, y := uint(a)-'0', uint(b)-'0'
-	return x*10 + y, x <= 9 && y <= 9
+// notDigits sets the high bit of each byte of w that is not an ASCII
+// digit, without carries from one byte into the next.
+func notDigits(w uint64) uint64 {
+	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	above := (w&lo7 + 0x4646464646464646) & hi     // low 7 bits above '9'
+	below := ^((w | hi) - 0x3030303030303030) & hi // low 7 bits below '0'
+	return above | below | w&hi
+}
+
+// pairs turns the ASCII digits of w into their values and adds each byte,
+// times ten, to the one after it: byte k then holds the two-digit number
+// of bytes k and k+1 (the odd bytes are left with garbage).
+func pairs(w uint64) uint64 {
+	v := w & 0x0f0f0f0f0f0f0f0f
+	return v*10 + v>>8
 }
 
 // tsInteger parses an optional minus and up to 18 digits (no overflow is
