@@ -152,6 +152,8 @@ func diffCheck(t *testing.T, c diffCase, bufferSizes []int) {
 			got := diffRun(t, Options{Mode: Stream, Paths: c.paths, BufferSize: bs, Strict: strict}, c.doc, reached)
 			diffSame(t, fmt.Sprintf("stream buffer %d strict %v", bs, strict), got, stream)
 		}
+		// The AVX2 block skip, its Go twin and the pure-Go byte loop agree.
+		sameAcrossBlocks(t, c.name, c.doc, c.paths, bs)
 	}
 
 	// Full gives the same raw text in the same order.
