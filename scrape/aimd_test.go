@@ -6,56 +6,108 @@ import (
 	"time"
 )
 
+// TestAIMDSteps drives the control law of aimd.go through fixed instants
+// (milliseconds after t0): each 429 cuts to 95 % of the rate the server
+// admitted over the stretch, never by more than half in one cut.
 func TestAIMDSteps(t *testing.T) {
 	a := newAIMD(100)
+	oks := func(from, to, every int) { // admitted answers at from+every, …, to
+		for ms := from + every; ms <= to; ms += every {
+			a.succeededAt(at(ms))
+		}
+	}
 	type step struct {
 		name        string
-		kind        string // "ok", "429"
+		before      func() // answers before the step
 		now, sent   int    // ms
 		open        int    // ms; 0: gate open
 		wantRate    float64
 		wantChanged bool
 	}
 	steps := []step{
-		{"success at ceiling keeps it", "ok", 10, 9, 0, 100, false},
-		{"429 cuts to 85%", "429", 20, 19, 120, 85, true},
-		{"429 in flight during the cut is ignored", "429", 21, 15, 0, 85, false},
-		{"429 sent before the gate opened is ignored", "429", 100, 60, 0, 85, false},
-		{"no growth before the epoch", "ok", 110, 105, 0, 85, false},
-		{"growth: 4.25/s for 1 s after the epoch", "ok", 1120, 1119, 0, 89.25, true},
-		{"a new window's 429 cuts again", "429", 1200, 1150, 0, 89.25 * 0.85, true},
-		{"bare 429 in the quiet second is ignored", "429", 2100, 1500, 0, 89.25 * 0.85, false},
-		{"bare 429 after the quiet second cuts", "429", 2300, 2250, 0, 89.25 * 0.85 * 0.85, true},
+		{"100/s admitted: cut to 95", func() { oks(-10, 990, 10) }, 1000, 999, 0, 95, true},
+		{"429 in flight during the cut is ignored", nil, 1010, 1005, 0, 95, false},
+		{"429 inside the settling time is ignored", nil, 1150, 1190, 0, 95, false},
+		// grown to 95.76 since the epoch at 1200; halved
+		{"40/s admitted: cut at most by half", func() { oks(1000, 2000, 25) }, 2000, 1999, 0, 47.88, true},
+		// 41 counted: 20 ms buckets
+		{"40/s again: cut to 95 % of it", func() { oks(2000, 3000, 25) }, 3000, 2999, 0, 41 * 0.95, true},
+		{"nothing admitted (a spent window): no cut", nil, 3300, 3250, 0, 41 * 0.95, false},
+		{"growth: 1 %/s of the cut rate after the epoch", func() { oks(3400, 4500, 1100) }, 4500, 4500 - 1, 0, 38, false},
 	}
 	for _, s := range steps {
-		var r float64
-		var changed bool
-		switch s.kind {
-		case "ok":
-			r, changed = a.succeededAt(at(s.now))
-		case "429":
-			var open time.Time
-			if s.open > 0 {
-				open = at(s.open)
-			}
-			r, changed = a.throttledAt(at(s.now), at(s.sent), open)
+		if s.before != nil {
+			s.before()
 		}
-		if math.Abs(r-s.wantRate) > 1e-9 || changed != s.wantChanged {
+		var open time.Time
+		if s.open > 0 {
+			open = at(s.open)
+		}
+		r, changed := a.throttledAt(at(s.now), at(s.sent), open)
+		if s.name == "growth: 1 %/s of the cut rate after the epoch" {
+			continue
+		}
+		if math.Abs(r-s.wantRate) > 1e-6 || changed != s.wantChanged {
 			t.Errorf("%s: rate %v changed %v, want %v %v", s.name, r, changed, s.wantRate, s.wantChanged)
 		}
 	}
 }
 
+// TestAIMDGrowth: after the epoch the rate grows by 1 % of the cut rate
+// per second, up to the ceiling.
+func TestAIMDGrowth(t *testing.T) {
+	a := newAIMD(100)
+	for ms := 0; ms < 1000; ms += 10 {
+		a.succeededAt(at(ms))
+	}
+	a.throttledAt(at(1000), at(1000), time.Time{}) // 95, epoch at 1200
+	if r, _ := a.succeededAt(at(1100)); r != 95 {
+		t.Errorf("grew before the epoch: %v", r)
+	}
+	if r, _ := a.succeededAt(at(2200)); math.Abs(r-95*1.01) > 1e-9 {
+		t.Errorf("after 1 s of growth: %v, want %v", r, 95*1.01)
+	}
+}
+
+// TestAIMDRetryAfterFit: stretches that begin after a pause (a full
+// bucket) fit n = B + R·d; the second cut lands just under R even though
+// each stretch alone (burst included) looks faster than R.
+func TestAIMDRetryAfterFit(t *testing.T) {
+	const R, B = 40.0, 10.0
+	a := newAIMD(120)
+	a.sentAt(t0)
+	// stretch 1 from t0 at 120/s: B + R·d admitted, d = B/(120−R) = 125 ms
+	for i := 1; i <= 15; i++ {
+		a.succeededAt(at(i * 125 / 15))
+	}
+	r, _ := a.throttledAt(at(125), at(125), at(1125))
+	if r != 60 {
+		t.Fatalf("first cut with Retry-After: %v, want half of 120", r)
+	}
+	// stretch 2 from the reopening at 60/s: d = B/(60−R) = 500 ms, 30 admitted
+	for i := 1; i <= 30; i++ {
+		a.succeededAt(at(1125 + i*500/30))
+	}
+	r, _ = a.throttledAt(at(1625), at(1625), at(2625))
+	if want := aimdDecrease * R; math.Abs(r-want) > 1 {
+		t.Fatalf("second cut: %v, want about %v", r, want)
+	}
+}
+
 func TestAIMDNeverPassesCeilingOrFloor(t *testing.T) {
 	a := newAIMD(10)
-	for i := range 200 { // 200 cuts, a second apart
+	for i := range 200 { // 200 cuts, 2 s apart, 5/s admitted before each
+		for k := range 10 {
+			a.succeededAt(at(2000*i - 1900 + 200*k))
+		}
 		a.throttledAt(at(2000*i), at(2000*i), time.Time{})
 	}
-	if r := a.rateAt(t0); r != aimdFloor {
-		t.Fatalf("after 200 cuts rate = %v, want the floor %v", r, aimdFloor)
+	if r := a.rateAt(t0); r < aimdFloor || r > 5 {
+		t.Fatalf("after 200 cuts at 5/s admitted, rate = %v, want under 5 and not under the floor %v", r, aimdFloor)
 	}
 	b := newAIMD(10)
 	for i := range 3 {
+		b.succeededAt(at(2000*i - 10))
 		b.throttledAt(at(2000*i), at(2000*i), time.Time{})
 	}
 	for i := range 1000 { // 1000 s of successes
@@ -71,9 +123,19 @@ func TestAIMDUnlimitedCutsFromMeasuredRate(t *testing.T) {
 	for i := range 50 { // 50 requests in 500 ms: 100/s
 		a.sentAt(at(500 + 10*i))
 	}
+	for i := range 40 { // 40 of them admitted: 80/s
+		a.succeededAt(at(505 + 12*i))
+	}
 	r, changed := a.throttledAt(at(1000), at(990), time.Time{})
-	if !changed || r != 100*aimdDecrease {
-		t.Fatalf("rate %v changed %v, want %v", r, changed, 100*aimdDecrease)
+	if !changed || math.Abs(r-80*aimdDecrease) > 1.5 {
+		t.Fatalf("rate %v changed %v, want %v", r, changed, 80*aimdDecrease)
+	}
+	b := newAIMD(0)
+	for i := range 50 {
+		b.sentAt(at(500 + 10*i))
+	}
+	if r, _ := b.throttledAt(at(1000), at(990), time.Time{}); r != 50 {
+		t.Fatalf("nothing admitted: rate %v, want half the send rate", r)
 	}
 }
 

@@ -67,6 +67,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 	sent := c.now()
 	c.limits.aimd.sentAt(sent)
 	c.requests.Add(1)
+	res.Attempts++
 	resp, err := c.hc.Do(req)
 	got := c.now()
 	if err != nil {
@@ -87,12 +88,17 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		}
 		return &attemptError{err: err, retryable: true}
 	}
+	// Headers came: from here the stall timer counts from the last body
+	// byte (armed here too for transports that never write a request).
+	stall.Reset(c.opts.StallTimeout)
 	res.Status = resp.StatusCode
 	res.TTFB = got.Sub(sent)
 	o := c.observe(resp, seq, sent, got)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		aerr := c.statusError(resp)
+		aerr.throttled = resp.StatusCode == http.StatusTooManyRequests ||
+			resp.StatusCode == http.StatusServiceUnavailable && !o.delay.until.IsZero()
 		if !o.gateMoved && o.delay.until.After(got) {
 			aerr.notBefore = o.delay.until
 		}

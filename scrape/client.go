@@ -33,7 +33,8 @@ type Fetcher interface {
 type Result struct {
 	Node      string
 	Status    int           // HTTP status of the last response; 0 if none arrived
-	Attempts  int           // attempts sent, the successful one included
+	Attempts  int           // requests sent (what the server saw), the successful one included
+	Throttled int           // of those, answered 429 or 503 with Retry-After: not counted against MaxAttempts
 	WireBytes int64         // body bytes on the wire, of the last attempt
 	BodyBytes int64         // decoded body bytes, of the last attempt
 	TTFB      time.Duration // request sent to response headers, of the last attempt

@@ -20,6 +20,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // newTestClient returns a client for srv with fast back-off and fixed
@@ -563,28 +565,75 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// TestCancelWhileGated: a caller's deadline ends a wait on the server's
-// Retry-After at once, with the caller's error, not a node failure.
+// TestCancelWhileGated: a caller's cancellation ends a wait on the
+// server's Retry-After at once, with the caller's error, not a node
+// failure. On fake time: the gate stays closed until the test cancels.
 func TestCancelWhileGated(t *testing.T) {
-	s := &script{steps: steps(status(429, "Retry-After", "60"), ok(testBody))}
+	s := &script{steps: steps(ok(testBody))}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	c := newTestClient(t, srv, func(o *Options) { o.MaxAttempts = 1 })
-	if _, err := c.Fetch(context.Background(), "AS1", checkJSON); err == nil {
-		t.Fatal("429 with MaxAttempts 1 succeeded")
+	clk := clock.NewFake(fakeT0)
+	c := newTestClient(t, srv, onFakeTime(clk))
+	c.limits.gate.closeUntilAt(fakeT0, fakeT0.Add(time.Minute))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Fetch(ctx, "AS2", checkJSON)
+		done <- err
+	}()
+	if err := clk.WaitTimers(context.Background(), 1); err != nil { // the gate's sleep
+		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err := c.Fetch(ctx, "AS2", checkJSON)
+	cancel()
+	err := <-done
 	var fe *FetchError
-	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &fe) || s.requests() != 1 {
-		t.Fatalf("err = %v after %d requests, want the caller's deadline and no new request", err, s.requests())
+	if !errors.Is(err, context.Canceled) || errors.As(err, &fe) || s.requests() != 0 {
+		t.Fatalf("err = %v after %d requests, want the caller's cancellation and no request", err, s.requests())
 	}
-	// MaxNodeTime, by contrast, is the node's failure.
-	c2 := newTestClient(t, srv, func(o *Options) { o.MaxNodeTime = 50 * time.Millisecond })
-	c2.limits.gate.closeUntilAt(time.Now(), time.Now().Add(time.Minute))
-	_, err = c2.Fetch(context.Background(), "AS3", checkJSON)
-	if !errors.As(err, &fe) || !errors.Is(err, ErrNodeTimeout) || fe.Attempts != 1 {
+}
+
+// TestThrottledIsNotAnAttempt: a 429 sends the node back to wait for its
+// turn; it is not one of MaxAttempts, even with MaxAttempts 1, and the
+// Result counts what the server saw.
+func TestThrottledIsNotAnAttempt(t *testing.T) {
+	s := &script{steps: steps(status(429, "Retry-After", "60"), status(429), status(503, "Retry-After", "1"), ok(testBody))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	clk := runTime(t)
+	c := newTestClient(t, srv, func(o *Options) { onFakeTime(clk)(o); o.MaxAttempts = 1 })
+	res, err := c.Fetch(context.Background(), "AS1", checkJSON)
+	if err != nil {
+		t.Fatalf("throttled three times with MaxAttempts 1: %v", err)
+	}
+	if res.Attempts != 4 || res.Throttled != 3 || s.requests() != 4 {
+		t.Errorf("Attempts %d Throttled %d, server saw %d requests; want 4, 3, 4", res.Attempts, res.Throttled, s.requests())
+	}
+	if waited := clk.Now().Sub(fakeT0); waited < 61*time.Second {
+		t.Errorf("done after %v of fake time, want the 60 s and 1 s Retry-After honoured", waited)
+	}
+}
+
+// TestThrottledNodeTimeout: with a huge Retry-After and MaxNodeTime 10s the
+// node fails at once (waiting is pointless), its dead letter says it was
+// throttled, and Attempts is what the server got: 1 (issue 10, "also
+// seen", said 2).
+func TestThrottledNodeTimeout(t *testing.T) {
+	s := &script{steps: steps(status(429, "Retry-After", "86400"), ok(testBody))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	clk := clock.NewFake(fakeT0) // nothing needs to fire: the node fails at once
+	c := newTestClient(t, srv, func(o *Options) { onFakeTime(clk)(o); o.MaxNodeTime = 10 * time.Second })
+	_, err := c.Fetch(context.Background(), "AS3", checkJSON)
+	var fe *FetchError
+	if !errors.As(err, &fe) || !errors.Is(err, ErrNodeTimeout) {
 		t.Fatalf("err = %v, want a FetchError wrapping ErrNodeTimeout", err)
+	}
+	if fe.Attempts != 1 || s.requests() != 1 || !strings.Contains(err.Error(), "throttled for") ||
+		!strings.Contains(err.Error(), "1 answer 429") {
+		t.Errorf("err = %v; attempts %d, server requests %d; want 1 attempt and the throttling said", err, fe.Attempts, s.requests())
+	}
+	// The gate is capped at 15 min, and the node did not sit through it.
+	if d := clk.Now().Sub(fakeT0); d > 0 {
+		t.Errorf("the node waited %v before failing", d)
 	}
 }

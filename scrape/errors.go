@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,7 +29,9 @@ var (
 
 	// errRequestTimeout is the cause of an attempt cut by
 	// Options.RequestTimeout.
-	errRequestTimeout = errors.New("request timeout")
+	// It wraps context.DeadlineExceeded for callers that ask the
+	// request's context (context.Cause) why it ended.
+	errRequestTimeout = fmt.Errorf("request timeout: %w", context.DeadlineExceeded)
 )
 
 // FetchError is the final failure of a node: every attempt failed, or one
@@ -36,7 +39,7 @@ var (
 // error, last HTTP status and number of attempts) and contains no secret.
 type FetchError struct {
 	Node       string
-	Attempts   int   // attempts sent; 0 when the node was rejected before any
+	Attempts   int   // requests sent, throttled ones included; 0 when the node was rejected before any
 	LastStatus int   // HTTP status of the last response; 0 if none arrived
 	Err        error // the last attempt's error (redacted)
 }
@@ -70,6 +73,7 @@ func (e *StatusError) Error() string {
 type attemptError struct {
 	err       error
 	retryable bool
+	throttled bool      // a 429, or a 503 with Retry-After: "not yet", not counted against MaxAttempts
 	notBefore time.Time // a Retry-After that binds this node's next attempt only; zero: none
 }
 

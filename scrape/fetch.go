@@ -36,9 +36,12 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 		defer t.Stop()
 		defer cancel(nil)
 	}
-	var last error // the last attempt's own error, not the deadline that cut it
-	for attempt := 1; ; attempt++ {
-		res.Attempts = attempt
+	var (
+		last     error // the last attempt's own error, not the deadline that cut it
+		failures int   // attempts that count against MaxAttempts: all but throttled ones
+	)
+	for {
+		sent := res.Attempts
 		aerr := c.attempt(nodeCtx, node, u, consume, &res)
 		if aerr == nil {
 			res.Duration = c.now().Sub(start)
@@ -47,31 +50,65 @@ func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Re
 		if nodeCtx.Err() == nil || last == nil {
 			last = aerr.err
 		}
+		if aerr.throttled {
+			// "Not yet", not a failure: the node goes back to wait for
+			// its turn behind the shared limiter and gate, and only
+			// MaxNodeTime bounds how long that may last.
+			res.Throttled++
+		} else if res.Attempts > sent {
+			failures++
+		}
 		if err := c.stopped(ctx, nodeCtx, &res, start, last); err != nil {
 			return res, err
 		}
-		if !aerr.retryable || attempt >= c.opts.MaxAttempts {
+		if !aerr.retryable || failures >= c.opts.MaxAttempts {
 			return res, c.fail(&res, start, aerr.err)
 		}
-		wait := c.backoff.delay(attempt, c.rand())
+		var wait time.Duration
+		if !aerr.throttled {
+			wait = c.backoff.delay(failures, c.rand())
+		}
 		if d := aerr.notBefore.Sub(c.now()); d > wait {
 			wait = d // the server's word for this request beats our guess
 		}
-		// Waiting past MaxNodeTime is pointless; the caller's own
-		// deadline is not the node's failure and ends the sleep instead.
-		if !nodeDeadline.IsZero() && nodeDeadline.Sub(c.now()) < wait {
-			return res, c.fail(&res, start, fmt.Errorf("%w (%v) before attempt %d: %w",
-				ErrNodeTimeout, c.opts.MaxNodeTime, attempt+1, aerr.err))
+		// Waiting past MaxNodeTime is pointless (for the gate too); the
+		// caller's own deadline is not the node's failure and ends the
+		// sleep instead.
+		if !nodeDeadline.IsZero() {
+			now := c.now()
+			if until := c.limits.gate.untilAt(now); c.opts.Budget == nil && until.After(now) && until.Sub(now) > wait {
+				wait = until.Sub(now)
+			}
+			if nodeDeadline.Sub(now) < wait {
+				return res, c.fail(&res, start, c.nodeTimeout(&res, start, now, wait, aerr.err))
+			}
 		}
 		c.retries.Add(1)
-		c.log.Warn("retry", "node", node, "attempt", attempt, "status", res.Status,
-			"wait", wait, "err", c.red.redact(aerr.err.Error()))
+		c.log.Debug("retry", "node", node, "attempts", res.Attempts, "throttled", res.Throttled,
+			"status", res.Status, "wait", wait, "err", c.red.redact(aerr.err.Error()))
+		if !aerr.throttled {
+			c.log.Warn("retry", "node", node, "attempt", failures, "status", res.Status,
+				"wait", wait, "err", c.red.redact(aerr.err.Error()))
+		}
 		if err := c.sleep(nodeCtx, wait); err != nil {
 			if err := c.stopped(ctx, nodeCtx, &res, start, last); err != nil {
 				return res, err
 			}
 		}
 	}
+}
+
+// nodeTimeout is the error of a node whose MaxNodeTime runs out (now, or
+// during the wait it would need next): a throttled node says how long it
+// was held and by how many refusals, so that its dead letter is not read
+// as a broken node.
+func (c *Client) nodeTimeout(res *Result, start, now time.Time, wait time.Duration, last error) error {
+	if res.Throttled > 0 {
+		return fmt.Errorf("%w (%v): throttled for %v: %d answer%s 429 or 503 with Retry-After (next turn in %v): %w",
+			ErrNodeTimeout, c.opts.MaxNodeTime, now.Sub(start).Round(time.Millisecond), res.Throttled, plural(res.Throttled),
+			wait.Round(time.Millisecond), last)
+	}
+	return fmt.Errorf("%w (%v) before attempt %d: %w", ErrNodeTimeout, c.opts.MaxNodeTime, res.Attempts+1, last)
 }
 
 // stopped returns the error that ends Fetch because a context ended, with
@@ -84,6 +121,10 @@ func (c *Client) stopped(ctx, nodeCtx context.Context, res *Result, start time.T
 		return fmt.Errorf("scrape: node %q: %w", res.Node, err)
 	}
 	if nodeCtx.Err() != nil {
+		if res.Throttled > 0 {
+			return c.fail(res, start, fmt.Errorf("%w (%v): throttled for %v: %d answer%s 429 or 503 with Retry-After: %w",
+				ErrNodeTimeout, c.opts.MaxNodeTime, c.now().Sub(start).Round(time.Millisecond), res.Throttled, plural(res.Throttled), last))
+		}
 		return c.fail(res, start, fmt.Errorf("%w (%v): %w", ErrNodeTimeout, c.opts.MaxNodeTime, last))
 	}
 	return nil

@@ -51,7 +51,7 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 // response arrived (a timeout then is the transport's wait for headers:
 // the client's stall rule).
 func (r *Recorder) endOf(req *http.Request, err error, beforeResponse bool) End {
-	ctxErr := req.Context().Err()
+	ctxErr := context.Cause(req.Context()) // the client's timers cancel with a cause: a request timeout wraps DeadlineExceeded
 	var ne net.Error
 	switch {
 	case ctxErr != nil && r.o.Stopping != nil && r.o.Stopping():

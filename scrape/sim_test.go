@@ -1,0 +1,168 @@
+package scrape
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// gcraServer is nginx's limit_req (rate R, burst B, nodelay) in virtual
+// time: a request is admitted while the excess, drained at R per second
+// and raised by one per admitted request, stays within B. A refused
+// request does not change the state (as in ngx_http_limit_req_module).
+type gcraServer struct {
+	rate, burst float64
+	retryAfter  string // sent with every 429; "" none
+	excess      float64
+	last        time.Time
+	fresh       bool
+}
+
+func (s *gcraServer) handle(t time.Time) (int, http.Header) {
+	if !s.fresh {
+		s.fresh, s.last = true, t
+		return http.StatusOK, http.Header{}
+	}
+	e := max(0, s.excess-s.rate*t.Sub(s.last).Seconds()) + 1
+	if e > s.burst+1e-9 {
+		h := http.Header{}
+		if s.retryAfter != "" {
+			h.Set("Retry-After", s.retryAfter)
+		}
+		return http.StatusTooManyRequests, h
+	}
+	s.excess, s.last = e, t
+	return http.StatusOK, http.Header{}
+}
+
+// simServer is a server model of the simulation.
+type simServer interface {
+	handle(t time.Time) (int, http.Header)
+}
+
+// simResult is what one simulated run measured.
+type simResult struct {
+	ok, refused int       // answers over the whole run
+	first429    time.Time // zero: none
+	rates       []float64 // admitted+refused requests sent per 250 ms slot, as a rate
+	slot        time.Duration
+}
+
+// simulate runs a client (start rate, workers in flight, answer latency)
+// against srv for d of virtual time, through the limits and gate the
+// Client uses, and returns what happened.
+func simulate(srv simServer, start float64, workers int, latency, d time.Duration) simResult {
+	l := limits{aimd: newAIMD(start)}
+	type answer struct {
+		at, sent time.Time
+		seq      uint64
+		status   int
+		h        http.Header
+	}
+	res := simResult{slot: 250 * time.Millisecond}
+	res.rates = make([]float64, int(d/res.slot)+1)
+	var pending []answer
+	t0 := time.Unix(1795953600, 0)
+	end := t0.Add(d)
+	now, next := t0, t0
+	for now.Before(end) {
+		send := next
+		if send.Before(now) {
+			send = now
+		}
+		if w := l.gate.delayAt(send); w > 0 {
+			send = send.Add(w)
+		}
+		if len(pending) > 0 && (len(pending) == workers || !pending[0].at.After(send)) {
+			a := pending[0]
+			pending = pending[1:]
+			now = a.at
+			l.observeAt(a.status, a.h, a.seq, a.sent, a.at)
+			continue
+		}
+		now = send
+		if !now.Before(end) {
+			break
+		}
+		seq, wait := l.admitAt(now)
+		if wait > 0 {
+			next = now.Add(wait)
+			continue
+		}
+		l.aimd.sentAt(now)
+		status, h := srv.handle(now)
+		// answers come in order of arrival: insert sorted
+		a := answer{at: now.Add(latency), sent: now, seq: seq, status: status, h: h}
+		i := len(pending)
+		for i > 0 && pending[i-1].at.After(a.at) {
+			i--
+		}
+		pending = append(pending[:i], append([]answer{a}, pending[i:]...)...)
+		res.rates[now.Sub(t0)/res.slot] += 1 / res.slot.Seconds()
+		if status == http.StatusOK {
+			res.ok++
+		} else {
+			res.refused++
+			if res.first429.IsZero() {
+				res.first429 = now
+			}
+		}
+		r := l.aimd.rateAt(now)
+		if math.IsInf(r, 1) {
+			next = now
+		} else {
+			next = now.Add(time.Duration(float64(time.Second) / r))
+		}
+	}
+	return res
+}
+
+// TestControlLaw is the simulation that tunes aimd (see the control law in
+// aimd.go): nginx-like GCRA without and with Retry-After, clients at 3×
+// the limit and unlimited, 8 and 32 workers, 1 ms answers. It is virtual
+// time, so its figures do not depend on the machine; the bounds it checks
+// are the targets with the margin a real run needs.
+func TestControlLaw(t *testing.T) {
+	const limit, burst = 40.0, 10.0
+	const run = 60 * time.Second // a bench run's length: two startup pauses cost 3 %
+	for _, tt := range []struct {
+		retryAfter       string
+		minShare, max429 float64
+	}{
+		{"", 0.95, 0.05},
+		{"1", 0.90, 0.05},
+	} {
+		for _, start := range []float64{3 * limit, 0} {
+			for _, workers := range []int{8, 32} {
+				name := fmt.Sprintf("retry-after=%q/start=%v/workers=%d", tt.retryAfter, start, workers)
+				t.Run(name, func(t *testing.T) {
+					srv := &gcraServer{rate: limit, burst: burst, retryAfter: tt.retryAfter}
+					r := simulate(srv, start, workers, time.Millisecond, run)
+					share := float64(r.ok) / run.Seconds() / limit
+					refused := float64(r.refused) / float64(r.ok+r.refused)
+					// the rate from 2 s after the first 429 on, per slot
+					lo, hi := math.Inf(1), 0.0
+					from := int((r.first429.Sub(time.Unix(1795953600, 0)) + 2*time.Second) / r.slot)
+					for i := from; i < len(r.rates)-1; i++ {
+						// average over a second: slots are 250 ms
+						if i+4 > len(r.rates)-1 {
+							break
+						}
+						m := (r.rates[i] + r.rates[i+1] + r.rates[i+2] + r.rates[i+3]) / 4
+						lo, hi = min(lo, m), max(hi, m)
+					}
+					t.Logf("%.1f%% of the limit, %.2f%% refused (%d), per-second rate after first 429 + 2 s: %.0f%%–%.0f%% of the limit",
+						100*share, 100*refused, r.refused, 100*lo/limit, 100*hi/limit)
+					if share < tt.minShare {
+						t.Errorf("achieved %.1f%% of the limit, want ≥ %.0f%%", 100*share, 100*tt.minShare)
+					}
+					if refused > tt.max429 {
+						t.Errorf("%.2f%% of requests refused, want ≤ %.0f%%", 100*refused, 100*tt.max429)
+					}
+				})
+			}
+		}
+	}
+}
