@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -82,7 +83,9 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 			return &attemptError{err: err}
 		case context.Cause(actx) == errRequestTimeout:
 			return &attemptError{err: fmt.Errorf("request timeout (%v): %w", c.opts.RequestTimeout, err), retryable: true}
-		case context.Cause(actx) == ErrStalled:
+		case context.Cause(actx) == ErrStalled, isTimeout(err):
+			// A transport's own timeout before the headers (a dial, a
+			// replayed stall) is the same stall.
 			c.stalls.Add(1)
 			return &attemptError{err: fmt.Errorf("%w: no response headers for %v", ErrStalled, c.opts.StallTimeout), retryable: true}
 		}
@@ -258,4 +261,10 @@ func (c *Client) classify(ctx, actx context.Context, wire *wireReader, body *bod
 		return &attemptError{err: fmt.Errorf("consume: %w", cerr), retryable: true}
 	}
 	return nil
+}
+
+// isTimeout reports whether err is a net.Error that timed out.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
