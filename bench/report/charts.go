@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -15,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/sluicehq/sluice/bench/measure"
+	"github.com/sluicehq/sluice/extract"
 )
 
 // Chart size: wide enough for five bars in three groups with labels.
@@ -65,8 +67,19 @@ func (r *Report) Charts() (map[string][]byte, error) {
 	}
 	if r.Scrape != nil && r.Scrape.Result != nil {
 		p, err := concurrencyChart(r.Scrape.Result)
-		if err := add(ConcurrencySVG, p, err); err != nil {
+		if err != nil {
 			return nil, err
+		}
+		if p != nil {
+			lat, err := latencyPanel(r.Scrape.Result)
+			if err != nil {
+				return nil, err
+			}
+			svg, err := renderStack(p, lat)
+			if err != nil {
+				return nil, fmt.Errorf("report: chart %s: %w", ConcurrencySVG, err)
+			}
+			out[ConcurrencySVG] = svg
 		}
 	}
 	return out, nil
@@ -258,15 +271,27 @@ func addSkipLabels(p *plot.Plot, res *measure.ExtractResult, k measure.Kind, siz
 
 // memoryChart draws peak RSS against body size, both on log scales, one
 // line per kind: flat lines are the modes whose memory does not grow with
-// the body.
+// the body. The read floor is drawn first, thin and pale, so that the
+// modes near it (stream, regex: the point of the chart) stay on top; each
+// line is named at its end, and the title says the headline.
 func memoryChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	sizes, kinds := mainSizes(res)
 	if len(sizes) == 0 || len(kinds) == 0 {
 		return nil, nil
 	}
-	p := newPlot("Peak memory (RSS of the process) by mode and body size"+inputNote(res),
-		"body size (log scale)", "peak RSS (log scale)")
+	biggest := slices.Max(sizes)
+	title := "Peak memory (RSS of the process) by mode and body size" + inputNote(res)
+	if row, ok := findRow(res, measure.KindStream, biggest); ok && row.PeakRSSBytes > 0 {
+		title = fmt.Sprintf("Peak memory: stream mode stays at %s for a %s body%s",
+			FormatSize(row.PeakRSSBytes), FormatSize(biggest), inputNote(res))
+	}
+	p := newPlot(title, "body size (log scale)", "peak RSS (log scale)")
+	// The floor first: what is drawn later lies on top.
+	if i := slices.Index(kinds, measure.KindRead); i > 0 {
+		kinds = append([]measure.Kind{measure.KindRead}, slices.Delete(kinds, i, i+1)...)
+	}
 	lo, hi := math.Inf(1), math.Inf(-1)
+	var names endLabels
 	for _, k := range kinds {
 		var xys plotter.XYs
 		for _, size := range sizes {
@@ -285,24 +310,26 @@ func memoryChart(res *measure.ExtractResult) (*plot.Plot, error) {
 		}
 		c := kindColors[k]
 		line.Color, points.Color = c, c
-		line.Width = vg.Points(2)
-		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
-		if k == measure.KindRead {
-			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-		}
-		p.Add(line, points)
+		line.Width = vg.Points(2.5)
+		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(4)
 		label := kindLabel(k)
 		if k == measure.KindRead {
-			label += " (the harness's floor)"
+			line.Width, points.Radius = vg.Points(1), vg.Points(2)
+			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			label += " (floor)"
 		}
-		p.Legend.Add(label, line, points)
+		p.Add(line, points)
+		names.add(xys, label+" "+FormatSize(int64(xys[len(xys)-1].Y)), c)
 	}
 	if math.IsInf(lo, 1) {
 		return nil, nil
 	}
-	setLogBytesAxis(&p.X, float64(slices.Min(sizes)), float64(slices.Max(sizes)), sizes)
-	// The top gets more room than the bottom: the legend sits there.
-	setLogBytesAxis(&p.Y, lo, hi*4, nil)
+	setLogBytesAxis(&p.X, float64(slices.Min(sizes)), float64(biggest), sizes)
+	p.X.Max = float64(biggest) * 12 // room for the names at the lines' ends
+	setLogBytesAxis(&p.Y, lo, hi, nil)
+	if err := names.place(p, p.Y.Min, p.Y.Max, true); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -342,22 +369,46 @@ func powerOfTwoTicks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// sweepChart draws stream mode's throughput against its buffer size, with
-// the json-token peer at the same body size as a reference line.
+// sweepChart draws stream mode's throughput against its buffer size:
+// the median of the repetitions with their spread (min to max) as error
+// bars, the default buffer marked, and the json-token peer at the same
+// body size as a reference line.
 func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	var xys plotter.XYs
+	var errs plotter.YErrors
 	var bufs []int64
+	top, nreps := 0.0, 0
 	for _, row := range res.Rows {
 		if row.Sweep && row.Error == "" && len(row.Reps) > 0 {
+			nreps = max(nreps, len(row.Reps))
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, rep := range row.Reps {
+				lo, hi = min(lo, rep.MBps), max(hi, rep.MBps)
+			}
 			xys = append(xys, plotter.XY{X: float64(row.BufferSize), Y: row.MedianMBps})
+			errs = append(errs, struct{ Low, High float64 }{row.MedianMBps - lo, hi - row.MedianMBps})
 			bufs = append(bufs, int64(row.BufferSize))
+			top = max(top, hi)
 		}
 	}
 	if len(xys) == 0 {
 		return nil, nil
 	}
 	p := newPlot(fmt.Sprintf("Stream mode: throughput by buffer size (%s body%s)", FormatSize(res.Config.SweepSize), inputNote(res)),
-		"buffer size (log scale)", "throughput (MB/s, median; MB = 10⁶ bytes)")
+		"buffer size (log scale)", "throughput (MB/s; MB = 10⁶ bytes)")
+	lo, hi := float64(slices.Min(bufs)), float64(slices.Max(bufs))
+	if def := float64(extract.DefaultBufferSize); def >= lo && def <= hi {
+		mark, err := plotter.NewLine(plotter.XYs{{X: def, Y: 0}, {X: def, Y: top * 1.05}})
+		if err != nil {
+			return nil, err
+		}
+		mark.Color = color.Gray{Y: 0x88}
+		mark.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
+		p.Add(mark)
+		if err := labelEnd(p, mark.XYs, "default "+FormatSize(int64(def)), color.Gray{Y: 0x55}); err != nil {
+			return nil, err
+		}
+	}
 	line, points, err := plotter.NewLinePoints(xys)
 	if err != nil {
 		return nil, err
@@ -366,15 +417,21 @@ func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	line.Color, points.Color = c, c
 	line.Width = vg.Points(2)
 	points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
-	p.Add(line, points)
-	p.Legend.Add("stream", line, points)
-	top := 0.0
-	for _, xy := range xys {
-		top = max(top, xy.Y)
+	bars, err := plotter.NewYErrorBars(struct {
+		plotter.XYer
+		plotter.YErrorer
+	}{xys, errs})
+	if err != nil {
+		return nil, err
 	}
-	lo, hi := float64(slices.Min(bufs)), float64(slices.Max(bufs))
+	bars.Color, bars.Width = c, vg.Points(1.2)
+	p.Add(line, points, bars)
+	p.Legend.Add(fmt.Sprintf("stream: median of %d runs, bars from the slowest to the fastest", nreps), line, points)
+	if err := labelEnd(p, xys, "stream", c); err != nil {
+		return nil, err
+	}
 	if peer, ok := findRow(res, measure.PeerToken, res.Config.SweepSize); ok {
-		ref, err := plotter.NewLine(plotter.XYs{{X: lo / 1.6, Y: peer.MedianMBps}, {X: hi * 1.6, Y: peer.MedianMBps}})
+		ref, err := plotter.NewLine(plotter.XYs{{X: lo / 1.6, Y: peer.MedianMBps}, {X: hi, Y: peer.MedianMBps}})
 		if err != nil {
 			return nil, err
 		}
@@ -382,10 +439,16 @@ func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 		ref.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
 		ref.Width = vg.Points(1.5)
 		p.Add(ref)
-		p.Legend.Add(fmt.Sprintf("json Decoder.Token, same body (%s MB/s)", fmtMBps(peer.MedianMBps)), ref)
+		name := fmt.Sprintf("json Decoder.Token, same body (%s MB/s)", fmtMBps(peer.MedianMBps))
+		p.Legend.Add(name, ref)
+		if err := labelEnd(p, ref.XYs, "Decoder.Token", ref.Color); err != nil {
+			return nil, err
+		}
+		top = max(top, peer.MedianMBps)
 	}
 	setLogBytesAxis(&p.X, lo, hi, bufs)
-	p.Y.Min, p.Y.Max = 0, top*1.3
+	p.X.Max = hi * endRoom
+	p.Y.Min, p.Y.Max = 0, top*1.25
 	return p, nil
 }
 
@@ -418,15 +481,16 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		return nil, nil
 	}
 	// A long X label makes gonum pad the right side: keep it short.
-	p := newPlot("Scrape pipeline: achieved request rate by concurrency (nodes fetched at once)",
+	p := newPlot("Scrape: request rate by concurrency (nodes fetched at once)",
 		"concurrency (log scale)", "requests per second (median)")
+	var names endLabels
 	for _, s := range []struct {
 		xys   plotter.XYs
 		label string
 		c     color.Color
 	}{
-		{sent, "requests sent (429s included)", kindColors[measure.KindRegex]},
-		{admitted, "requests admitted by the server", kindColors[measure.KindStream]},
+		{sent, "sent: every request, the ones refused with 429 included", kindColors[measure.KindRegex]},
+		{admitted, "admitted: requests the server answered (not 429)", kindColors[measure.KindStream]},
 	} {
 		line, points, err := plotter.NewLinePoints(s.xys)
 		if err != nil {
@@ -437,6 +501,7 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
 		p.Add(line, points)
 		p.Legend.Add(s.label, line, points)
+		names.add(s.xys, strings.SplitN(s.label, ":", 2)[0], s.c)
 	}
 	lo, hi := float64(slices.Min(conc)), float64(slices.Max(conc))
 	if limit := res.Config.LimitPerSecond(); limit > 0 {
@@ -449,6 +514,7 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		ref.Width = vg.Points(1.5)
 		p.Add(ref)
 		p.Legend.Add(fmt.Sprintf("server limit (%s requests/s)", fmtMBps(limit)), ref)
+		names.add(plotter.XYs{{X: hi, Y: limit}}, "limit", ref.Color)
 	}
 	if len(ceiling) > 0 {
 		// Fixed windows: over a short run the server admits up to a
@@ -463,15 +529,19 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		line.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
 		points.Shape, points.Radius = draw.TriangleGlyph{}, vg.Points(3.5)
 		p.Add(line, points)
-		p.Legend.Add("most the server admits in the run's windows", line, points)
+		p.Legend.Add("ceiling: most the server admits in the run's fixed windows", line, points)
+		names.add(ceiling, "ceiling", c)
 	}
 	p.X.Scale = plot.LogScale{}
-	p.X.Min, p.X.Max = lo/1.6, hi*1.6
+	p.X.Min, p.X.Max = lo/1.6, hi*endRoom
 	var ticks []plot.Tick
 	for _, c := range conc {
 		ticks = append(ticks, plot.Tick{Value: float64(c), Label: fmt.Sprint(c)})
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	p.Y.Min, p.Y.Max = 0, top*1.4
+	p.Y.Min, p.Y.Max = 0, top*1.45 // the legend sits above the lines
+	if err := names.place(p, p.Y.Min, p.Y.Max, false); err != nil {
+		return nil, err
+	}
 	return p, nil
 }

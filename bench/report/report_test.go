@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,9 +62,9 @@ func TestChartsAreSVGWithLabels(t *testing.T) {
 	}
 	want := map[string][]string{
 		ThroughputSVG:  {"Extraction throughput", "MB/s", "body size", "stream", "json Decoder.Token", "1 MiB", "64 MiB"},
-		MemorySVG:      {"Peak memory", "peak RSS (log scale)", "body size (log scale)", "read only", "16 MiB"},
-		SweepSVG:       {"buffer size", "4 KiB", "1 MiB", "json Decoder.Token, same body"},
-		ConcurrencySVG: {"concurrency (log scale)", "requests per second", "server limit (100 requests/s)", "16"},
+		MemorySVG:      {"Peak memory: stream mode stays at", "peak RSS (log scale)", "body size (log scale)", "read only (floor)", "16 MiB", "stream ", "regex "},
+		SweepSVG:       {"buffer size", "4 KiB", "1 MiB", "json Decoder.Token, same body", "default 64 KiB", "bars from the slowest to the fastest"},
+		ConcurrencySVG: {"concurrency (log scale)", "requests per second", "server limit (100 requests/s)", "16", "sent: every request", "admitted: ", "p95 node latency", "p50 "},
 	}
 	if len(charts) != len(want) {
 		t.Errorf("%d charts, want %d", len(charts), len(want))
@@ -218,5 +219,25 @@ func TestPowerOfTwoTicks(t *testing.T) {
 	}
 	if got := strings.Join(labels, " "); got != "4 MiB 16 MiB 64 MiB 256 MiB 1 GiB" || len(ticks) != 10 {
 		t.Errorf("%d ticks, labels %q", len(ticks), got)
+	}
+}
+
+// The memory chart's axis fits the data (not 16 GiB for a 3.5 GiB
+// maximum), and the read floor is drawn before the modes so it does not
+// hide them.
+func TestMemoryChartFitsData(t *testing.T) {
+	res := sampleExtract()
+	p, err := memoryChart(res)
+	if err != nil || p == nil {
+		t.Fatal(p, err)
+	}
+	lo, hi := int64(math.MaxInt64), int64(0)
+	for _, row := range res.Rows {
+		if !row.Sweep && row.PeakRSSBytes > 0 {
+			lo, hi = min(lo, row.PeakRSSBytes), max(hi, row.PeakRSSBytes)
+		}
+	}
+	if p.Y.Max > 2.5*float64(hi) || p.Y.Min < float64(lo)/2.5 {
+		t.Errorf("Y axis %s to %s for data %s to %s", FormatSize(int64(p.Y.Min)), FormatSize(int64(p.Y.Max)), FormatSize(lo), FormatSize(hi))
 	}
 }
