@@ -30,7 +30,7 @@ type coordSetup struct {
 }
 
 const (
-	coordNodes = 240
+	coordNodes = 120
 	coordRate  = "200" // the shared budget, below the mock's 250/s
 )
 

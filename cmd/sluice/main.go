@@ -75,5 +75,6 @@ func commands(io *stdio) []*cli.Command {
 		benchCommand(io),
 		serveMockCommand(io),
 		statusCommand(io),
+		mergeCommand(io),
 	}
 }
