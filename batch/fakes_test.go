@@ -140,7 +140,8 @@ type memStore struct {
 	completed map[int]bool
 	batches   map[int][]store.Record
 	dead      map[int][]store.DeadLetter
-	order     []int // batches in commit order
+	order     []int  // batches in commit order
+	plan      [2]int // nodes and batches given to SetPlan
 	retries   [][]store.Record
 	retryDead [][]store.DeadLetter
 	failAt    int      // CommitBatch of this batch fails (when > 0)
@@ -149,6 +150,13 @@ type memStore struct {
 
 func newMemStore() *memStore {
 	return &memStore{completed: map[int]bool{}, batches: map[int][]store.Record{}, dead: map[int][]store.DeadLetter{}}
+}
+
+func (s *memStore) SetPlan(nodes, batches int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plan = [2]int{nodes, batches}
+	return nil
 }
 
 func (s *memStore) Completed(b int) bool {

@@ -42,6 +42,9 @@ type Store interface {
 	CommitBatch(batch int, recs []store.Record, dead []store.DeadLetter) error
 	// CommitRetry stores the outcome of retried dead-lettered nodes.
 	CommitRetry(recs []store.Record, dead []store.DeadLetter) error
+	// SetPlan records the plan (nodes, batches) before the first batch,
+	// so that readers can tell a finished run from an interrupted one.
+	SetPlan(nodes, batches int) error
 }
 
 // StatsSource is what the runner reads of a Fetcher that counts its

@@ -80,6 +80,9 @@ func runPlan(ctx context.Context, p *Plan, schedule iter.Seq[int], f scrape.Fetc
 			}
 		}
 	}
+	if err := st.SetPlan(p.Len(), p.NumBatches()); err != nil {
+		return sum, fmt.Errorf("batch: record the plan: %w", err)
+	}
 	skip := make([]bool, p.NumBatches())
 	for i := range skip {
 		if st.Completed(i) {

@@ -64,6 +64,9 @@ func TestRunAggregates(t *testing.T) {
 	if want := []int{0, 1, 2}; !slices.Equal(sorted(st.order), want) {
 		t.Fatalf("committed %v, want each of %v once", st.order, want)
 	}
+	if st.plan != [2]int{150, 3} {
+		t.Fatalf("plan recorded as %v nodes and batches, want 150 and 3", st.plan)
+	}
 	seen := 0
 	for b := range p.Batches() {
 		recs := st.batches[b.Index]

@@ -75,6 +75,9 @@ func BenchmarkExport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := r.SetPlan(16*128, 16); err != nil {
+		b.Fatal(err)
+	}
 	for i := range 16 {
 		recs := benchRecords(128)
 		for j := range recs {

@@ -11,4 +11,8 @@ var (
 	ErrLocked = errors.New("run folder locked")
 	// ErrUnknownFormat: ExportOptions.Format is neither "csv" nor "ndjson".
 	ErrUnknownFormat = errors.New("unknown export format")
+	// ErrIncomplete: the folder's run has not committed every batch of
+	// its plan (it was interrupted, or is still running), or records no
+	// plan. Export refuses it unless ExportOptions.Partial.
+	ErrIncomplete = errors.New("run not finished")
 )

@@ -21,6 +21,11 @@ type ExportOptions struct {
 	// included (count 0), so that a pivot has no holes. It needs the
 	// window in the folder's parameters.
 	Dense bool
+	// Partial exports runs that have not committed every planned batch
+	// (CheckComplete); without it such a folder is an error wrapping
+	// ErrIncomplete, reported before anything is written. The caller
+	// warns the user.
+	Partial bool
 }
 
 // Export writes the nodes of the run folder dir to w; see ExportDirs.
@@ -88,6 +93,18 @@ func exportDirs(w io.Writer, dirs []string, o ExportOptions) error {
 		}
 		folders[i] = f
 	}
+	for _, f := range folders {
+		if o.Partial {
+			break
+		}
+		m, err := readManifest(f.dir)
+		if err == nil {
+			err = m.checkComplete(f.dir)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if err := rows.header(); err != nil {
 		return err
 	}
@@ -135,6 +152,7 @@ func openExportFolder(dir string, dense bool) (*exportFolder, error) {
 	if err != nil {
 		return nil, err
 	}
+
 	f := &exportFolder{dir: dir, params: m.Params, windowStart: m.Params.Start}
 	f.start, _ = parseWindowTime(m.Params.Start)
 	f.end, _ = parseWindowTime(m.Params.End)

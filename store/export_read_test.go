@@ -75,6 +75,7 @@ func TestExportDirs(t *testing.T) {
 		p.Shard = strconv.Itoa(i+1) + "/2"
 		r, err := Open(d, p, OpenOptions{})
 		must(t, err)
+		must(t, r.SetPlan(1, 1))
 		must(t, r.CommitBatch(0, []Record{rec("AS"+strconv.Itoa(i+1), 1)}, nil))
 		must(t, r.Close())
 	}

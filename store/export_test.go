@@ -18,6 +18,7 @@ func goldenRun(t *testing.T, dir string) {
 	t.Helper()
 	r := openRun(t, dir, nil)
 	defer mustClose(t, r)
+	must(t, r.SetPlan(6, 2))
 	quiet := rec("2001:db8::/32", 0)
 	quiet.Invalid = 2
 	must(t, r.CommitBatch(0, []Record{rec("AS3333", 5), quiet, rec("193.0.0.0/21", 1)},
@@ -177,6 +178,7 @@ func TestExportFarFutureBuckets(t *testing.T) {
 	r := openRun(t, dir, nil)
 	far := rec("AS1", 3)
 	far.Buckets = map[string]int64{"54666-07-01T00:00:00Z": 1, "9999-12-31T23:00:00Z": 1, "2022-09-12T00:00:00Z": 1}
+	must(t, r.SetPlan(1, 1))
 	must(t, r.CommitBatch(0, []Record{far}, nil))
 	mustClose(t, r)
 	var out bytes.Buffer

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,11 +22,19 @@ const manifestVersion = 1
 type manifest struct {
 	Version     int          `json:"version"`
 	Params      Params       `json:"params"`
-	Batches     []batchEntry `json:"batches"` // sorted by Batch, each number once
+	Plan        *planEntry   `json:"plan,omitempty"` // nil: no plan recorded (a run that has not started, or an older sluice)
+	Batches     []batchEntry `json:"batches"`        // sorted by Batch, each number once
 	DeadLetters deadEntry    `json:"dead_letters"`
 	Totals      totals       `json:"totals"`
 	Updated     time.Time    `json:"updated"`
 	Runs        []RunSummary `json:"runs,omitempty"` // the last maxRuns runs on the folder, oldest first
+}
+
+// planEntry is what the run set out to do: batches 0..Batches-1 hold
+// Nodes nodes between them. The run is finished when each is committed.
+type planEntry struct {
+	Nodes   int `json:"nodes"`
+	Batches int `json:"batches"`
 }
 
 // batchEntry is one committed batch file.
@@ -84,6 +93,10 @@ func (m *manifest) clone() manifest {
 	c.Batches = slices.Clone(m.Batches)
 	c.Runs = slices.Clone(m.Runs)
 	c.Params.Paths = slices.Clone(m.Params.Paths)
+	if m.Plan != nil {
+		p := *m.Plan
+		c.Plan = &p
+	}
 	return c
 }
 
@@ -198,6 +211,9 @@ func (m *manifest) check() error {
 			return fmt.Errorf("batch %d: sha256 %q is not 64 hex digits", e.Batch, e.SHA256)
 		}
 	}
+	if m.Plan != nil && (m.Plan.Nodes < 0 || m.Plan.Batches < 0 || m.Plan.Batches > m.Plan.Nodes) {
+		return fmt.Errorf("plan: %d nodes in %d batches", m.Plan.Nodes, m.Plan.Batches)
+	}
 	if m.DeadLetters.File != deadName || len(m.DeadLetters.SHA256) != 64 {
 		return fmt.Errorf("dead_letters: want file %q with a 64-digit sha256", deadName)
 	}
@@ -205,4 +221,19 @@ func (m *manifest) check() error {
 		m.Batches = []batchEntry{}
 	}
 	return nil
+}
+
+// missing returns the planned batches that m does not list as committed
+// planned (not retry) batches, or an error if m records no plan.
+func (m *manifest) missing() ([]int, error) {
+	if m.Plan == nil {
+		return nil, errors.New("the manifest records no plan (the run has not started, or was written by an older sluice)")
+	}
+	var out []int
+	for b := range m.Plan.Batches {
+		if i := m.find(b); i < 0 || m.Batches[i].Retry {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }

@@ -47,6 +47,9 @@ func writeBenchFolder(dir string, nodes, size int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := r.SetPlan(nodes, (nodes+size-1)/size); err != nil {
+		return 0, err
+	}
 	recs := benchRecords(size)
 	for i := 0; i*size < nodes; i++ {
 		for j := range recs {

@@ -32,6 +32,7 @@ func exportCommand(io *stdio) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "csv", Usage: "`FORMAT` of the output: csv, ndjson or parquet", EnvVars: []string{"SLUICE_EXPORT_FORMAT"}},
 			&cli.BoolFlag{Name: "bucketed", Usage: "per-bucket counts: one CSV row per node and bucket, an NDJSON buckets array", EnvVars: []string{"SLUICE_EXPORT_BUCKETED"}},
+			&cli.BoolFlag{Name: "partial", Usage: "export a run that has not committed every planned batch (warns on stderr)"},
 			&cli.BoolFlag{Name: "dense", Usage: "every bucket of the window, count 0 where nothing happened (implies --bucketed)", EnvVars: []string{"SLUICE_EXPORT_DENSE"}},
 		},
 		OnUsageError: onUsageError,
@@ -54,9 +55,20 @@ func exportCommand(io *stdio) *cli.Command {
 					}
 				}
 			}
+			if o.Partial {
+				for _, dir := range dirs {
+					if err := store.CheckComplete(dir); errors.Is(err, store.ErrIncomplete) {
+						fmt.Fprintf(io.err, "sluice: warning: exporting a partial run (--partial): %v\n", err)
+					}
+				}
+			}
 			if err := store.ExportDirs(io.out, dirs, o); err != nil {
 				if errors.Is(err, store.ErrUnknownFormat) {
 					return usageError(err)
+				}
+				if errors.Is(err, store.ErrIncomplete) {
+					// Running the same scrape again finishes the run.
+					return retryable(fmt.Errorf("%w (or pass --partial to export what is there)", err))
 				}
 				return retryable(err) // damaged or unreadable: rerun the job, or fix the disk
 			}
@@ -69,12 +81,13 @@ func exportCommand(io *stdio) *cli.Command {
 // reading flags at the first argument, so in `sluice export DIR --format
 // ndjson` the flags after DIR are read here, as the usage line promises.
 func exportArgs(c *cli.Context) ([]string, store.ExportOptions, error) {
-	o := store.ExportOptions{Format: c.String("format"), Bucketed: c.Bool("bucketed"), Dense: c.Bool("dense")}
+	o := store.ExportOptions{Format: c.String("format"), Bucketed: c.Bool("bucketed"), Dense: c.Bool("dense"), Partial: c.Bool("partial")}
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.Format, "format", o.Format, "")
 	fs.BoolVar(&o.Bucketed, "bucketed", o.Bucketed, "")
 	fs.BoolVar(&o.Dense, "dense", o.Dense, "")
+	fs.BoolVar(&o.Partial, "partial", o.Partial, "")
 	var dirs, rest []string
 	args := c.Args().Slice()
 	if i := slices.Index(args, "--"); i >= 0 { // after it, arguments only

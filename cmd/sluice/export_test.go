@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/store"
 )
 
 // exportRun is store's golden run folder; exportGolden its expected exports.
@@ -104,5 +106,33 @@ func TestExportCommandErrors(t *testing.T) {
 				t.Errorf("output despite the error: %q", stdout)
 			}
 		})
+	}
+}
+
+// Issue 10 item 3: `sluice export` of a run stopped after its first batch
+// fails with exit 4 and says so, unless --partial, which warns and exports.
+func TestExportUnfinishedRun(t *testing.T) {
+	dir := t.TempDir()
+	r, err := store.Open(dir, store.Params{URL: "http://127.0.0.1/x"}, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetPlan(100, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CommitBatch(0, []store.Record{{Node: "AS1", Mode: "stream"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runExport(t, dir)
+	if code != exitRetry || stdout != "" || !strings.Contains(stderr, "9 of 10 planned batches are not committed") ||
+		!strings.Contains(stderr, "--partial") {
+		t.Fatalf("export: exit %d, stdout %q, stderr %q; want exit %d naming the missing batches and --partial", code, stdout, stderr, exitRetry)
+	}
+	code, stdout, stderr = runExport(t, dir, "--partial")
+	if code != exitOK || !strings.Contains(stdout, "AS1,") || !strings.Contains(stderr, "warning: exporting a partial run") {
+		t.Fatalf("export --partial: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
