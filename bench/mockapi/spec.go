@@ -3,10 +3,11 @@ package mockapi
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 // ErrSpec is wrapped by every spec parse error.
@@ -16,32 +17,15 @@ func specErr(what, s, format string, args ...any) error {
 	return fmt.Errorf("mockapi: %w: %s %q: %s", ErrSpec, what, s, fmt.Sprintf(format, args...))
 }
 
-// byteUnits are the suffixes ParseBytes accepts, longest first.
-var byteUnits = []struct {
-	suffix string
-	mult   float64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
-}
-
-// ParseBytes parses a size like "64KiB", "3GiB", "1.5MB", "500" (bytes).
-// Binary (KiB) and decimal (KB) units are both accepted; K, M, G are binary.
+// ParseBytes parses a size of a spec like "64KiB", "3GiB", "1.5MB", "500"
+// (bytes) with units.ParseSize, the parser of every size flag, and caps it
+// at 1 PiB.
 func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	mult := 1.0
-	for _, u := range byteUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
+	v, err := units.ParseSize(s)
+	if err != nil || v > 1<<50 {
+		return 0, specErr("size", s, "want a non-negative number of bytes with an optional unit (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; any case), e.g. 64KiB")
 	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsNaN(v) || v < 0 || v*mult > 1<<50 {
-		return 0, specErr("size", s, "want a non-negative number of bytes with an optional unit (B, KiB, MiB, GiB, KB, MB, GB), e.g. 64KiB")
-	}
-	return int64(v * mult), nil
+	return v, nil
 }
 
 // splitSpec splits "kind:a:b" into its kind and arguments.

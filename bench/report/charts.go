@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/sluicehq/sluice/bench/measure"
+	"github.com/sluicehq/sluice/bench/units"
 	"github.com/sluicehq/sluice/extract"
 )
 
@@ -228,7 +229,7 @@ func throughputChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	}
 	names := make([]string, len(sizes))
 	for j, s := range sizes {
-		names[j] = FormatSize(s)
+		names[j] = units.FormatSize(s)
 	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.5, float64(len(sizes))-0.5 // whole groups inside the axis
@@ -283,7 +284,7 @@ func memoryChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	title := "Peak memory (RSS of the process) by mode and body size" + inputNote(res)
 	if row, ok := findRow(res, measure.KindStream, biggest); ok && row.PeakRSSBytes > 0 {
 		title = fmt.Sprintf("Peak memory: stream mode stays at %s for a %s body%s",
-			FormatSize(row.PeakRSSBytes), FormatSize(biggest), inputNote(res))
+			units.FormatSize(row.PeakRSSBytes), units.FormatSize(biggest), inputNote(res))
 	}
 	p := newPlot(title, "body size (log scale)", "peak RSS (log scale)")
 	// The floor first: what is drawn later lies on top.
@@ -319,7 +320,7 @@ func memoryChart(res *measure.ExtractResult) (*plot.Plot, error) {
 			label += " (floor)"
 		}
 		p.Add(line, points)
-		names.add(xys, label+" "+FormatSize(int64(xys[len(xys)-1].Y)), c)
+		names.add(xys, label+" "+units.FormatSize(int64(xys[len(xys)-1].Y)), c)
 	}
 	if math.IsInf(lo, 1) {
 		return nil, nil
@@ -342,7 +343,7 @@ func setLogBytesAxis(a *plot.Axis, lo, hi float64, ticks []int64) {
 	var marks []plot.Tick
 	if ticks != nil {
 		for _, t := range ticks {
-			marks = append(marks, plot.Tick{Value: float64(t), Label: FormatSize(t)})
+			marks = append(marks, plot.Tick{Value: float64(t), Label: units.FormatSize(t)})
 		}
 	} else {
 		marks = powerOfTwoTicks(a.Min, a.Max)
@@ -362,7 +363,7 @@ func powerOfTwoTicks(lo, hi float64) []plot.Tick {
 	for e := first; e <= last; e++ {
 		t := plot.Tick{Value: math.Exp2(e)}
 		if math.Mod(e-first, step) == 0 {
-			t.Label = FormatSize(int64(t.Value))
+			t.Label = units.FormatSize(int64(t.Value))
 		}
 		ticks = append(ticks, t)
 	}
@@ -394,7 +395,7 @@ func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 	if len(xys) == 0 {
 		return nil, nil
 	}
-	p := newPlot(fmt.Sprintf("Stream mode: throughput by buffer size (%s body%s)", FormatSize(res.Config.SweepSize), inputNote(res)),
+	p := newPlot(fmt.Sprintf("Stream mode: throughput by buffer size (%s body%s)", units.FormatSize(res.Config.SweepSize), inputNote(res)),
 		"buffer size (log scale)", "throughput (MB/s; MB = 10⁶ bytes)")
 	lo, hi := float64(slices.Min(bufs)), float64(slices.Max(bufs))
 	if def := float64(extract.DefaultBufferSize); def >= lo && def <= hi {
@@ -405,7 +406,7 @@ func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 		mark.Color = color.Gray{Y: 0x88}
 		mark.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
 		p.Add(mark)
-		if err := labelEnd(p, mark.XYs, "default "+FormatSize(int64(def)), color.Gray{Y: 0x55}); err != nil {
+		if err := labelEnd(p, mark.XYs, "default "+units.FormatSize(int64(def)), color.Gray{Y: 0x55}); err != nil {
 			return nil, err
 		}
 	}

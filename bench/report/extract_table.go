@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/bench/measure"
+	"github.com/sluicehq/sluice/bench/units"
 	"github.com/sluicehq/sluice/extract"
 )
 
@@ -33,7 +34,7 @@ func extractTable(res *measure.ExtractResult) *table {
 		if row.Sweep {
 			continue
 		}
-		t.add(rowCells(row, FormatSize(row.Size))...)
+		t.add(rowCells(row, units.FormatSize(row.Size))...)
 	}
 	return t
 }
@@ -46,7 +47,7 @@ func sweepTable(res *measure.ExtractResult) *table {
 	}
 	for _, row := range res.Rows {
 		if row.Sweep {
-			t.add(rowCells(row, FormatSize(int64(row.BufferSize)))...)
+			t.add(rowCells(row, units.FormatSize(int64(row.BufferSize)))...)
 		}
 	}
 	return t
@@ -68,7 +69,7 @@ func rowCells(row measure.Row, first string) []string {
 	}
 	return []string{
 		first, kindLabel(row.Kind), speed, ratio,
-		FormatSize(row.PeakRSSBytes), FormatSize(int64(row.PeakHeapBytes)), fmtAllocs(row.AllocsPerValue), values,
+		units.FormatSize(row.PeakRSSBytes), units.FormatSize(int64(row.PeakHeapBytes)), fmtAllocs(row.AllocsPerValue), values,
 	}
 }
 
@@ -79,13 +80,13 @@ func WriteExtractText(w io.Writer, res *measure.ExtractResult) error {
 		return err
 	}
 	if hasSweep(res) {
-		fmt.Fprintf(w, "\nstream buffer sweep at %s:\n", FormatSize(res.Config.SweepSize))
+		fmt.Fprintf(w, "\nstream buffer sweep at %s:\n", units.FormatSize(res.Config.SweepSize))
 		if err := sweepTable(res).text(w); err != nil {
 			return err
 		}
 	}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "skipped %s at %s: %s\n", kindLabel(s.Kind), FormatSize(s.Size), skipReason(s, res.Config.MemoryCap))
+		fmt.Fprintf(w, "skipped %s at %s: %s\n", kindLabel(s.Kind), units.FormatSize(s.Size), skipReason(s, res.Config.MemoryCap))
 	}
 	fmt.Fprintln(w, agreementLine(res.Agreement))
 	return nil
@@ -115,12 +116,12 @@ func extractHeadline(res *measure.ExtractResult) string {
 		warm = "after one untimed warm-up pass"
 	}
 	return fmt.Sprintf("extraction of data.updates[*].timestamp from generated bodies (%s), buffer %s, median of %d runs, each in its own process, %s:",
-		input, FormatSize(int64(buf)), max(c.Reps, 1), warm)
+		input, units.FormatSize(int64(buf)), max(c.Reps, 1), warm)
 }
 
 func skipReason(s measure.Skipped, memCap int64) string {
 	return fmt.Sprintf("it holds the whole body and needs about %d × %s, over the memory cap of %s (--memory-cap)",
-		s.Kind.MemoryFactor(), FormatSize(s.Size), FormatSize(memCap))
+		s.Kind.MemoryFactor(), units.FormatSize(s.Size), units.FormatSize(memCap))
 }
 
 func agreementLine(a measure.Agreement) string {

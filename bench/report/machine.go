@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 // Machine describes the computer a benchmark ran on.
@@ -73,7 +75,7 @@ func (m Machine) String() string {
 		b.WriteString(" (GOMAXPROCS " + strconv.Itoa(m.GOMAXPROCS) + ")")
 	}
 	if m.MemBytes > 0 {
-		b.WriteString(", " + FormatSize(m.MemBytes) + " RAM")
+		b.WriteString(", " + units.FormatSize(m.MemBytes) + " RAM")
 	}
 	b.WriteString(", " + m.GoVersion + " " + m.GOOS + "/" + m.GOARCH)
 	if m.Kernel != "" {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 // Markdown renders the report as bench.md, linking the charts present in
@@ -41,7 +43,7 @@ func (e *ExtractReport) markdown(b *strings.Builder, charts map[string][]byte) {
 	extractTable(res).markdown(b)
 	b.WriteString("\n")
 	for _, s := range res.Skipped {
-		fmt.Fprintf(b, "- Skipped %s at %s: %s.\n", kindLabel(s.Kind), FormatSize(s.Size), skipReason(s, res.Config.MemoryCap))
+		fmt.Fprintf(b, "- Skipped %s at %s: %s.\n", kindLabel(s.Kind), units.FormatSize(s.Size), skipReason(s, res.Config.MemoryCap))
 	}
 	if res.Agreement.OK {
 		b.WriteString("- Values: every kind found exactly the generator's values (count, first, last).\n")
@@ -55,7 +57,7 @@ func (e *ExtractReport) markdown(b *strings.Builder, charts map[string][]byte) {
 	chartLink(b, charts, ThroughputSVG, "Extraction throughput by mode and body size")
 	chartLink(b, charts, MemorySVG, "Peak RSS by mode and body size, log scales")
 	if hasSweep(res) {
-		fmt.Fprintf(b, "### Stream buffer sweep (%s body)\n\n", FormatSize(res.Config.SweepSize))
+		fmt.Fprintf(b, "### Stream buffer sweep (%s body)\n\n", units.FormatSize(res.Config.SweepSize))
 		sweepTable(res).markdown(b)
 		b.WriteString("\n")
 		chartLink(b, charts, SweepSVG, "Stream throughput by buffer size")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/bench/measure"
 	"github.com/sluicehq/sluice/bench/testenv"
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 // golden compares got with testdata/name, or rewrites it with -update.
@@ -238,6 +239,6 @@ func TestMemoryChartFitsData(t *testing.T) {
 		}
 	}
 	if p.Y.Max > 2.5*float64(hi) || p.Y.Min < float64(lo)/2.5 {
-		t.Errorf("Y axis %s to %s for data %s to %s", FormatSize(int64(p.Y.Min)), FormatSize(int64(p.Y.Max)), FormatSize(lo), FormatSize(hi))
+		t.Errorf("Y axis %s to %s for data %s to %s", units.FormatSize(int64(p.Y.Min)), units.FormatSize(int64(p.Y.Max)), units.FormatSize(lo), units.FormatSize(hi))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/bench/measure"
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 // ScrapeReport is the report of `sluice bench scrape`.
@@ -41,7 +42,7 @@ func scrapeTable(res *measure.ScrapeResult) *table {
 			busiest = fmt.Sprintf("%d/%d", inWindow, res.Config.Limit)
 		}
 		t.add(c, fmtMBps(p.AdmittedPerSec), of, busiest, trimNumber(p.Status429), trimNumber(p.Retries), fmtMBps(p.NodesPerSec),
-			fmtMBps(p.MBps), fmtMillis(p.P50Millis), fmtMillis(p.P95Millis), FormatSize(p.PeakRSSBytes), strconv.FormatInt(dead, 10), truth)
+			fmtMBps(p.MBps), fmtMillis(p.P50Millis), fmtMillis(p.P95Millis), units.FormatSize(p.PeakRSSBytes), strconv.FormatInt(dead, 10), truth)
 	}
 	return t
 }

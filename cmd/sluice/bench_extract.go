@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluicehq/sluice/bench/measure"
 	"github.com/sluicehq/sluice/bench/report"
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 func benchExtractCommand(io *stdio) *cli.Command {
@@ -103,15 +104,15 @@ func benchExtractConfig(c *cli.Context) (measure.ExtractConfig, error) {
 		}
 		cfg.SweepSize = defaultSweepSize(cfg.Sizes)
 		if s := c.String("sweep-size"); s != "" {
-			if cfg.SweepSize, err = report.ParseSize(s); err != nil || cfg.SweepSize <= 0 {
+			if cfg.SweepSize, err = units.ParseSize(s); err != nil || cfg.SweepSize <= 0 {
 				return cfg, fmt.Errorf("--sweep-size %q: want a positive size", s)
 			}
 		}
 	}
-	if cfg.MemoryCap, err = report.ParseSize(c.String("memory-cap")); err != nil {
+	if cfg.MemoryCap, err = units.ParseSize(c.String("memory-cap")); err != nil {
 		return cfg, fmt.Errorf("--memory-cap: %w", err)
 	}
-	if cfg.MinBytes, err = report.ParseSize(c.String("min-bytes")); err != nil {
+	if cfg.MinBytes, err = units.ParseSize(c.String("min-bytes")); err != nil {
 		return cfg, fmt.Errorf("--min-bytes: %w", err)
 	}
 	return cfg, nil
@@ -141,7 +142,7 @@ func parseKinds(s string, peers bool) ([]measure.Kind, error) {
 
 // parseIntSize parses a buffer size: positive and small enough for an int.
 func parseIntSize(s, flag string) (int, error) {
-	v, err := report.ParseSize(s)
+	v, err := units.ParseSize(s)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", flag, err)
 	}
@@ -169,14 +170,14 @@ func defaultSweepSize(sizes []int64) int64 {
 // extractProgress prints one line per finished child on stderr.
 func extractProgress(io *stdio) measure.Progress {
 	return func(done, total int, row *measure.Row, rep *measure.Rep, err error) {
-		what := fmt.Sprintf("[%*d/%d] %-14s %8s", len(fmt.Sprint(total)), done, total, row.Kind, report.FormatSize(row.Size))
+		what := fmt.Sprintf("[%*d/%d] %-14s %8s", len(fmt.Sprint(total)), done, total, row.Kind, units.FormatSize(row.Size))
 		if row.Sweep {
-			what += " buffer " + report.FormatSize(int64(row.BufferSize))
+			what += " buffer " + units.FormatSize(int64(row.BufferSize))
 		}
 		if err != nil {
 			fmt.Fprintf(io.err, "%s: FAILED: %v\n", what, err)
 			return
 		}
-		fmt.Fprintf(io.err, "%s: %s MB/s, peak RSS %s\n", what, strings.TrimSpace(fmt.Sprintf("%8.1f", rep.MBps)), report.FormatSize(rep.PeakRSSBytes))
+		fmt.Fprintf(io.err, "%s: %s MB/s, peak RSS %s\n", what, strings.TrimSpace(fmt.Sprintf("%8.1f", rep.MBps)), units.FormatSize(rep.PeakRSSBytes))
 	}
 }

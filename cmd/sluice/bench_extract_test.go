@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/bench/measure"
 	"github.com/sluicehq/sluice/bench/report"
 	"github.com/sluicehq/sluice/bench/synth"
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 // runSluice runs the CLI in process and returns its exit code and output.
@@ -137,13 +138,13 @@ func checkExtractResult(t *testing.T, res *measure.ExtractResult, sizes []int64,
 			token[row.Size] = row.MedianMBps
 		}
 		if !row.Sweep {
-			seen[string(row.Kind)+"@"+report.FormatSize(row.Size)] = true
+			seen[string(row.Kind)+"@"+units.FormatSize(row.Size)] = true
 		}
 	}
 	for _, size := range sizes {
 		for _, k := range measure.Kinds {
-			if !seen[string(k)+"@"+report.FormatSize(size)] {
-				t.Errorf("no row for %s at %s", k, report.FormatSize(size))
+			if !seen[string(k)+"@"+units.FormatSize(size)] {
+				t.Errorf("no row for %s at %s", k, units.FormatSize(size))
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicehq/sluice/bench/measure"
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/bench/report"
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 func benchScrapeCommand(io *stdio) *cli.Command {
@@ -111,6 +112,6 @@ func scrapeProgress(io *stdio) measure.ScrapeProgress {
 			return
 		}
 		fmt.Fprintf(io.err, "%s: %.1f requests/s admitted (%.0f%% of the limit), %d 429s, %.1f nodes/s, peak RSS %s\n",
-			what, rep.AdmittedPerSec, 100*rep.FractionOfLimit, rep.ServerStatus429, rep.NodesPerSec, report.FormatSize(rep.PeakRSSBytes))
+			what, rep.AdmittedPerSec, 100*rep.FractionOfLimit, rep.ServerStatus429, rep.NodesPerSec, units.FormatSize(rep.PeakRSSBytes))
 	}
 }

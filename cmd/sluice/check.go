@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/bench/units"
 )
 
 // Bounds of the count flags. Past them a value is a typo, not a job:
@@ -38,8 +40,6 @@ func checkJobFlags(c *cli.Context) error {
 		{"window", 1, maxWindow},
 		{"max-attempts", 1, maxAttempts},
 		{"burst", 0, maxConcurrency},
-		{"buffer-size", 0, 1 << 30},
-		{"max-value-size", 0, 1 << 30},
 	}
 	for _, n := range counts {
 		if !has[n.name] {
@@ -54,13 +54,15 @@ func checkJobFlags(c *cli.Context) error {
 			return fmt.Errorf("--%s %v: must not be negative", name, c.Duration(name))
 		}
 	}
-	for _, name := range []string{"rate", "bytes-per-second"} {
+	for _, name := range []string{"buffer-size", "max-value-size"} {
+		if v := sizeOf(c, name); has[name] && v > 1<<30 {
+			return fmt.Errorf("--%s %s: want at most 1GiB", name, units.ExactSize(v))
+		}
+	}
+	for _, name := range []string{"rate"} {
 		if has[name] && c.Float64(name) < 0 {
 			return fmt.Errorf("--%s %v: must not be negative", name, c.Float64(name))
 		}
-	}
-	if has["max-body-size"] && c.Int64("max-body-size") < 0 {
-		return fmt.Errorf("--max-body-size %d: must not be negative", c.Int64("max-body-size"))
 	}
 	if has["header"] {
 		for i, h := range c.StringSlice("header") {

@@ -32,9 +32,9 @@ func extractCommand(io *stdio) *cli.Command {
 			&cli.StringFlag{Name: "mode", Value: string(extract.Stream), Usage: "`MODE`: stream, regex or full"},
 			&cli.StringFlag{Name: "path", Value: extract.DefaultPath, Usage: "`SELECTOR` of the values, e.g. data.updates[*].timestamp"},
 			&cli.StringFlag{Name: "pattern", Usage: "regex mode: a `REGEXP` with one capture group, instead of one derived from --path's last key"},
-			&cli.IntFlag{Name: "buffer-size", Value: extract.DefaultBufferSize, Usage: "read buffer (stream) or chunk size (regex) in `BYTES`"},
-			&cli.IntFlag{Name: "max-value-size", Value: extract.DefaultMaxValueSize, Usage: "longest selected value in `BYTES`"},
-			&cli.Int64Flag{Name: "max-body-size", Usage: "full mode: largest body in `BYTES` (0: no cap)"},
+			sizeFlag("buffer-size", extract.DefaultBufferSize, "read buffer (stream) or chunk size (regex), a `SIZE` (e.g. 64KiB)"),
+			sizeFlag("max-value-size", extract.DefaultMaxValueSize, "longest selected value, a `SIZE`"),
+			sizeFlag("max-body-size", 0, "full mode: largest body, a `SIZE` (e.g. 16GiB; 0: no cap)"),
 			&cli.BoolFlag{Name: "strict", Usage: "validate the whole document per RFC 8259"},
 			&cli.StringFlag{Name: "unit", Value: "s", Usage: "`UNIT` of numeric timestamps: s or ms"},
 			&cli.BoolFlag{Name: "allow-missing", Usage: "count 0 for a body without the selector's container instead of failing"},
@@ -101,9 +101,9 @@ func extractArgs(c *cli.Context) (extract.Options, extract.Unit, string, error) 
 	o = extract.Options{
 		Mode:         mode,
 		Paths:        []string{c.String("path")},
-		BufferSize:   c.Int("buffer-size"),
-		MaxValueSize: c.Int("max-value-size"),
-		MaxBodySize:  c.Int64("max-body-size"),
+		BufferSize:   int(sizeOf(c, "buffer-size")),
+		MaxValueSize: int(sizeOf(c, "max-value-size")),
+		MaxBodySize:  sizeOf(c, "max-body-size"),
 		Strict:       c.Bool("strict"),
 	}
 	if p := c.String("pattern"); p != "" {
