@@ -90,15 +90,15 @@ func WriteMetrics(w io.Writer, m Metrics) error {
 	pw.sample("sluice_body_bytes_total", "", float64(s.BodyBytes))
 	pw.family("sluice_limiter_wait_seconds_total", "counter", "Time requests of the last run waited for the rate limit, summed.")
 	pw.sample("sluice_limiter_wait_seconds_total", "", s.Waited.Seconds())
-	pw.family("sluice_fetch_latency_seconds", "summary", "Fetch latency of the last run's nodes that succeeded, rate-limit waits left out.")
+	pw.family("sluice_fetch_latency_seconds", "summary", "Fetch latency of the last run's finished nodes (ok or dead), rate-limit waits left out.")
 	for _, q := range []struct {
 		q string
 		d time.Duration
 	}{{"0.5", s.P50}, {"0.95", s.P95}, {"1", s.Max}} {
 		pw.sample("sluice_fetch_latency_seconds", `quantile="`+q.q+`"`, q.d.Seconds())
 	}
-	pw.sample("sluice_fetch_latency_seconds_sum", "", s.Mean.Seconds()*float64(s.OK))
-	pw.sample("sluice_fetch_latency_seconds_count", "", float64(s.OK))
+	pw.sample("sluice_fetch_latency_seconds_sum", "", s.Mean.Seconds()*float64(s.OK+s.Dead))
+	pw.sample("sluice_fetch_latency_seconds_count", "", float64(s.OK+s.Dead))
 	if s.PeakRSS > 0 {
 		pw.family("sluice_peak_rss_bytes", "gauge", "Peak resident memory of the last run.")
 		pw.sample("sluice_peak_rss_bytes", "", float64(s.PeakRSS))

@@ -117,7 +117,7 @@ func TestWriteMetrics(t *testing.T) {
 	if lat.GetType() != dto.MetricType_SUMMARY || len(lat.Metric) != 1 {
 		t.Fatalf("latency family %v", lat)
 	}
-	if sm := lat.Metric[0].Summary; sm.GetSampleCount() != 6 || len(sm.Quantile) != 3 || sm.Quantile[1].GetQuantile() != 0.95 || sm.Quantile[1].GetValue() != 0.09 {
+	if sm := lat.Metric[0].Summary; sm.GetSampleCount() != 7 || len(sm.Quantile) != 3 || sm.Quantile[1].GetQuantile() != 0.95 || sm.Quantile[1].GetValue() != 0.09 {
 		t.Errorf("latency summary %v", sm)
 	}
 	// While running there is no exit status or end yet.

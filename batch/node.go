@@ -124,8 +124,9 @@ func (r *runner) deadLetter(runCtx context.Context, batch int, node string, res 
 		dl.Status, dl.Attempts = fe.LastStatus, fe.Attempts
 	}
 	r.retries.Add(int64(max(dl.Attempts-1, 0)))
-	r.lat.add(lat)
-	r.latSum.Add(int64(lat))
+	fetchLat := max(lat-res.Waited, 0) // as for a success: without the limiter's waits
+	r.lat.add(fetchLat)
+	r.latSum.Add(int64(fetchLat))
 	r.dead.Add(1)
 	return outcome{kind: failed, dead: dl}
 }

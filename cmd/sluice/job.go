@@ -241,9 +241,9 @@ func newBatchJob(c *cli.Context, io *stdio, j job, rep *reporter) (*batch.Job, e
 		return nil, usageError(fmt.Errorf("--out %s: a file, not a folder", c.String("out")))
 	}
 	log := rep.log
-	// Retries are routine (progress counts them); the client's records are
-	// shown when something is wrong, or with --verbose.
-	fetchLog := slog.New(rep.leveled(c, slog.LevelError))
+	// Retries are routine (progress counts them): the client's waits and
+	// rate changes are shown, its retries with --verbose.
+	fetchLog := slog.New(rep.fetchHandler(c))
 	var err error
 	nodes, err := readNodes(c, io, log)
 	if err != nil {

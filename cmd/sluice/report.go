@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,6 +93,37 @@ func (r *reporter) leveled(c *cli.Context, level slog.Level) slog.Handler {
 		level = max(level, slog.LevelWarn)
 	}
 	return levelHandler{Handler: r.handler, min: level}
+}
+
+// fetchHandler is the HTTP client's: its waits and rate changes (info)
+// are part of the stream, but not one record per retry or per failed
+// node, which progress counts and the dead-letter file lists; --verbose
+// shows everything.
+func (r *reporter) fetchHandler(c *cli.Context) slog.Handler {
+	h := r.leveled(c, slog.LevelInfo)
+	if c.Bool("verbose") {
+		return h
+	}
+	return dropHandler{Handler: h, msgs: []string{"retry", "node failed"}}
+}
+
+// dropHandler leaves out the records whose message is one of msgs.
+type dropHandler struct {
+	slog.Handler
+	msgs []string
+}
+
+func (h dropHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if slices.Contains(h.msgs, rec.Message) {
+		return nil
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+func (h dropHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return dropHandler{Handler: h.Handler.WithAttrs(a), msgs: h.msgs}
+}
+func (h dropHandler) WithGroup(name string) slog.Handler {
+	return dropHandler{Handler: h.Handler.WithGroup(name), msgs: h.msgs}
 }
 
 // progressOptions sets where and how batch writes progress.
