@@ -64,4 +64,29 @@ func BenchmarkCoordProcesses(b *testing.B) {
 			b.ReportMetric(float64(mock.Server.Stats().Total.Status429), "429s")
 		})
 	}
+	// The peer: today's static split, 4 processes with --shard k/4 and
+	// each its own --rate 100: the API sees 4 × the budget.
+	b.Run("procs=4-shards", func(b *testing.B) {
+		var elapsed time.Duration
+		for b.Loop() {
+			run++
+			cmds := make([]*exec.Cmd, 4)
+			start := time.Now()
+			for i := range cmds {
+				cmds[i] = exec.Command(bin, "ripestat", "--nodes", list, "--out", filepath.Join(dir, fmt.Sprint("shard", run, "-", i)),
+					"--date", e2eDay, "--base-url", mock.URL, "--rate", "100", "--concurrency", "8", "--batch-size", "10",
+					"--progress", "none", "--shard", fmt.Sprintf("%d/4", i+1))
+				if err := cmds[i].Start(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, c := range cmds {
+				if err := c.Wait(); err != nil {
+					b.Fatalf("shard: %v", err)
+				}
+			}
+			elapsed += time.Since(start)
+		}
+		b.ReportMetric(float64(nodes*b.N)/elapsed.Seconds(), "nodes/s")
+	})
 }

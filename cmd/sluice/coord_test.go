@@ -195,13 +195,18 @@ func TestCoordKilledWorkersAreReplaced(t *testing.T) {
 		ws = append(ws, startWorker(t, s.args(out, true)))
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
+	kills := 0
 	for _, w := range ws[:2] {
 		select {
 		case <-w.done:
 			w.done <- nil
 		case <-time.After(time.Duration(100+rng.IntN(400)) * time.Millisecond):
 			_ = w.cmd.Process.Signal(syscall.SIGKILL)
+			kills++
 		}
+	}
+	if kills != 2 {
+		t.Fatalf("%d workers killed; the run (bounded by the budget) finished before the kills", kills)
 	}
 	fresh := startWorker(t, s.args(out, true))
 	for _, w := range append(ws[2:], fresh) {
