@@ -95,6 +95,9 @@ func Merge(p *batch.Plan, into string, srcs []string, o MergeOptions) error {
 		return fmt.Errorf("merge: %w", err)
 	}
 	defer dst.Close()
+	if err := dst.SetPlan(p.Len(), n); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
 	batchOf := make(map[string]int, p.Len())
 	for i := range n {
 		for _, node := range p.Batch(i).Nodes {

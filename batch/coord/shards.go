@@ -121,6 +121,9 @@ func MergeShards(nodes []string, into string, srcs []string) error {
 		return fmt.Errorf("merge: %w", err)
 	}
 	defer dst.Close()
+	if err := dst.SetPlan(full.Len(), full.NumBatches()); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
 	for i := range full.NumBatches() {
 		if dst.Completed(i) {
 			continue

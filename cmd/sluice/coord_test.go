@@ -159,6 +159,9 @@ func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 		w.wait(t)
 	}
 	s.sameAsRef(t, out)
+	if code, stderr := runCLI(t, "export", out, "--format", "csv"); code != exitOK {
+		t.Fatalf("export of the merged folder: exit %d: %s", code, tail(stderr))
+	}
 	st := s.mock.Server.Stats().Total
 	req, r429 := st.Requests-before.Requests, st.Status429-before.Status429
 	if req < coordNodes || r429*20 > req {

@@ -60,6 +60,9 @@ func TestMergeShards(t *testing.T) {
 			t.Fatalf("node %s:\n got %s\nwant %s", n, gj, wj)
 		}
 	}
+	if code, stderr := runCLI(t, "export", into); code != exitOK {
+		t.Fatalf("export of the merged folder: exit %d: %s", code, tail(stderr))
+	}
 	before := inst.Server.Stats().Total.Requests
 	if code, stderr := runCLI(t, args(into)...); code != exitFailed || inst.Server.Stats().Total.Requests != before {
 		t.Fatalf("the whole job on the merged folder: exit %d, %d requests; want every batch skipped: %s",
