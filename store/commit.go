@@ -83,7 +83,11 @@ func (r *Run) commitBatch(batch int, recs []Record, dead []DeadLetter) error {
 			return err
 		}
 		t.files = append(t.files, namedData{batchName(next), data})
-		t.man.put(newBatchEntry(next, keep, data, true, now))
+		e := newBatchEntry(next, keep, data, true, now)
+		if i := r.man.find(m); i >= 0 {
+			e.From = slices.DeleteFunc(slices.Clone(r.man.Batches[i].From), func(b int) bool { return b == batch })
+		}
+		t.man.put(e)
 		for _, rec := range keep {
 			moved[rec.Node] = next
 		}

@@ -48,6 +48,9 @@ type batchEntry struct {
 	SHA256    string    `json:"sha256"`
 	Completed time.Time `json:"completed"`
 	Retry     bool      `json:"retry,omitempty"` // written by CommitRetry from dead letters
+	// From lists, for a retry batch, the planned batches its nodes were
+	// dead letters of: the batches to redo if its file is lost.
+	From []int `json:"from,omitempty"`
 }
 
 // deadEntry is the committed dead-letter file.
@@ -55,6 +58,9 @@ type deadEntry struct {
 	File   string `json:"file"`
 	Nodes  int    `json:"nodes"`
 	SHA256 string `json:"sha256"`
+	// Batches lists the batches that have dead letters: the batches to
+	// redo if the file is lost.
+	Batches []int `json:"batches,omitempty"`
 }
 
 type totals struct {
@@ -91,6 +97,7 @@ func newBatchEntry(n int, recs []Record, data []byte, retry bool, now time.Time)
 func (m *manifest) clone() manifest {
 	c := *m
 	c.Batches = slices.Clone(m.Batches)
+	c.DeadLetters.Batches = slices.Clone(m.DeadLetters.Batches)
 	c.Runs = slices.Clone(m.Runs)
 	c.Params.Paths = slices.Clone(m.Params.Paths)
 	if m.Plan != nil {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -137,8 +136,7 @@ func (r *Run) recover(p Params) error {
 			return err
 		}
 	}
-	r.dead, err = r.loadDead()
-	return err
+	return r.repair()
 }
 
 // writeNewManifest writes a manifest holding p and nothing committed, and
@@ -191,18 +189,4 @@ func (r *Run) installStaged(name string) error {
 		return fmt.Errorf("remove staged file: %w", err)
 	}
 	return nil
-}
-
-// loadDead reads the dead-letter file, checking it is the one the
-// manifest committed. A missing file holds no dead letters.
-func (r *Run) loadDead() (map[string]DeadLetter, error) {
-	path := filepath.Join(r.dir, deadName)
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read dead letters: %w", err)
-	}
-	if got, want := sha256Hex(data), r.man.DeadLetters.SHA256; got != want {
-		return nil, fmt.Errorf("%s: sha256 %s does not match %s (%s): changed outside sluice?", path, got, manifestName, want)
-	}
-	return decodeDead(bytes.NewReader(data), path)
 }

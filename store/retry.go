@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // CommitRetry stores the outcome of retrying dead-lettered nodes
@@ -53,7 +54,13 @@ func (r *Run) commitRetry(recs []Record, dead []DeadLetter) error {
 			return err
 		}
 		t.files = []namedData{{batchName(n), data}}
-		t.man.put(newBatchEntry(n, recs, data, true, now))
+		e := newBatchEntry(n, recs, data, true, now)
+		for _, rec := range recs {
+			e.From = append(e.From, r.dead[rec.Node].Batch)
+		}
+		slices.Sort(e.From)
+		e.From = slices.Compact(e.From)
+		t.man.put(e)
 	}
 	for _, rec := range recs {
 		delete(t.dead, rec.Node)

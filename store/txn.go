@@ -70,7 +70,7 @@ func (r *Run) applySteps(t *txn) error {
 			return err
 		}
 		ndead = len(t.dead)
-		t.man.DeadLetters = deadEntry{File: deadName, Nodes: ndead, SHA256: sha256Hex(data)}
+		t.man.DeadLetters = deadEntry{File: deadName, Nodes: ndead, SHA256: sha256Hex(data), Batches: deadBatches(t.dead)}
 		if t.man.DeadLetters.SHA256 != r.man.DeadLetters.SHA256 {
 			files = append(files, namedData{deadName, data})
 		}
@@ -130,4 +130,14 @@ func (r *Run) applySteps(t *txn) error {
 		return syncDir(dir)
 	}
 	return nil
+}
+
+// deadBatches returns the sorted batches that dead has letters of.
+func deadBatches(dead map[string]DeadLetter) []int {
+	var bs []int
+	for _, d := range dead {
+		bs = append(bs, d.Batch)
+	}
+	slices.Sort(bs)
+	return slices.Compact(bs)
 }
