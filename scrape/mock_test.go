@@ -174,7 +174,7 @@ func nodes(prefix string, n int) []string {
 var smallBodies = mockapi.SizeDist{Kind: mockapi.SizeUniform, Min: 2 << 10, Max: 40 << 10}
 
 func TestMockEachFault(t *testing.T) {
-	for _, fault := range mockapi.AllFaults {
+	for _, fault := range mockapi.AllFaults() {
 		t.Run(string(fault), func(t *testing.T) {
 			t.Parallel()
 			inst := startMock(t, mockapi.Config{
@@ -212,7 +212,7 @@ func TestMockEachFault(t *testing.T) {
 
 func TestMockMixedFaults(t *testing.T) {
 	rates := map[mockapi.Fault]float64{}
-	for _, f := range mockapi.AllFaults {
+	for _, f := range mockapi.AllFaults() {
 		rates[f] = 0.04
 	}
 	var logs bytes.Buffer

@@ -18,13 +18,13 @@ func TestRunExtractAgreesWithTruth(t *testing.T) {
 	}{
 		// Every kind at both sizes but full and json-unmarshal at the
 		// larger (over the memory cap), then the two sweep rows.
-		{"plain", false, false, 2, []int{4 << 10, 1 << 20}, 2*len(Kinds) - 2 + 2},
-		{"gzip, warm-up", true, true, 1, nil, 2*len(Kinds) - 2},
+		{"plain", false, false, 2, []int{4 << 10, 1 << 20}, 2*len(Kinds()) - 2 + 2},
+		{"gzip, warm-up", true, true, 1, nil, 2*len(Kinds()) - 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ExtractConfig{
 				Sizes:        []int64{32 << 10, 128 << 10},
-				Kinds:        Kinds,
+				Kinds:        Kinds(),
 				Reps:         tc.reps,
 				SweepBuffers: tc.sweep,
 				SweepSize:    32 << 10,

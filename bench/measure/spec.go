@@ -25,12 +25,14 @@ const (
 	KindRead Kind = "read"
 )
 
-// Kinds lists every kind in report order.
-var Kinds = []Kind{KindStream, KindRegex, KindFull, PeerToken, PeerUnmarshal, KindRead}
+// Kinds lists every kind in report order; each call returns a new slice.
+func Kinds() []Kind {
+	return []Kind{KindStream, KindRegex, KindFull, PeerToken, PeerUnmarshal, KindRead}
+}
 
 // ParseKind parses a kind name as given on the command line.
 func ParseKind(s string) (Kind, error) {
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if string(k) == s {
 			return k, nil
 		}

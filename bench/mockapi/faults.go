@@ -27,22 +27,25 @@ const (
 	FaultError       Fault = "error"       // 200 with an envelope "status":"error"
 )
 
-// AllFaults lists the faults in the order a draw walks them.
-var AllFaults = []Fault{Fault500, Fault502, Fault503, FaultHTML, FaultReset,
-	FaultTruncate, FaultStall, FaultLength, FaultMaintenance, FaultError}
+// AllFaults lists the faults in the order a draw walks them; each call
+// returns a new slice.
+func AllFaults() []Fault {
+	return []Fault{Fault500, Fault502, Fault503, FaultHTML, FaultReset,
+		FaultTruncate, FaultStall, FaultLength, FaultMaintenance, FaultError}
+}
 
 // ParseFault checks a fault name.
 func ParseFault(s string) (Fault, error) {
 	f := Fault(strings.ToLower(strings.TrimSpace(s)))
-	if slices.Contains(AllFaults, f) {
+	if slices.Contains(AllFaults(), f) {
 		return f, nil
 	}
 	return "", specErr("fault", s, "unknown fault (want one of %s)", faultNames())
 }
 
 func faultNames() string {
-	names := make([]string, len(AllFaults))
-	for i, f := range AllFaults {
+	names := make([]string, len(AllFaults()))
+	for i, f := range AllFaults() {
 		names[i] = string(f)
 	}
 	return strings.Join(names, ", ")
@@ -117,7 +120,7 @@ func ParseFaults(s string) (Faults, error) {
 // String returns the spec ParseFaults reads back.
 func (f Faults) String() string {
 	var parts []string
-	for _, k := range AllFaults {
+	for _, k := range AllFaults() {
 		if p, ok := f.Rates[k]; ok {
 			parts = append(parts, string(k)+"="+strconv.FormatFloat(p, 'g', -1, 64))
 		}
@@ -137,7 +140,7 @@ func (f Faults) String() string {
 func (f Faults) validate() error {
 	sum := 0.0
 	for k, p := range f.Rates {
-		if !slices.Contains(AllFaults, k) {
+		if !slices.Contains(AllFaults(), k) {
 			return fmt.Errorf("mockapi: Faults.Rates: unknown fault %q", k)
 		}
 		if !(p >= 0 && p <= 1) {
@@ -154,7 +157,7 @@ func (f Faults) validate() error {
 // draw picks this request's fault.
 func (f Faults) draw(r *rand.Rand) Fault {
 	u := r.Float64()
-	for _, k := range AllFaults {
+	for _, k := range AllFaults() {
 		if p := f.Rates[k]; u < p {
 			return k
 		} else {

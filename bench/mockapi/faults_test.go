@@ -14,7 +14,7 @@ import (
 // compression.
 func TestEachFault(t *testing.T) {
 	ov := map[string]Override{}
-	for i, f := range AllFaults {
+	for i, f := range AllFaults() {
 		ov[fmt.Sprintf("AS%d", 100+i)] = Override{Fault: f, Size: 200 << 10}
 	}
 	ov["AS1"] = Override{Size: 200 << 10}
@@ -23,7 +23,7 @@ func TestEachFault(t *testing.T) {
 	for _, enc := range []string{"", "gzip", "zstd"} {
 		// The correct body of the same size, for prefix checks.
 		full := get(t, c, dataURL(inst, "AS1"))
-		for i, f := range AllFaults {
+		for i, f := range AllFaults() {
 			res := fmt.Sprintf("AS%d", 100+i)
 			r := get(t, c, dataURL(inst, res), "Accept-Encoding", enc)
 			body := r.body
@@ -80,7 +80,7 @@ func TestEachFault(t *testing.T) {
 		}
 	}
 	st := inst.Server.Stats()
-	for _, f := range AllFaults {
+	for _, f := range AllFaults() {
 		if st.Faults[f] != 3 {
 			t.Errorf("stats: fault %s injected %d times, want 3", f, st.Faults[f])
 		}

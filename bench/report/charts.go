@@ -141,7 +141,7 @@ func mainSizes(res *measure.ExtractResult) ([]int64, []measure.Kind) {
 		seen[row.Kind] = true
 	}
 	var kinds []measure.Kind
-	for _, k := range measure.Kinds {
+	for _, k := range measure.Kinds() {
 		if seen[k] {
 			kinds = append(kinds, k)
 		}

@@ -13,7 +13,7 @@ func ptr(v int64) *int64 { return &v }
 // a two-point sweep. Summarize computes the medians and ratios.
 func sampleExtract() *measure.ExtractResult {
 	res := &measure.ExtractResult{Config: measure.ExtractConfig{
-		Sizes: []int64{1 << 20, 64 << 20}, Kinds: measure.Kinds, Reps: 2, BufferSize: 64 << 10,
+		Sizes: []int64{1 << 20, 64 << 20}, Kinds: measure.Kinds(), Reps: 2, BufferSize: 64 << 10,
 		SweepBuffers: []int{4 << 10, 1 << 20}, SweepSize: 1 << 20, Seed: 1, MemoryCap: 128 << 20,
 	}}
 	speed := map[measure.Kind]float64{ // MB/s at 1 MiB; ×1.2 at 64 MiB
@@ -55,7 +55,7 @@ func sampleExtract() *measure.ExtractResult {
 		res.Rows = append(res.Rows, row)
 	}
 	for _, size := range res.Config.Sizes {
-		for _, k := range measure.Kinds {
+		for _, k := range measure.Kinds() {
 			if k.HoldsBody() && size > 1<<20 {
 				res.Skipped = append(res.Skipped, measure.Skipped{Kind: k, Size: size, Reason: "over the cap"})
 				continue

@@ -4,7 +4,7 @@ import "time"
 
 // DefaultStart is the start of the query window when Options leaves both
 // Start and End zero; the window is then one day long.
-var DefaultStart = time.Date(2022, 9, 12, 0, 0, 0, 0, time.UTC)
+func DefaultStart() time.Time { return time.Date(2022, 9, 12, 0, 0, 0, 0, time.UTC) }
 
 // Options describes one body. The zero value is a valid, empty answer for
 // the resource "" over the default day; most callers set Resource, Seed
@@ -19,7 +19,7 @@ type Options struct {
 	// Updates is the number of elements in data.updates (negative means 0).
 	Updates int64
 	// Start and End are the query window. Timestamps are whole seconds in
-	// [Start, End), non-decreasing. Zero Start and End mean DefaultStart and
+	// [Start, End), non-decreasing. Zero Start and End mean DefaultStart() and
 	// one day later; only one zero means one day before End or after Start.
 	// A window shorter than one second is widened to one second.
 	Start, End time.Time
@@ -40,7 +40,8 @@ func (o Options) window() (start, end int64) {
 	s, e := o.Start, o.End
 	switch {
 	case s.IsZero() && e.IsZero():
-		s, e = DefaultStart, DefaultStart.Add(24*time.Hour)
+		s = DefaultStart()
+		e = s.Add(24 * time.Hour)
 	case s.IsZero():
 		s = e.Add(-24 * time.Hour)
 	case e.IsZero():

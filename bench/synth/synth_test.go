@@ -357,7 +357,7 @@ func BenchmarkPeerJSONEncoder(b *testing.B) {
 	u := update{Type: "A", Attrs: attrs{TargetPrefix: "193.0.0.0/21", Path: []int64{3333, 1103, 174, 13335}, Community: []string{"1103:1000", "3333:7"}, SourceID: "00-192.0.2.1"}}
 	var cw countWriter
 	enc := json.NewEncoder(&cw)
-	start := DefaultStart
+	start := DefaultStart()
 	b.ReportAllocs()
 	for i := range n {
 		u.Timestamp = start.Add(time.Duration(i) * time.Second / 4).Format(isoLayout)

@@ -142,7 +142,7 @@ func checkExtractResult(t *testing.T, res *measure.ExtractResult, sizes []int64,
 		}
 	}
 	for _, size := range sizes {
-		for _, k := range measure.Kinds {
+		for _, k := range measure.Kinds() {
 			if !seen[string(k)+"@"+units.FormatSize(size)] {
 				t.Errorf("no row for %s at %s", k, units.FormatSize(size))
 			}

@@ -150,7 +150,7 @@ func TestRipestatEveryFault(t *testing.T) {
 		t.Errorf("dead letters %v: want AS1 and AS2 among them", names)
 	}
 	st := inst.Server.Stats()
-	for _, f := range mockapi.AllFaults {
+	for _, f := range mockapi.AllFaults() {
 		if st.Faults[f] == 0 {
 			t.Errorf("fault %s never struck: the test does not cover it", f)
 		}

@@ -29,7 +29,7 @@ const dataPath = "/data/bgp-updates/data.json?resource={node}&starttime={start}&
 func faultyMock(t testing.TB) *mockapi.Instance {
 	t.Helper()
 	rates := map[mockapi.Fault]float64{}
-	for _, f := range mockapi.AllFaults {
+	for _, f := range mockapi.AllFaults() {
 		rates[f] = 0.04
 	}
 	inst, err := mockapi.Start(mockapi.Config{
