@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/sluicehq/sluice/scrape/clock"
 )
+
+// visibleWait is the client-wide wait from which the log says so at INFO:
+// shorter pauses are the ordinary pace of a rate-limited run.
+const visibleWait = 3 * time.Second
 
 // snippetLen is how much of an error response's body goes in its error.
 const snippetLen = 256
@@ -96,7 +101,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 	stall.Reset(c.opts.StallTimeout)
 	res.Status = resp.StatusCode
 	res.TTFB = got.Sub(sent)
-	o := c.observe(resp, seq, sent, got)
+	o := c.observe(resp, node, seq, sent, got)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		aerr := c.statusError(resp)
@@ -116,13 +121,23 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 // observe applies what a response says about the server's limits to the
 // whole client: its delay headers to the gate, a 429 or a success to the
 // rate.
-func (c *Client) observe(resp *http.Response, seq uint64, sent, got time.Time) outcome {
+func (c *Client) observe(resp *http.Response, node string, seq uint64, sent, got time.Time) outcome {
 	o := c.limits.observeAt(resp.StatusCode, resp.Header, seq, sent, got)
 	if c.opts.Budget != nil {
 		c.share(resp.StatusCode, o, sent, got)
 	}
 	if o.gateMoved {
-		c.log.Info("server asks to wait", "source", o.delay.source, "wait", o.delay.until.Sub(got), "status", resp.StatusCode)
+		// The wait the client will really make (the gate caps what the
+		// header asked), at INFO when a person would wonder why the run
+		// stands still.
+		wait := c.limits.gate.untilAt(got).Sub(got)
+		level := slog.LevelDebug
+		if wait >= visibleWait {
+			level = slog.LevelInfo
+		}
+		c.log.Log(context.Background(), level, "server asks every worker to wait", "wait", wait.Round(time.Millisecond),
+			"header", o.delay.source, "value", resp.Header.Get(o.delay.source), "asked", o.delay.until.Sub(got).Round(time.Millisecond),
+			"status", resp.StatusCode, "node", node)
 	}
 	if o.rateChanged {
 		c.limiter.SetLimitAt(got, limitOf(o.rate))

@@ -70,12 +70,15 @@ func (l *limits) admitAt(t time.Time) (seq uint64, wait time.Duration) {
 }
 
 // noteQuota applies X-RateLimit-* of the answer to request seq.
-func (l *limits) noteQuota(seq uint64, rem, limit int64, reset time.Time) {
+func (l *limits) noteQuota(seq uint64, rem, limit int64, reset time.Time, span time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	q := &l.quota
 	if limit > 0 {
 		q.limit = limit
+	}
+	if span > 0 {
+		q.span = span // a policy said it: better than a gap between resets
 	}
 	switch {
 	case reset.After(q.reset) && !q.guess && !q.reset.IsZero():
@@ -109,7 +112,7 @@ type outcome struct {
 // stall a whole run on one bad node.
 func clientWide(status int, d serverDelay) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable ||
-		d.source == "X-RateLimit-Reset"
+		d.quota
 }
 
 // observeAt applies a response (status and headers) to request seq, sent
@@ -119,8 +122,8 @@ func (l *limits) observeAt(status int, h http.Header, seq uint64, sent, got time
 	if o.delay = parseServerDelay(h, got); !o.delay.until.IsZero() && clientWide(status, o.delay) {
 		o.gateMoved = l.gate.closeUntilAt(got, o.delay.until)
 	}
-	if rem, limit, reset, ok := parseQuota(h, got); ok {
-		l.noteQuota(seq, rem, limit, reset)
+	if q, ok := parseQuota(h, got); ok {
+		l.noteQuota(seq, q.remaining, q.limit, q.reset, q.span)
 	}
 	switch {
 	case status == http.StatusTooManyRequests:
