@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"reflect"
 	"slices"
+	"sync"
 
 	"github.com/alitto/pond/v2"
 
@@ -132,29 +132,36 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		firstErr = err
 		cancel(err)
 	}
+	// finished receives the index of each open batch whose nodes are all
+	// done, sent once by that batch's watcher. At most Window batches are
+	// open, so the watchers never block on it.
+	finished := make(chan int, r.o.Window)
+	var watchers sync.WaitGroup
+	defer watchers.Wait()
+	watch := func(ob openBatch) {
+		watchers.Go(func() {
+			<-ob.g.Done()
+			finished <- ob.b.Index
+		})
+	}
+	finishBatch := func(index int) {
+		finish(slices.IndexFunc(open, func(ob openBatch) bool { return ob.b.Index == index }))
+	}
 	// commitDone commits the open batches that have finished, without
 	// waiting for any.
 	commitDone := func() {
-		for i := 0; i < len(open) && firstErr == nil; {
+		for firstErr == nil {
 			select {
-			case <-open[i].g.Done():
-				finish(i) // open[i] is now the next batch
+			case i := <-finished:
+				finishBatch(i)
 			default:
-				i++
+				return
 			}
 		}
 	}
 	// finishAny waits until one open batch has finished, whichever it is,
-	// and finishes it. Window is small, so a select over all of them is
-	// cheap and needs no goroutine per batch.
-	finishAny := func() {
-		cases := make([]reflect.SelectCase, len(open))
-		for i, ob := range open {
-			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ob.g.Done())}
-		}
-		i, _, _ := reflect.Select(cases)
-		finish(i)
-	}
+	// and finishes it.
+	finishAny := func() { finishBatch(<-finished) }
 	for b := range batches {
 		if ctx.Err() != nil {
 			noteStop(b.Index)
@@ -174,7 +181,11 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		} else {
 			out = make([]outcome, len(b.Nodes))
 		}
-		open = append(open, r.submit(ctx, b, out[:len(b.Nodes)], commitDone))
+		// Watch only once every node is submitted: a group whose first
+		// nodes finish before the last is submitted is not done.
+		ob := r.submit(ctx, b, out[:len(b.Nodes)], commitDone)
+		open = append(open, ob)
+		watch(ob)
 	}
 	for len(open) > 0 {
 		finishAny()
