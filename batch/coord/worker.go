@@ -200,7 +200,9 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 	for {
 		sum, err := sub.Run(ctx)
 		res.Summary = sum
-		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrCoordLost) {
+		if cause := context.Cause(ctx); cause != nil {
+			// Redis gone (ErrCoordLost), a queue error, or the caller's
+			// cancellation (context.Canceled: an interruption).
 			return w.result(res), cause
 		}
 		if err != nil {
@@ -282,8 +284,11 @@ func (w *worker) schedule(ctx context.Context) func(*batch.Plan) iter.Seq[int] {
 					w.finished = true
 					w.mu.Unlock()
 					return
-				case err != nil || l == nil:
-					return // an error has cancelled the run
+				case err != nil:
+					w.cancel(err) // the round stops; RunJob returns err
+					return
+				case l == nil:
+					return // nothing free now: end the round
 				}
 				w.mu.Lock()
 				again := w.committed[l.Batch]
@@ -385,7 +390,7 @@ func (w *worker) finalize(ctx context.Context, out string) (bool, error) {
 	if err != nil || !got {
 		return false, err
 	}
-	defer w.q.rdb.Del(context.WithoutCancel(ctx), k.final)
+	defer unlock.Run(context.WithoutCancel(ctx), w.q.rdb, []string{k.final}, w.q.Consumer())
 	if v, _ := w.q.rdb.HGet(ctx, k.meta, "finalized").Result(); v == "1" {
 		return false, nil
 	}
