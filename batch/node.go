@@ -80,7 +80,10 @@ func (r *runner) fetchNode(runCtx context.Context, batch int, node string) outco
 		if err != nil {
 			return err // extract's errors begin "extract:" and give the offset
 		}
-		return r.checkEnvelope(st)
+		if err := r.checkEnvelope(st); err != nil {
+			return err
+		}
+		return r.checkReached(ex)
 	}
 
 	start := r.o.Clock.Now()
@@ -129,6 +132,24 @@ func (r *runner) deadLetter(runCtx context.Context, batch int, node string, res 
 	r.latSum.Add(int64(fetchLat))
 	r.dead.Add(1)
 	return outcome{kind: failed, dead: dl}
+}
+
+// checkReached fails an attempt whose body never reached the container
+// of a timestamp selector ("path data.updates not found"): a renamed
+// field would otherwise count every node as zero updates. An empty
+// container is reached. Options.AllowMissing turns the check off.
+func (r *runner) checkReached(ex *extract.Extractor) error {
+	if r.o.AllowMissing {
+		return nil
+	}
+	for sel := range r.nTime {
+		if !ex.Reached(sel) {
+			// The status selector is last, so the first selector not
+			// reached is this timestamp selector or one before it.
+			return ex.CheckReached()
+		}
+	}
+	return nil
 }
 
 // checkEnvelope fails an attempt whose status is missing or not StatusOK.

@@ -71,6 +71,13 @@ type Options struct {
 	// not StatusOK fails the attempt with ErrEnvelope. In Regex mode with
 	// explicit Extract.Patterns, the last pattern must capture the status.
 	StatusPath string
+	// AllowMissing counts a body in which a timestamp selector's container
+	// (data.updates for data.updates[*].timestamp) is missing as zero
+	// values. By default such an attempt fails with an
+	// *extract.MissingPathError, is retried, and the node is dead-lettered
+	// ("path data.updates not found"): a silent zero is worse. A container
+	// that is there but empty is zero values either way.
+	AllowMissing bool
 	// StatusOK is the accepted status; "" means DefaultStatusOK ("ok").
 	StatusOK string
 
