@@ -112,7 +112,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		}
 		return aerr
 	}
-	aerr := c.readBody(ctx, actx, stall, resp, node, consume, res)
+	aerr := c.readBody(ctx, actx, cancel, stall, resp, node, consume, res)
 	c.log.Debug("attempt", "node", node, "status", resp.StatusCode, "wire", res.WireBytes,
 		"body", res.BodyBytes, "ttfb", res.TTFB, "took", c.now().Sub(sent), "ok", aerr == nil)
 	return aerr
@@ -179,7 +179,7 @@ func (c *Client) statusError(resp *http.Response) *attemptError {
 // capture to consume, then drains what consume left so that a truncated
 // body is noticed and the capture is whole. The capture is renamed into
 // place only when everything succeeded.
-func (c *Client) readBody(ctx, actx context.Context, stall clock.Timer, resp *http.Response,
+func (c *Client) readBody(ctx, actx context.Context, cancel context.CancelCauseFunc, stall clock.Timer, resp *http.Response,
 	node string, consume func(io.Reader) error, res *Result) *attemptError {
 	defer resp.Body.Close()
 	encs, err := parseEncodings(resp.Header.Get("Content-Encoding"))
@@ -193,6 +193,11 @@ func (c *Client) readBody(ctx, actx context.Context, stall clock.Timer, resp *ht
 
 	stall.Reset(c.opts.StallTimeout)
 	wire := &wireReader{r: resp.Body, stall: stall, stallD: c.opts.StallTimeout, bw: c.bw, clock: c.opts.Clock, ctx: actx}
+	if c.opts.SpeedLimit > 0 {
+		need := int64(float64(c.opts.SpeedLimit) * c.opts.SpeedTime.Seconds())
+		sc := startSpeedCheck(c.opts.Clock, c.opts.SpeedTime, need, &wire.moved, func() { cancel(ErrTooSlow) })
+		defer sc.stop()
+	}
 	body := &bodyReader{r: wire, max: limit}
 	defer func() {
 		res.WireBytes, res.BodyBytes = wire.n, body.n
@@ -264,6 +269,10 @@ func (c *Client) classify(ctx, actx context.Context, wire *wireReader, body *bod
 		return &attemptError{err: fmt.Errorf("%w: no byte for %v after %d bytes", ErrStalled, c.opts.StallTimeout, wire.n), retryable: true}
 	case ctx.Err() != nil:
 		return &attemptError{err: ctx.Err()}
+	case context.Cause(actx) == ErrTooSlow:
+		c.stalls.Add(1)
+		return &attemptError{err: fmt.Errorf("%w: under %d bytes/s for %v, after %d bytes", ErrTooSlow,
+			c.opts.SpeedLimit, c.opts.SpeedTime, wire.n), retryable: true}
 	case context.Cause(actx) == errRequestTimeout:
 		return &attemptError{err: fmt.Errorf("request timeout (%v) after %d bytes", c.opts.RequestTimeout, wire.n), retryable: true}
 	case errors.Is(rerr, ErrBodyTooLarge):

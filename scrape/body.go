@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -18,6 +20,7 @@ import (
 type wireReader struct {
 	r      io.Reader     // the response body
 	n      int64         // bytes read so far
+	moved  atomic.Int64  // n, for the speed check's timer goroutine
 	stall  clock.Timer   // fires when no byte arrives for stallD
 	stallD time.Duration //
 	bw     *rate.Limiter // nil: no budget
@@ -32,6 +35,7 @@ func (w *wireReader) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
 	if n > 0 {
 		w.n += int64(n)
+		w.moved.Store(w.n)
 		if w.bw != nil {
 			// The budget wait is ours, not the server's: keep it out of
 			// the stall clock.
@@ -125,4 +129,46 @@ func parseEncodings(h string) ([]string, error) {
 		return nil, fmt.Errorf("Content-Encoding %q: more than two layers", h)
 	}
 	return encs, nil
+}
+
+// speedCheck abandons an attempt whose body moves fewer than need bytes
+// in each period (Options.SpeedLimit × SpeedTime): a timer of the client's
+// clock looks at the bytes moved once per period and cancels the attempt
+// with ErrTooSlow, or re-arms. Bytes count as they arrive, so a large
+// body that keeps coming is never cut however long it takes.
+type speedCheck struct {
+	mu     sync.Mutex
+	t      clock.Timer
+	period time.Duration
+	need   int64 // bytes a period must move
+	last   int64 // bytes moved at the last check
+	moved  *atomic.Int64
+	cancel func()
+}
+
+// startSpeedCheck arms a speedCheck on clk; stop it with stop.
+func startSpeedCheck(clk clock.Clock, period time.Duration, need int64, moved *atomic.Int64, cancel func()) *speedCheck {
+	s := &speedCheck{period: period, need: need, moved: moved, cancel: cancel}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.t = clk.AfterFunc(period, s.check)
+	return s
+}
+
+func (s *speedCheck) check() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.moved.Load()
+	if n-s.last < s.need {
+		s.cancel()
+		return
+	}
+	s.last = n
+	s.t.Reset(s.period)
+}
+
+func (s *speedCheck) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.t.Stop()
 }

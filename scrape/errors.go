@@ -19,6 +19,9 @@ var (
 	// ErrStalled: no response headers, or no body byte, arrived for
 	// Options.StallTimeout. Retried.
 	ErrStalled = errors.New("stalled")
+	// ErrTooSlow: the body moved fewer than Options.SpeedLimit bytes per
+	// second over Options.SpeedTime. Retried.
+	ErrTooSlow = errors.New("body too slow")
 	// ErrNodeTimeout: Options.MaxNodeTime ran out before an attempt
 	// succeeded.
 	ErrNodeTimeout = errors.New("max node time exceeded")

@@ -40,10 +40,11 @@ func runTime(t testing.TB) *clock.Fake {
 }
 
 // onFakeTime sets a client's options for a fake-time test: the clock, and
-// stall timeouts past the horizon so that only deliberate waits fire.
+// stall timeouts and the speed check's period past the horizon so that only deliberate waits fire.
 func onFakeTime(f *clock.Fake) func(*Options) {
 	return func(o *Options) {
 		o.Clock = f
 		o.StallTimeout = 2 * fakeHorizon
+		o.SpeedTime = 2 * fakeHorizon
 	}
 }

@@ -16,6 +16,13 @@ const (
 	DefaultMaxAttempts  = 5
 	DefaultStallTimeout = 60 * time.Second
 	DefaultMaxBodySize  = 16 << 30
+	// DefaultSpeedLimit and DefaultSpeedTime: an attempt whose body moves
+	// fewer than 35 bytes per second on average over 30 s (about 1 KiB
+	// in 30 s) is abandoned and retried, like curl --speed-limit 35
+	// --speed-time 30. Any body that keeps coming faster than that, however
+	// large and however long it takes, is never cut.
+	DefaultSpeedLimit = 35
+	DefaultSpeedTime  = 30 * time.Second
 )
 
 // Options configures a Client. The zero value is not usable (URL is
@@ -65,6 +72,16 @@ type Options struct {
 	// DefaultStallTimeout. It counts from the last byte read, so a
 	// consume that stops reading for that long also ends the attempt.
 	StallTimeout time.Duration
+	// SpeedLimit and SpeedTime are the minimum transfer speed of a body:
+	// an attempt that moves fewer than SpeedLimit bytes per second on
+	// average over any SpeedTime is abandoned (ErrTooSlow) and retried.
+	// It catches the body that drips a byte at a time, which StallTimeout
+	// never does. Zero means DefaultSpeedLimit and DefaultSpeedTime; a
+	// negative SpeedLimit turns the check off. With a BytesPerSecond
+	// budget, the limit is at most half the budget (the budget's waits
+	// are ours, not the server's).
+	SpeedLimit int64
+	SpeedTime  time.Duration
 	// MaxBodySize caps the decoded body; past it the attempt fails with
 	// ErrBodyTooLarge (not retried). Zero means DefaultMaxBodySize,
 	// negative means no cap.
@@ -108,7 +125,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("negative Rate or BytesPerSecond")
 	case o.Burst < 0 || o.Concurrency < 0 || o.MaxAttempts < 0:
 		return o, errors.New("negative Burst, Concurrency or MaxAttempts")
-	case o.MaxNodeTime < 0 || o.RequestTimeout < 0 || o.StallTimeout < 0 || o.MinBackoff < 0 || o.MaxBackoff < 0:
+	case o.MaxNodeTime < 0 || o.RequestTimeout < 0 || o.StallTimeout < 0 || o.SpeedTime < 0 || o.MinBackoff < 0 || o.MaxBackoff < 0:
 		return o, errors.New("negative duration")
 	}
 	if o.Burst == 0 {
@@ -122,6 +139,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.StallTimeout == 0 {
 		o.StallTimeout = DefaultStallTimeout
+	}
+	if o.SpeedLimit == 0 {
+		o.SpeedLimit = DefaultSpeedLimit
+	}
+	if o.SpeedTime == 0 {
+		o.SpeedTime = DefaultSpeedTime
+	}
+	if o.BytesPerSecond > 0 && o.SpeedLimit > 0 {
+		o.SpeedLimit = min(o.SpeedLimit, int64(o.BytesPerSecond/2))
 	}
 	if o.MaxBodySize == 0 {
 		o.MaxBodySize = DefaultMaxBodySize
