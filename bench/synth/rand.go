@@ -21,6 +21,13 @@ func (r *rng) intn(n int) int {
 	return int(hi)
 }
 
+// int63n is intn for a bound past 32 bits (so that 32-bit builds hold
+// it); the same draw as intn where both apply.
+func (r *rng) int63n(n int64) int64 {
+	hi, _ := bits.Mul64(r.next(), uint64(n))
+	return int64(hi)
+}
+
 // mix64 is splitmix64's finalizer, used to derive independent streams.
 func mix64(x uint64) uint64 {
 	x ^= x >> 30

@@ -226,7 +226,7 @@ func (l *layout) envelope(o Options, r *rng) (head, tail []byte) {
 		messages = `[["error","An error occurred while processing your request."]]`
 	}
 	procMS := 20 + r.intn(5000)
-	stamp := time.Unix(end, 0).UTC().Add(time.Duration(r.intn(3600*1e6)) * time.Microsecond)
+	stamp := time.Unix(end, 0).UTC().Add(time.Duration(r.int63n(3600*1e6)) * time.Microsecond)
 	keys := []string{
 		`"messages":` + messages,
 		`"see_also":[]`,
