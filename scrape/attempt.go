@@ -42,6 +42,14 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		return &attemptError{err: ctx.Err()}
 	}
 	defer func() { <-c.slots }()
+	if c.opts.Slots != nil {
+		release, err := c.opts.Slots.Acquire(ctx)
+		if err != nil {
+			waited()
+			return &attemptError{err: err}
+		}
+		defer release()
+	}
 	seq, err := c.waitTurn(ctx)
 	waited()
 	if err != nil {

@@ -112,6 +112,10 @@ type Options struct {
 	// slows all of them. Rate and Burst then only configure the budget.
 	// nil: the client's own limits, as without coordination.
 	Budget SharedBudget
+	// Slots, when set, caps the requests in flight across processes
+	// (e.g. RIPEstat's 8 per IP for processes behind one address): each
+	// attempt holds one of its slots, besides one of Concurrency's.
+	Slots SharedSlots
 	// MinBackoff and MaxBackoff bound the exponential back-off between
 	// attempts (full jitter); zero means DefaultMinBackoff and
 	// DefaultMaxBackoff.

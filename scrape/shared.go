@@ -24,6 +24,15 @@ type SharedBudget interface {
 	Rate() float64
 }
 
+// SharedSlots is a cap on requests in flight shared with other processes
+// (scrape/budget's Slots, on Redis). Implementations must be safe for
+// concurrent use.
+type SharedSlots interface {
+	// Acquire waits for a slot and returns the function that gives it
+	// back. An error means no slot: the request is not sent.
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
 // shareTimeout bounds passing a 429 on: the answer's own attempt is
 // waiting to be retried.
 const shareTimeout = 5 * time.Second

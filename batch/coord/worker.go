@@ -38,11 +38,14 @@ const WorkersDir = "workers"
 // from the job, names the budget after the API's host, and takes the
 // Options and budget defaults.
 type WorkerOptions struct {
-	Run          string  // run name; "" means "job-" and a hash of the job's identity
-	Budget       string  // budget name; "" means the host of the job's URL
-	Queue        Options // lease timeout, deliveries, consumer name
-	CoordTimeout time.Duration
-	Logger       *slog.Logger
+	Run    string // run name; "" means "job-" and a hash of the job's identity
+	Budget string // budget name; "" means the host of the job's URL
+	// GlobalConcurrency, when positive, caps the requests in flight of
+	// every process of the budget (a lease semaphore named like it).
+	GlobalConcurrency int
+	Queue             Options // lease timeout, deliveries, consumer name
+	CoordTimeout      time.Duration
+	Logger            *slog.Logger
 }
 
 // Result is what RunJob did.
@@ -168,6 +171,11 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 		}
 		so := j.Scrape
 		so.Budget = bud
+		if o.GlobalConcurrency > 0 {
+			if so.Slots, err = budget.NewSlots(rdb, budgetName, o.GlobalConcurrency, bud); err != nil {
+				return res, err
+			}
+		}
 		cl, err := scrape.New(so)
 		if err != nil {
 			return res, fmt.Errorf("%w: %w", batch.ErrInvalidJob, err)

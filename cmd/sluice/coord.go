@@ -27,6 +27,7 @@ func coordFlags() []cli.Flag {
 		&cli.StringFlag{Name: "budget", Usage: "with --coord: the shared rate budget's `NAME` (default: the API's host)", EnvVars: env("budget")},
 		&cli.DurationFlag{Name: "coord-timeout", Value: budget.DefaultCoordTimeout, Usage: "with --coord: give up (exit 4) when Redis has not answered for this long", EnvVars: env("coord-timeout")},
 		&cli.DurationFlag{Name: "lease-timeout", Value: coord.DefaultLeaseTimeout, Usage: "with --coord: a batch whose worker is silent this long is taken over", EnvVars: env("lease-timeout")},
+		&cli.IntFlag{Name: "global-concurrency", Usage: "with --coord: requests in flight across every process of the budget (0: no cap; RIPEstat allows 8 per IP)", EnvVars: env("global-concurrency")},
 		&cli.IntFlag{Name: "max-deliveries", Value: coord.DefaultMaxDeliveries, Usage: "with --coord: a batch handed out more often is quarantined (its nodes dead-lettered)", EnvVars: env("max-deliveries")},
 	}
 }
@@ -46,6 +47,9 @@ func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
 	if bj.RetryDead {
 		return usageError(errors.New("--retry-dead with --coord: retry the dead letters of the merged folder without --coord"))
 	}
+	if n := c.Int("global-concurrency"); n < 0 {
+		return usageError(fmt.Errorf("--global-concurrency %d: want 0 (no cap) or more", n))
+	}
 	rdb, err := openCoord(c.String("coord"))
 	if err != nil {
 		return err
@@ -53,8 +57,9 @@ func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
 	defer rdb.Close()
 	res, err := coord.RunJob(c.Context, rdb, *bj, coord.WorkerOptions{
 		Run: c.String("run"), Budget: c.String("budget"), CoordTimeout: c.Duration("coord-timeout"),
-		Queue:  coord.Options{LeaseTimeout: c.Duration("lease-timeout"), MaxDeliveries: c.Int("max-deliveries")},
-		Logger: bj.Options.Logger,
+		GlobalConcurrency: c.Int("global-concurrency"),
+		Queue:             coord.Options{LeaseTimeout: c.Duration("lease-timeout"), MaxDeliveries: c.Int("max-deliveries")},
+		Logger:            bj.Options.Logger,
 	})
 	switch {
 	case errors.Is(err, coord.ErrCoordLost):

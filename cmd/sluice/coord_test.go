@@ -257,3 +257,27 @@ func TestCoordUnreachableExits4(t *testing.T) {
 		t.Fatalf("%d requests sent without Redis; want none", n)
 	}
 }
+
+// TestCoordGlobalConcurrency: two workers of 4 requests each, behind a
+// mock that refuses a third open request, share --global-concurrency 2:
+// no 429, every node recorded.
+func TestCoordGlobalConcurrency(t *testing.T) {
+	srv := redistest.Start(t)
+	mock := startMock(t, mockapi.Config{Seed: 4, MaxConcurrent: 2, Latency: mustLatency(t, "fixed:10ms"), Sizes: mustSizes(t, "fixed:4KiB")})
+	nodes := writeNodes(t, demoNodes(40))
+	out := filepath.Join(t.TempDir(), "shared")
+	var ws []*worker
+	for range 2 {
+		ws = append(ws, startWorker(t, []string{"ripestat", "--nodes", nodes, "--out", out, "--date", e2eDay,
+			"--base-url", mock.URL, "--rate", "0", "--concurrency", "4", "--batch-size", "5", "--max-attempts", "1",
+			"--progress", "none", "--coord", srv.URL(), "--global-concurrency", "2"}))
+	}
+	for _, w := range ws {
+		w.wait(t)
+	}
+	st := mock.Server.Stats().Total
+	recs, dead := comparable(t, out)
+	if st.Status429 != 0 || st.MaxOpen > 2 || len(recs) != 40 || len(dead) != 0 {
+		t.Fatalf("%d 429s, %d open at most, %d records, dead %v; want 0, 2, 40, none", st.Status429, st.MaxOpen, len(recs), dead)
+	}
+}

@@ -131,3 +131,45 @@ func TestOne429SlowsEveryClient(t *testing.T) {
 		t.Fatalf("the other client's rate %v; want cut below 200 by the first client's 429s", r.Rate)
 	}
 }
+
+// TestSlotsCapRequestsInFlight: two clients of 4 workers each against a
+// mock that answers 429 to a third open request: with 2 shared slots
+// none is refused; without them, the same run is.
+func TestSlotsCapRequestsInFlight(t *testing.T) {
+	srv := redistest.Start(t)
+	for _, shared := range []bool{true, false} {
+		mock, err := mockapi.Start(mockapi.Config{Seed: 1, MaxConcurrent: 2, Latency: mockapi.Latency{Kind: mockapi.LatencyFixed, A: 20 * time.Millisecond},
+			Sizes: mockapi.SizeDist{Kind: mockapi.SizeFixed, Min: 2000, Max: 2000}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mock.Close()
+		var cs []*scrape.Client
+		for range 2 {
+			b, err := budget.New(srv.Client(), "slots", budget.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := scrape.Options{URL: mock.URL + mockapi.DataPath + "?resource={node}", Concurrency: 4, MaxAttempts: 1, Budget: b}
+			if shared {
+				if o.Slots, err = budget.NewSlots(srv.Client(), "mock", 2, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := scrape.New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			cs = append(cs, c)
+		}
+		ok := fetchAll(t, cs, 16)
+		st := mock.Server.Stats().Total
+		switch {
+		case shared && (ok != 16 || st.Status429 != 0 || st.MaxOpen > 2):
+			t.Fatalf("with 2 shared slots: %d of 16 ok, %d 429s, %d open at most; want all, none, 2", ok, st.Status429, st.MaxOpen)
+		case !shared && st.Status429 == 0:
+			t.Fatal("without shared slots the mock refused nothing: the test cannot tell")
+		}
+	}
+}
