@@ -67,7 +67,7 @@ func jobFlags() []cli.Flag {
 
 // fetchFlags are the flags of the commands that fetch over HTTP.
 func fetchFlags(rate float64) []cli.Flag {
-	return []cli.Flag{
+	return append(recordFlags(),
 		&cli.Float64Flag{Name: "rate", Value: rate, Usage: "requests per second, shared by all workers (0: no limit until a 429)", EnvVars: env("rate")},
 		&cli.IntFlag{Name: "burst", Value: 1, Usage: "token bucket size", EnvVars: env("burst")},
 		&cli.IntFlag{Name: "max-attempts", Value: scrape.DefaultMaxAttempts, Usage: "attempts per node before it is dead-lettered", EnvVars: env("max-attempts")},
@@ -78,10 +78,9 @@ func fetchFlags(rate float64) []cli.Flag {
 		&cli.DurationFlag{Name: "stall-timeout", Value: scrape.DefaultStallTimeout, Usage: "abandon and retry a body that sends nothing for this long", EnvVars: env("stall-timeout")},
 		sizeFlag("max-body-size", scrape.DefaultMaxBodySize, "largest decoded body, a `SIZE` (e.g. 16GiB)", env("max-body-size")...),
 		sizeFlag("bytes-per-second", 0, "bandwidth budget on body reads, a `SIZE` per second (e.g. 10MB; 0: none)", env("bytes-per-second")...),
-		&cli.BoolFlag{Name: "capture", Usage: "keep every body, zstd-compressed, in OUT/captures for replay", EnvVars: env("capture")},
 		&cli.StringSliceFlag{Name: "header", Usage: "extra request header 'K: V' (repeatable; never logged)", EnvVars: env("header")},
 		&cli.StringSliceFlag{Name: "redact", Usage: "one more `NAME` of a query parameter, --var, header or cookie whose value is a secret (repeatable; key, token, sig, pass, jwt, session … are built in)", EnvVars: env("redact")},
-	}
+	)
 }
 
 // parseHeaders turns --header values into an http.Header-shaped map.
@@ -127,9 +126,6 @@ func scrapeOptions(c *cli.Context, j job, log *slog.Logger) (scrape.Options, err
 		// The pool may grow to 4× (batch.AdaptOptions); the client's
 		// connection cap must not be what stops it.
 		o.Concurrency *= 4
-	}
-	if c.Bool("capture") {
-		o.CaptureDir = filepath.Join(c.String("out"), "captures")
 	}
 	if c.IsSet("min-backoff") && o.MinBackoff < c.Duration("min-backoff") {
 		return o, usageError(fmt.Errorf("--min-backoff %v is above --max-backoff %v", c.Duration("min-backoff"), o.MaxBackoff))
@@ -179,6 +175,11 @@ func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
 	if err != nil {
 		return err
 	}
+	closeRec, err := startRecorder(c, bj)
+	if err != nil {
+		return err
+	}
+	defer closeRec()
 	if c.String("coord") != "" {
 		return runCoordJob(c, io, bj)
 	}
@@ -312,6 +313,9 @@ func newBatchJob(c *cli.Context, io *stdio, j job, rep *reporter) (*batch.Job, e
 	}
 	if c.Bool("adaptive") {
 		bj.Options.Adapt = &batch.AdaptOptions{}
+	}
+	if st, ok := j.fetcher.(batch.StatsSource); ok {
+		bj.Options.Stats = st // a replay's client
 	}
 	if j.fetcher == nil {
 		if bj.Scrape, err = scrapeOptions(c, j, fetchLog); err != nil {

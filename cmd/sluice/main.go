@@ -76,5 +76,6 @@ func commands(io *stdio) []*cli.Command {
 		serveMockCommand(io),
 		statusCommand(io),
 		mergeCommand(io),
+		serveCapturesCommand(io),
 	}
 }

@@ -1,25 +1,86 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"net/http"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/record"
 )
 
-// replayCommand runs the batch pipeline over captured bodies.
+// replayCommand runs the batch pipeline through a recorded run's exchanges.
 func replayCommand(io *stdio) *cli.Command {
 	return &cli.Command{
 		Name:  "replay",
-		Usage: "run the pipeline over bodies captured with --capture instead of HTTP",
-		Description: "Give the node list and the extraction flags of the live run; its batch files\n" +
-			"come out equal to those of the live run that captured the bodies.",
+		Usage: "run the pipeline through the exchanges recorded with --record, instead of the network",
+		Description: "Give the node list and the extraction flags of the live run. Every request gets the\n" +
+			"recorded answer of its node, attempt by attempt (statuses, headers, cut bodies, resets,\n" +
+			"stalls), and the client runs with the recorded fetch options, so retries and dead\n" +
+			"letters come out as they did. A folder of the old --capture (bodies only) is replayed\n" +
+			"as before: one good body per node.",
 		Flags: append(jobFlags(),
-			&cli.StringFlag{Name: "captures", Usage: "captures `DIR` (OUT/captures of a run made with --capture)", Required: true, EnvVars: env("captures")},
+			&cli.StringFlag{Name: "captures", Usage: "recording `DIR` (of --record, or OUT/captures of --capture)", Required: true, EnvVars: env("captures")},
 		),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			dir := c.String("captures")
-			return runJob(c, io, job{source: "replay:" + dir, fetcher: scrape.NewReplayer(dir)})
+			f, err := record.Open(dir)
+			if errors.Is(err, record.ErrLegacyFolder) {
+				fmt.Fprintf(io.err, "replay: %s holds bodies only (old --capture): no retries or failures to replay\n", dir)
+				return runJob(c, io, job{source: "replay:" + dir, fetcher: scrape.NewReplayer(dir)})
+			}
+			if err != nil {
+				return usageError(fmt.Errorf("--captures: %w", err))
+			}
+			reportSkipped(io, f)
+			cl, tr, err := replayClient(f)
+			if err != nil {
+				return usageError(fmt.Errorf("--captures %s: %w", dir, err))
+			}
+			defer cl.Close()
+			err = runJob(c, io, job{source: "replay:" + dir, fetcher: cl})
+			if u := tr.Unrecorded(); len(u) > 0 {
+				fmt.Fprintf(io.err, "replay: %d requests had no recorded exchange left (a node the recording lacks, or the run was stopped before it), e.g. %s\n",
+					len(u), u[0])
+			}
+			return err
 		},
+	}
+}
+
+// replayClient is a scrape client with the recorded options whose
+// transport is the recording.
+func replayClient(f *record.Folder) (*scrape.Client, *record.Transport, error) {
+	o, err := recordedOptions(f.Index)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := record.NewTransport(f, record.TransportOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	o.WrapTransport = func(http.RoundTripper) http.RoundTripper { return tr }
+	cl, err := scrape.New(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, tr, nil
+}
+
+// reportSkipped says what of a recording replay does not trust.
+func reportSkipped(io *stdio, f *record.Folder) {
+	if len(f.Skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(io.err, "replay: skipped %d files or attempts of %s (not complete):\n", len(f.Skipped), f.Dir)
+	for i, s := range f.Skipped {
+		if i == 10 {
+			fmt.Fprintf(io.err, "  … and %d more\n", len(f.Skipped)-i)
+			break
+		}
+		fmt.Fprintf(io.err, "  %s\n", s)
 	}
 }

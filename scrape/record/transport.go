@@ -2,17 +2,12 @@ package record
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
-	"sync"
 	"syscall"
-
-	"github.com/sluicehq/sluice/scrape"
 )
 
 // TB is the part of testing.TB that Strict mode uses.
@@ -41,91 +36,31 @@ type TransportOptions struct {
 // fast as the client reads. Create it with NewTransport; it is safe for
 // concurrent use.
 type Transport struct {
-	f      *Folder
-	m      Matcher
-	strict TB
-
-	mu         sync.Mutex
-	queues     map[string][]*Attempt // per key, the attempts not served yet
-	unrecorded []string              // requests that found no attempt
+	f *Folder
+	q *queue
 }
 
 // NewTransport returns a Transport over f.
 func NewTransport(f *Folder, o TransportOptions) (*Transport, error) {
-	m, err := matcherFor(f, o.Matcher)
+	q, err := newQueue(f, o.Matcher, o.Strict)
 	if err != nil {
 		return nil, err
 	}
-	t := &Transport{f: f, m: m, strict: o.Strict, queues: make(map[string][]*Attempt)}
-	for _, node := range f.Nodes() {
-		for _, a := range f.Attempts[node] {
-			u, err := url.Parse(a.URL)
-			if err != nil {
-				return nil, fmt.Errorf("record: node %q attempt %d: url: %w", a.Node, a.Seq, err)
-			}
-			k, ok := m.Key(a.Method, u)
-			if !ok {
-				return nil, fmt.Errorf("record: node %q attempt %d: %s does not fit the matcher", a.Node, a.Seq, a.URL)
-			}
-			t.queues[k] = append(t.queues[k], a)
-		}
-	}
-	return t, nil
-}
-
-func matcherFor(f *Folder, m Matcher) (Matcher, error) {
-	if m != nil {
-		return m, nil
-	}
-	if f.Index.Template == "" {
-		return ByRequest, nil
-	}
-	return ByNode(f.Index.Template)
-}
-
-// next pops the attempt that answers req.
-func (t *Transport) next(req *http.Request) (*Attempt, error) {
-	k, ok := t.m.Key(req.Method, req.URL)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if ok && len(t.queues[k]) > 0 {
-		a := t.queues[k][0]
-		t.queues[k] = t.queues[k][1:]
-		return a, nil
-	}
-	what := req.Method + " " + scrape.Redact(req.URL.String())
-	t.unrecorded = append(t.unrecorded, what)
-	if t.strict != nil {
-		t.strict.Helper()
-		t.strict.Errorf("record: unrecorded request %s (no attempt left in %s)", what, t.f.Dir)
-	}
-	return nil, fmt.Errorf("%w: %s", ErrNotRecorded, what)
+	return &Transport{f: f, q: q}, nil
 }
 
 // Unrecorded returns the requests that found no recorded attempt.
-func (t *Transport) Unrecorded() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.unrecorded...)
-}
+func (t *Transport) Unrecorded() []string { return t.q.unrecordedList() }
 
-// Unused returns the recorded attempts no request used, by key order.
-func (t *Transport) Unused() []*Attempt {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []*Attempt
-	for _, q := range t.queues {
-		out = append(out, q...)
-	}
-	return out
-}
+// Unused returns the recorded attempts no request used.
+func (t *Transport) Unused() []*Attempt { return t.q.unusedList() }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
-	a, err := t.next(req)
+	a, err := t.q.next(req)
 	if err != nil {
 		return nil, err
 	}

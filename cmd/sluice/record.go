@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sluicehq/sluice/batch"
+	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/record"
+)
+
+// recordedFlags are the fetch flags a recording keeps in its index, so
+// that sluice replay runs the client as the live run did.
+var recordedFlags = []string{"rate", "burst", "max-attempts", "max-node-time", "min-backoff", "max-backoff",
+	"request-timeout", "stall-timeout", "max-body-size", "concurrency", "adaptive"}
+
+// recordFlag is --record, and --capture its old spelling.
+func recordFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "record", Usage: "record every exchange (all attempts, failures included) in `DIR`, for sluice replay and serve-captures", EnvVars: env("record")},
+		&cli.BoolFlag{Name: "capture", Usage: "same as --record OUT/captures", EnvVars: env("capture")},
+	}
+}
+
+// startRecorder sets bj's client up to record into --record (or
+// OUT/captures for --capture) and returns the function that closes the
+// recording (a no-op when the run records nothing).
+func startRecorder(c *cli.Context, bj *batch.Job) (func(), error) {
+	nop := func() {}
+	if !c.IsSet("record") && !c.IsSet("capture") {
+		return nop, nil
+	}
+	dir := c.String("record")
+	if c.Bool("capture") {
+		capt := filepath.Join(bj.Out, "captures")
+		if dir != "" && filepath.Clean(dir) != capt {
+			return nil, usageError(fmt.Errorf("--capture records into %s; give --record DIR or --capture, not both", capt))
+		}
+		dir = capt
+	}
+	if dir == "" || bj.Fetcher != nil {
+		return nop, nil
+	}
+	o := &bj.Scrape
+	params := map[string]string{"command": c.Command.Name}
+	for _, name := range recordedFlags {
+		params[name] = fmt.Sprint(c.Value(name))
+	}
+	var secrets []string
+	for _, vs := range o.Header {
+		secrets = append(secrets, vs...)
+	}
+	for k, v := range o.Vars {
+		if scrape.SecretName(k) {
+			secrets = append(secrets, v)
+		}
+	}
+	rec, err := record.Create(dir, record.Options{
+		Template: o.URL, Vars: o.Vars, Params: params, Secrets: secrets,
+		Stopping: func() bool { return c.Context.Err() != nil },
+	})
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--record %s: %w", dir, err))
+	}
+	o.WrapTransport = rec.Wrap
+	log := bj.Options.Logger
+	return func() {
+		if err := rec.Close(); err != nil && log != nil {
+			log.Error("recording incomplete", "dir", dir, "err", err)
+		}
+	}, nil
+}
+
+// recordedOptions rebuilds the client options of a recorded run.
+func recordedOptions(ix record.Index) (scrape.Options, error) {
+	o := scrape.Options{URL: ix.Template, Vars: ix.Vars}
+	p := ix.Params
+	var err error
+	num := func(name string, set func(float64)) {
+		if s, ok := p[name]; ok && err == nil {
+			v, perr := strconv.ParseFloat(s, 64)
+			if perr != nil {
+				err = fmt.Errorf("index parameter %s=%q: %w", name, s, perr)
+			}
+			set(v)
+		}
+	}
+	dur := func(name string, set func(time.Duration)) {
+		if s, ok := p[name]; ok && err == nil {
+			v, perr := time.ParseDuration(s)
+			if perr != nil {
+				err = fmt.Errorf("index parameter %s=%q: %w", name, s, perr)
+			}
+			set(v)
+		}
+	}
+	num("rate", func(v float64) { o.Rate = v })
+	num("burst", func(v float64) { o.Burst = int(v) })
+	num("max-attempts", func(v float64) { o.MaxAttempts = int(v) })
+	num("max-body-size", func(v float64) { o.MaxBodySize = int64(v) })
+	num("concurrency", func(v float64) { o.Concurrency = int(v) })
+	dur("max-node-time", func(v time.Duration) { o.MaxNodeTime = v })
+	dur("min-backoff", func(v time.Duration) { o.MinBackoff = v })
+	dur("max-backoff", func(v time.Duration) { o.MaxBackoff = v })
+	dur("request-timeout", func(v time.Duration) { o.RequestTimeout = v })
+	dur("stall-timeout", func(v time.Duration) { o.StallTimeout = v })
+	if p["adaptive"] == "true" {
+		o.Concurrency *= 4 // as httpFetcher
+	}
+	o.MinBackoff = min(o.MinBackoff, o.MaxBackoff)
+	return o, err
+}

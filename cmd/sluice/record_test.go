@@ -1,0 +1,171 @@
+package main
+
+import (
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/record"
+	"github.com/sluicehq/sluice/store"
+)
+
+// deadLetter is what must match between a live run and its replay.
+type deadLetter struct {
+	status, attempts int
+}
+
+// runResult reads a run's records (durations zeroed: they may differ) and
+// dead letters (node, status, attempts: the error text of a network
+// failure names the live connection's addresses).
+func runResult(t *testing.T, dir string) (map[string]store.Record, map[string]deadLetter) {
+	t.Helper()
+	recs := map[string]store.Record{}
+	if err := store.ReadRecords(dir, func(r store.Record) error {
+		r.DurationMS = 0
+		recs[r.Node] = r
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dl, err := store.ReadDeadLetters(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := map[string]deadLetter{}
+	for _, d := range dl {
+		dead[d.Node] = deadLetter{d.Status, d.Attempts}
+	}
+	return recs, dead
+}
+
+func sameRun(t *testing.T, what, live, got string) {
+	t.Helper()
+	liveRecs, liveDead := runResult(t, live)
+	gotRecs, gotDead := runResult(t, got)
+	if !reflect.DeepEqual(gotDead, liveDead) {
+		t.Errorf("%s: dead letters %v, live run %v", what, gotDead, liveDead)
+	}
+	if len(gotRecs) != len(liveRecs) {
+		t.Errorf("%s: %d records, live run %d", what, len(gotRecs), len(liveRecs))
+	}
+	for node, want := range liveRecs {
+		if g := gotRecs[node]; !reflect.DeepEqual(g, want) {
+			t.Errorf("%s: node %s: %+v, live run %+v", what, node, g, want)
+		}
+	}
+}
+
+// TestRecordReplayServeEveryFault records a ripestat run against the mock
+// with every fault on, then replays the recording (sluice replay) and
+// serves it (the handler of serve-captures, with sluice ripestat against
+// it): each gives the live run's records, attempts per node included, and
+// dead letters.
+func TestRecordReplayServeEveryFault(t *testing.T) {
+	t.Parallel()
+	inst := startMock(t, mockapi.Config{
+		Seed: 23,
+		Faults: mustFaults(t, "500=0.03,502=0.03,503=0.005,html=0.03,reset=0.03,truncate=0.03,stall=0.02,"+
+			"length=0.03,maintenance=0.03,error=0.03,stall-for=2s"),
+		Sizes: mustSizes(t, "lognormal:4KiB:1:64KiB"),
+		Overrides: map[string]mockapi.Override{
+			"AS1": {Fault: mockapi.Fault502},   // always fails: a dead letter
+			"AS2": {Fault: mockapi.FaultStall}, // always stalls: a dead letter
+		},
+	})
+	nodes := append(demoNodes(150), "AS1", "AS2")
+	nodesFile := writeNodes(t, nodes)
+	tmp := t.TempDir()
+	rec := filepath.Join(tmp, "rec")
+	fetch := []string{"--nodes", nodesFile, "--date", e2eDay, "--sourceapp", "e2e", "--rate", "0",
+		"--concurrency", "16", "--batch-size", "40", "--stall-timeout", "300ms", "--max-attempts", "5",
+		"--max-backoff", "50ms", "--progress", "none"}
+	live := filepath.Join(tmp, "live")
+	code, stderr := runCLI(t, append([]string{"ripestat", "--out", live, "--base-url", inst.URL, "--record", rec}, fetch...)...)
+	if code != exitFailed {
+		t.Fatalf("live run: exit %d, want %d (dead letters): %s", code, exitFailed, tail(stderr))
+	}
+	st := inst.Server.Stats()
+	for _, f := range mockapi.AllFaults {
+		if st.Faults[f] == 0 && f != mockapi.Fault503 {
+			t.Errorf("fault %s never struck: the test does not cover it", f)
+		}
+	}
+
+	replayed := filepath.Join(tmp, "replayed")
+	code, stderr = runCLI(t, "replay", "--captures", rec, "--out", replayed, "--nodes", nodesFile,
+		"--status-path", "status", "--concurrency", "16", "--batch-size", "40", "--progress", "none")
+	if code != exitFailed {
+		t.Fatalf("replay: exit %d, want %d: %s", code, exitFailed, tail(stderr))
+	}
+	if strings.Contains(stderr, "no recorded exchange") || strings.Contains(stderr, "skipped") {
+		t.Errorf("replay of a whole recording: %s", tail(stderr))
+	}
+	sameRun(t, "replay", live, replayed)
+
+	f, err := record.Open(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := record.NewHandler(f, record.ServerOptions{Strict: t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	served := filepath.Join(tmp, "served")
+	code, stderr = runCLI(t, append([]string{"ripestat", "--out", served, "--base-url", srv.URL}, fetch...)...)
+	if code != exitFailed {
+		t.Fatalf("run against serve-captures: exit %d, want %d: %s", code, exitFailed, tail(stderr))
+	}
+	sameRun(t, "served", live, served)
+}
+
+// TestReplayOfKilledRecording: a recording whose run died mid-attempt
+// (a temporary file, a body without its metadata, no final index)
+// replays from its complete records and says what it skipped.
+func TestReplayOfKilledRecording(t *testing.T) {
+	t.Parallel()
+	inst := startMock(t, mockapi.Config{Seed: 29, Sizes: mustSizes(t, "fixed:8KiB")})
+	nodes := demoNodes(20)
+	nodesFile := writeNodes(t, nodes)
+	tmp := t.TempDir()
+	rec := filepath.Join(tmp, "rec")
+	common := []string{"--nodes", nodesFile, "--batch-size", "10", "--progress", "none"}
+	live := filepath.Join(tmp, "live")
+	if code, stderr := runCLI(t, append([]string{"ripestat", "--out", live, "--date", e2eDay, "--base-url", inst.URL,
+		"--rate", "0", "--max-attempts", "2", "--max-backoff", "10ms", "--record", rec}, common...)...); code != exitOK {
+		t.Fatalf("live run: exit %d: %s", code, tail(stderr))
+	}
+	// What a SIGKILL mid-attempt leaves: the attempt's body is renamed
+	// into place, its metadata is still a temporary file.
+	victim := nodes[3]
+	dir := filepath.Join(rec, record.NodesDir, scrape.CaptureName(victim))
+	meta := filepath.Join(dir, "000001.json")
+	if err := os.Rename(meta, filepath.Join(dir, ".000001.json.123.tmp")); err != nil {
+		t.Fatal(err)
+	}
+	replayed := filepath.Join(tmp, "replayed")
+	code, stderr := runCLI(t, append([]string{"replay", "--captures", rec, "--out", replayed, "--status-path", "status"}, common...)...)
+	if code != exitFailed {
+		t.Fatalf("replay: exit %d, want %d (the victim has no record): %s", code, exitFailed, tail(stderr))
+	}
+	for _, want := range []string{"skipped 2", ".000001.json.123.tmp: temporary file", "000001.body.zst: body without metadata", "no recorded exchange"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("replay's stderr lacks %q:\n%s", want, tail(stderr))
+		}
+	}
+	liveRecs, _ := runResult(t, live)
+	gotRecs, gotDead := runResult(t, replayed)
+	if _, ok := gotDead[victim]; !ok || len(gotDead) != 1 {
+		t.Errorf("dead letters %v, want only %s", gotDead, victim)
+	}
+	delete(liveRecs, victim)
+	if !reflect.DeepEqual(gotRecs, liveRecs) {
+		t.Errorf("replay records differ from the live run's complete ones")
+	}
+}
