@@ -233,4 +233,3 @@ func flushBuf(b *bufio.ReadWriter) {
 		b.Flush()
 	}
 }
-
