@@ -102,7 +102,7 @@ func TestRecordReplayServeEveryFault(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("replay: exit %d, want %d: %s", code, exitFailed, tail(stderr))
 	}
-	if strings.Contains(stderr, "no recorded exchange") || strings.Contains(stderr, "skipped") {
+	if strings.Contains(stderr, "no recorded exchange") || strings.Contains(stderr, "replay: skipped") {
 		t.Errorf("replay of a whole recording: %s", tail(stderr))
 	}
 	sameRun(t, "replay", live, replayed)

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/scrape/record"
 )
 
@@ -36,12 +40,21 @@ func replayCommand(io *stdio) *cli.Command {
 				return usageError(fmt.Errorf("--captures: %w", err))
 			}
 			reportSkipped(io, f)
-			cl, tr, err := replayClient(f)
+			sim := record.NewSimClock(f.Start())
+			cl, tr, err := replayClient(f, sim)
 			if err != nil {
 				return usageError(fmt.Errorf("--captures %s: %w", dir, err))
 			}
 			defer cl.Close()
+			ctx, stop := context.WithCancel(c.Context)
+			var wg sync.WaitGroup
+			wg.Go(func() { tr.Drive(ctx, sim) })
 			err = runJob(c, io, job{source: "replay:" + dir, fetcher: cl})
+			stop()
+			wg.Wait()
+			if d, n := sim.Advanced(); d > 0 {
+				fmt.Fprintf(io.err, "replay: %v of recorded waiting passed in simulated time (%d steps)\n", d.Round(time.Millisecond), n)
+			}
 			if u := tr.Unrecorded(); len(u) > 0 {
 				fmt.Fprintf(io.err, "replay: %d requests had no recorded exchange left (a node the recording lacks, or the run was stopped before it), e.g. %s\n",
 					len(u), u[0])
@@ -53,11 +66,12 @@ func replayCommand(io *stdio) *cli.Command {
 
 // replayClient is a scrape client with the recorded options whose
 // transport is the recording.
-func replayClient(f *record.Folder) (*scrape.Client, *record.Transport, error) {
+func replayClient(f *record.Folder, c clock.Clock) (*scrape.Client, *record.Transport, error) {
 	o, err := recordedOptions(f.Index)
 	if err != nil {
 		return nil, nil, err
 	}
+	o.Clock = c
 	tr, err := record.NewTransport(f, record.TransportOptions{})
 	if err != nil {
 		return nil, nil, err

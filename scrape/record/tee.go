@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sluicehq/sluice/scrape"
 )
 
 // recordingTransport records each exchange through next.
@@ -51,27 +53,32 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 // response arrived (a timeout then is the transport's wait for headers:
 // the client's stall rule).
 func (r *Recorder) endOf(req *http.Request, err error, beforeResponse bool) End {
-	ctxErr := context.Cause(req.Context()) // the client's timers cancel with a cause: a request timeout wraps DeadlineExceeded
+	ctx := req.Context()
+	ctxErr, cause := ctx.Err(), context.Cause(ctx)
 	var ne net.Error
 	switch {
 	case ctxErr != nil && r.o.Stopping != nil && r.o.Stopping():
 		return EndInterrupted
-	case errors.Is(ctxErr, context.DeadlineExceeded):
+	case errors.Is(cause, scrape.ErrStalled):
+		// The client's stall timer: no headers, or no next byte, in
+		// time (the body may even have reached its end first: a
+		// cancelled connection can report io.EOF).
+		return EndStall
+	case errors.Is(ctxErr, context.DeadlineExceeded), ctxErr != nil && cause != ctxErr:
+		// A deadline, or a cancellation with a cause of its own (the
+		// client's request or node timeout).
 		return EndTimeout
 	case ctxErr != nil:
-		// The client cancels an attempt whose bytes stopped coming
-		// (the body may even have read to its end first: a cancelled
-		// connection can report io.EOF).
-		return EndStall
+		// Cancelled with no reason given: whoever called the client
+		// stopped it.
+		return EndInterrupted
 	case err == io.EOF:
 		return EndComplete
 	case beforeResponse && errors.As(err, &ne) && ne.Timeout():
-		// The transport's wait for headers: the client's stall rule.
+		// The transport's wait for headers: a stall.
 		return EndStall
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return EndTimeout
-	case errors.Is(err, context.Canceled):
-		return EndStall
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return EndCut
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"strconv"
 	"syscall"
@@ -36,8 +37,9 @@ type TransportOptions struct {
 // fast as the client reads. Create it with NewTransport; it is safe for
 // concurrent use.
 type Transport struct {
-	f *Folder
-	q *queue
+	f   *Folder
+	q   *queue
+	act activity
 }
 
 // NewTransport returns a Transport over f.
@@ -60,15 +62,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
+	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.WroteRequest != nil {
+		tr.WroteRequest(httptrace.WroteRequestInfo{}) // clients arm their header timers here
+	}
+	t.act.add(1, 0)
 	a, err := t.q.next(req)
 	if err != nil {
+		t.act.add(-1, 0)
 		return nil, err
 	}
 	if a.Status == 0 {
-		return nil, t.failure(req, a)
+		err := t.failure(req, a)
+		t.act.add(-1, 0)
+		return nil, err
 	}
 	body, err := t.f.Body(a)
 	if err != nil {
+		t.act.add(-1, 0)
 		return nil, err
 	}
 	resp := &http.Response{
@@ -80,7 +90,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Header:        a.Header.Clone(),
 		ContentLength: -1,
 		Request:       req,
-		Body:          &replayBody{r: body, a: a, req: req},
+		Body:          &replayBody{r: body, a: a, req: req, act: &t.act},
 	}
 	if resp.Header == nil {
 		resp.Header = http.Header{}
@@ -98,10 +108,10 @@ func (t *Transport) failure(req *http.Request, a *Attempt) error {
 	switch a.End {
 	case EndReset:
 		return resetError()
-	case EndStall:
-		return timeoutError{msg: "record: recorded stall before the response headers: " + a.Err}
-	case EndTimeout:
-		return timeoutError{msg: "record: recorded timeout before the response headers: " + a.Err}
+	case EndStall, EndTimeout:
+		// No answer until the client's own timer gives up.
+		t.act.block(req.Context())
+		return req.Context().Err()
 	}
 	return errors.New("record: recorded error: " + a.Err)
 }
@@ -120,10 +130,12 @@ func (e timeoutError) Temporary() bool { return true }
 
 // replayBody streams a recorded body and ends it the way it ended.
 type replayBody struct {
-	r    io.ReadCloser
-	a    *Attempt
-	req  *http.Request
-	done bool
+	r      io.ReadCloser
+	a      *Attempt
+	req    *http.Request
+	act    *activity
+	done   bool
+	closed bool
 }
 
 func (b *replayBody) Read(p []byte) (int, error) {
@@ -149,7 +161,7 @@ func (b *replayBody) endErr() error {
 	case EndReset:
 		return resetError()
 	case EndStall, EndTimeout:
-		<-b.req.Context().Done()
+		b.act.block(b.req.Context())
 		return b.req.Context().Err()
 	case EndError:
 		return errors.New("record: recorded error: " + b.a.Err)
@@ -157,4 +169,10 @@ func (b *replayBody) endErr() error {
 	return io.EOF // complete; closed: the client stopped reading here
 }
 
-func (b *replayBody) Close() error { return b.r.Close() }
+func (b *replayBody) Close() error {
+	if !b.closed {
+		b.closed = true
+		b.act.add(-1, 0)
+	}
+	return b.r.Close()
+}
