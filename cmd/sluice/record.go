@@ -55,12 +55,12 @@ func startRecorder(c *cli.Context, bj *batch.Job) (func(), error) {
 		secrets = append(secrets, vs...)
 	}
 	for k, v := range o.Vars {
-		if scrape.SecretName(k) {
+		if o.Secrets.Name(k) {
 			secrets = append(secrets, v)
 		}
 	}
 	rec, err := record.Create(dir, record.Options{
-		Template: o.URL, Vars: o.Vars, Params: params, Secrets: secrets,
+		Template: o.URL, Vars: o.Vars, Params: params, Names: o.Secrets, Secrets: secrets,
 		Stopping: func() bool { return c.Context.Err() != nil },
 	})
 	if err != nil {

@@ -28,9 +28,12 @@ type Options struct {
 	Vars map[string]string
 	// Params are stored in the index as they are (redact them first).
 	Params map[string]string
+	// Names are the run's secret names (scrape.Options.Secrets): values
+	// of such query parameters, headers and variables are redacted. The
+	// zero value is scrape's built-in list.
+	Names scrape.Secrets
 	// Secrets are literal values (API keys in headers, secret variables)
-	// to remove from everything recorded, on top of scrape.Redact and the
-	// secret-named headers (scrape.SecretName).
+	// to remove from everything recorded, on top of the secret names.
 	Secrets []string
 	// Stopping reports whether the run is being stopped, so that an
 	// attempt cut by the run's own cancellation is EndInterrupted rather
@@ -70,7 +73,7 @@ func Create(dir string, o Options) (*Recorder, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &Recorder{dir: dir, o: o, nodes: make(map[string]*nodeLog), red: redactor(o.Secrets)}
+	r := &Recorder{dir: dir, o: o, nodes: make(map[string]*nodeLog), red: redactor(o.Names, o.Secrets)}
 	if o.Template != "" {
 		m, err := ByNode(o.Template)
 		if err != nil {
@@ -96,7 +99,7 @@ func Create(dir string, o Options) (*Recorder, error) {
 	if len(o.Vars) > 0 {
 		r.index.Vars = make(map[string]string, len(o.Vars))
 		for k, v := range o.Vars {
-			if scrape.SecretName(k) {
+			if o.Names.Name(k) {
 				v = scrape.Redacted
 			}
 			r.index.Vars[k] = r.red(v)
@@ -225,8 +228,8 @@ func (r *Recorder) finish(nl *nodeLog, a *Attempt) {
 func seqName(seq int) string { return fmt.Sprintf("%06d", seq) }
 
 // redactor returns the redaction of the recorder: literal secrets, then
-// scrape.Redact.
-func redactor(secrets []string) func(string) string {
+// the secret names' values.
+func redactor(names scrape.Secrets, secrets []string) func(string) string {
 	var vals []string
 	for _, s := range secrets {
 		if len(s) >= 6 { // as scrape: short values ("1", "json") are no keys
@@ -237,13 +240,13 @@ func redactor(secrets []string) func(string) string {
 		for _, v := range vals {
 			s = strings.ReplaceAll(s, v, scrape.Redacted)
 		}
-		return scrape.Redact(s)
+		return names.Redact(s)
 	}
 }
 
 // redactHeader copies h with secret-named fields replaced and secret
 // values removed.
-func redactHeader(h http.Header, red func(string) string) http.Header {
+func redactHeader(h http.Header, names scrape.Secrets, red func(string) string) http.Header {
 	if len(h) == 0 {
 		return nil
 	}
@@ -251,7 +254,7 @@ func redactHeader(h http.Header, red func(string) string) http.Header {
 	for k, vs := range h {
 		cp := make([]string, len(vs))
 		for i, v := range vs {
-			if scrape.SecretName(k) {
+			if names.Name(k) {
 				cp[i] = scrape.Redacted
 			} else {
 				cp[i] = red(v)

@@ -30,7 +30,7 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	start := r.o.Now()
 	a := &Attempt{
 		Node: node, Seq: seq, Start: start.UTC(), Method: req.Method,
-		URL: r.red(req.URL.String()), ReqHdr: redactHeader(req.Header, r.red),
+		URL: r.red(req.URL.String()), ReqHdr: redactHeader(req.Header, r.o.Names, r.red),
 	}
 	resp, err := t.next.RoundTrip(req)
 	got := r.o.Now()
@@ -43,7 +43,7 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		return nil, err
 	}
 	a.Status, a.Proto = resp.StatusCode, resp.Proto
-	a.Header = redactHeader(resp.Header, r.red)
+	a.Header = redactHeader(resp.Header, r.o.Names, r.red)
 	a.TTFB = Duration(got.Sub(start))
 	resp.Body = &teeBody{r: r, nl: nl, a: a, req: req, body: resp.Body, start: start, got: got, last: got}
 	return resp, nil
