@@ -43,6 +43,19 @@
 // key never recorded, the Transport fails the request with ErrNotRecorded
 // (and, in Strict mode, fails the test).
 //
+// # Replaying a run
+//
+// A scrape client whose Options.WrapTransport returns a Transport, with
+// the recorded run's options and a SimClock as its clock (Transport.Drive
+// moves it), makes the requests of the recorded run and gets its answers,
+// so its retries, dead letters and rate-limit reactions come out as they
+// did. What may differ: every duration (simulated: TTFB, Result.Duration,
+// waits), the Stalls counter when the live client's own stall timer fired
+// after a body's last byte (the attempt is retried either way), and the
+// text of network errors (no live socket addresses). Served over a socket
+// (Handler), a reset can also drop bytes the client had not read, so wire
+// byte counts may differ while the outcomes do not.
+//
 // # Versions
 //
 // index.json carries Version. A folder written by an older sluice is
