@@ -19,8 +19,7 @@ const (
 	// PaceFast sends everything as fast as the client reads.
 	PaceFast Pace = "fast"
 	// PaceRecorded waits the recorded time to first byte and spreads the
-	// body as it arrived (Attempt.Pace), and holds a stall for its
-	// recorded length before resetting the connection.
+	// body as it arrived (Attempt.Pace).
 	PaceRecorded Pace = "recorded"
 )
 
@@ -39,7 +38,8 @@ type ServerOptions struct {
 // Handler is an http.Handler that answers each request with the next
 // recorded attempt of its key, as the server sent it: status, header,
 // body streamed from disk, and the ending (a body cut short, a reset
-// connection, a stall). An unrecorded request gets 404 with the header
+// connection, a stall: no more bytes until the client gives up, or a
+// reset after twice the recorded wait, at least 2 s). An unrecorded request gets 404 with the header
 // X-Sluice-Unrecorded: 1. Create it with NewHandler; it is safe for
 // concurrent use.
 type Handler struct {
@@ -111,7 +111,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.Status == 0 {
 		switch a.End {
 		case EndStall, EndTimeout:
-			<-ctx.Done() // no answer until the client gives up
+			// No answer until the client gives up (or, if it never
+			// does, a reset).
+			if wait(ctx, holdFor(a)) {
+				abort(w, true)
+			}
 		case EndReset:
 			abort(w, true)
 		default:
@@ -132,8 +136,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr.Del("Transfer-Encoding")
 	hdr.Del("Connection")
-	if a.End == EndClosed {
+	switch a.End {
+	case EndClosed:
 		// Only a prefix was read: a recorded length would promise more.
+		hdr.Del("Content-Length")
+	case EndStall, EndTimeout:
+		// The client gave up before it saw the end: with the length it
+		// might not, so the body goes chunked and never ends.
 		hdr.Del("Content-Length")
 	}
 	if hdr.Get("Content-Type") == "" {
@@ -148,13 +157,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case EndStall, EndTimeout:
 		flush(w)
-		if h.pace == PaceRecorded && a.Idle > 0 {
-			if wait(ctx, time.Duration(a.Idle)) {
-				abort(w, true)
-			}
-			return
+		if wait(ctx, holdFor(a)) {
+			abort(w, true)
 		}
-		<-ctx.Done()
 	case EndReset:
 		abort(w, true)
 	default: // cut, error: the connection ends early
@@ -186,6 +191,13 @@ func (h *Handler) send(ctx context.Context, w http.ResponseWriter, body io.Reade
 	}
 	_, err := io.Copy(w, body)
 	return err == nil
+}
+
+// holdFor is how long a recorded stall lasts before the connection is
+// reset, for a client that waits longer than the recorded one: twice the
+// recorded wait, at least two seconds.
+func holdFor(a *Attempt) time.Duration {
+	return max(2*time.Duration(a.Idle), 2*time.Second)
 }
 
 // wait waits for d or until ctx ends; false: ctx ended.
