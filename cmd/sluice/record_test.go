@@ -162,7 +162,8 @@ func TestReplayOfKilledRecording(t *testing.T) {
 	liveRecs, _ := runResult(t, live)
 	gotRecs, gotDead := runResult(t, replayed)
 	if _, ok := gotDead[victim]; !ok || len(gotDead) != 1 {
-		t.Errorf("dead letters %v, want only %s", gotDead, victim)
+		dl, _ := store.ReadDeadLetters(replayed)
+		t.Errorf("dead letters %v, want only %s: %+v", gotDead, victim, dl)
 	}
 	delete(liveRecs, victim)
 	if !reflect.DeepEqual(gotRecs, liveRecs) {

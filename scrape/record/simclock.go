@@ -8,11 +8,14 @@ import (
 	"github.com/sluicehq/sluice/scrape/clock"
 )
 
-// settle is how long an idle state must last, in real time, before a
-// SimClock moves: long enough for goroutines that a timer just woke to
-// reach their next request or sleep, short enough that a thousand waits
-// pass in a fraction of a second.
-const settle = 300 * time.Microsecond
+// settle is how long an idle state must last, in real time (over two
+// ticks of settle/2), before a SimClock moves: long enough for goroutines
+// that a timer just woke to reach their next request or sleep, short
+// enough that a thousand waits pass in a few seconds. A worker busy for
+// longer outside any exchange (a loaded machine) may see time move under
+// it: only durations change, unless the move reaches its node's
+// MaxNodeTime.
+const settle = 2 * time.Millisecond
 
 // SimClock is the clock of a replay: a clock.Fake that Drive moves to the
 // next timer whenever no recorded body is being read (every open exchange
@@ -43,12 +46,12 @@ func (c *SimClock) Advanced() (time.Duration, int64) {
 // Drive moves c while t is idle, until ctx ends. Run it in a goroutine
 // for the length of the replay.
 func (t *Transport) Drive(ctx context.Context, c *SimClock) {
-	tick := time.NewTicker(settle)
+	tick := time.NewTicker(settle / 2)
 	defer tick.Stop()
-	lastGen, seen := uint64(0), false
+	lastGen, seen := uint64(0), 0 // ticks the current quiet state has lasted
 	for {
 		quiet, gen, changed := t.act.state()
-		if quiet && seen && gen == lastGen {
+		if quiet && seen >= 2 && gen == lastGen {
 			if next, ok := c.Next(); ok {
 				now := c.Now()
 				c.Set(next)
@@ -56,16 +59,21 @@ func (t *Transport) Drive(ctx context.Context, c *SimClock) {
 					c.advanced.Add(int64(d))
 				}
 				c.steps.Add(1)
-				seen = false // let the woken goroutines run first
+				seen = 0 // let the woken goroutines run first
 			}
+		} else if quiet && gen == lastGen {
+			seen++
 		} else {
-			lastGen, seen = gen, quiet
+			lastGen, seen = gen, 0
+			if quiet {
+				seen = 1
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
-			seen = false
+			seen = 0
 		case <-tick.C:
 		}
 	}
