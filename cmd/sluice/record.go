@@ -48,6 +48,10 @@ func startRecorder(c *cli.Context, bj *batch.Job) (func(), error) {
 	o := &bj.Scrape
 	params := map[string]string{"command": c.Command.Name}
 	for _, name := range recordedFlags {
+		if name == "max-body-size" { // a size flag: bytes
+			params[name] = strconv.FormatInt(sizeOf(c, name), 10)
+			continue
+		}
 		params[name] = fmt.Sprint(c.Value(name))
 	}
 	var secrets []string
