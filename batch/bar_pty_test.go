@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // screen is the little of a terminal the bar relies on: printable cells,
@@ -51,10 +54,16 @@ func (s *screen) feed(out []byte, width int) {
 	}
 }
 
-// openPTY gives a terminal of cols columns: the controlling side, on
-// which tests resize it and read what it shows, and the tty the bar
-// writes to.
-func openPTY(t *testing.T, cols uint16) (ptmx, tty *os.File) {
+// A ptyTerm is a pseudo-terminal: ptmx is the controlling side, on which
+// tests resize it; out carries what it shows, read by a goroutine that
+// ends when the test closes both sides; tty is where the bar writes.
+type ptyTerm struct {
+	ptmx, tty *os.File
+	out       chan []byte
+}
+
+// openPTY gives a terminal of cols columns.
+func openPTY(t *testing.T, cols uint16) *ptyTerm {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -62,25 +71,48 @@ func openPTY(t *testing.T, cols uint16) (ptmx, tty *os.File) {
 		}
 		t.Skipf("no pseudo-terminal here (%v); the test needs /dev/ptmx (mount devpts)", err)
 	}
-	t.Cleanup(func() { ptmx.Close(); tty.Close() })
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: cols}); err != nil {
-		t.Fatal(err)
-	}
-	return ptmx, tty
+	tm := &ptyTerm{ptmx: ptmx, tty: tty, out: make(chan []byte, 64)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			buf := make([]byte, 4096)
+			n, err := ptmx.Read(buf)
+			if n > 0 {
+				tm.out <- buf[:n]
+			}
+			if err != nil {
+				return // both sides closed
+			}
+		}
+	}()
+	t.Cleanup(func() { tty.Close(); ptmx.Close(); <-done })
+	tm.resize(t, cols)
+	return tm
 }
 
-// readAvailable reads what the terminal shows after the bar's writes;
-// the line discipline turns "\n" into "\r\n".
-func readAvailable(t *testing.T, ptmx *os.File, until string) []byte {
+func (tm *ptyTerm) resize(t *testing.T, cols uint16) {
+	t.Helper()
+	if err := pty.Setsize(tm.ptmx, &pty.Winsize{Rows: 24, Cols: cols}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// read returns what the terminal shows up to the next until (the line
+// discipline turns "\n" into "\r\n"). Nothing for 10 s fails the test
+// rather than hang it.
+func (tm *ptyTerm) read(t *testing.T, until string) []byte {
 	t.Helper()
 	var got []byte
-	buf := make([]byte, 4096)
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
 	for !bytes.HasSuffix(got, []byte(until)) {
-		n, err := ptmx.Read(buf)
-		if err != nil && err != io.EOF {
-			t.Fatalf("read the terminal: %v (so far %q)", err, got)
+		select {
+		case b := <-tm.out:
+			got = append(got, b...)
+		case <-timeout.C:
+			t.Fatalf("the terminal showed %q and then nothing, waiting for %q", got, until)
 		}
-		got = append(got, buf[:n]...)
 	}
 	return got
 }
@@ -103,26 +135,24 @@ func TestProgressBarPTY(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ptmx, tty := openPTY(t, tt.widths[0])
-			p := newProgress(tty, ProgressAuto, t0)
+			tm := openPTY(t, tt.widths[0])
+			p := newProgress(tm.tty, ProgressAuto, t0)
 			if !p.bar {
 				t.Fatal("a terminal got no bar")
 			}
 			sc := &screen{t: t}
 			for i, w := range tt.widths {
-				if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: w}); err != nil {
-					t.Fatal(err)
-				}
+				tm.resize(t, w)
 				p.report(t0.Add(time.Duration(i+1)*time.Second), snap(int64(1000*(i+1)), i+1))
-				sc.feed(readAvailable(t, ptmx, "\x1b[K"), int(w))
+				sc.feed(tm.read(t, "\x1b[K"), int(w))
 				if i == 1 {
-					p.above(func() { io.WriteString(tty, "level=INFO msg=\"batch committed\"\n") })
-					sc.feed(readAvailable(t, ptmx, "\n"), int(w))
+					p.above(func() { io.WriteString(tm.tty, "level=INFO msg=\"batch committed\"\n") })
+					sc.feed(tm.read(t, "\n"), int(w))
 				}
 			}
 			p.finish()
 			last := tt.widths[len(tt.widths)-1]
-			sc.feed(readAvailable(t, ptmx, "\n"), int(last))
+			sc.feed(tm.read(t, "\n"), int(last))
 			if len(sc.lines) != 2 || sc.lines[0] != `level=INFO msg="batch committed"` || !strings.Contains(sc.lines[1], "4000/80000 nodes") {
 				t.Fatalf("the pane holds %q, want the log record and the last bar", sc.lines)
 			}
@@ -130,5 +160,44 @@ func TestProgressBarPTY(t *testing.T) {
 				t.Errorf("at %d columns the bar left out figures: %q", last, sc.lines[1])
 			}
 		})
+	}
+}
+
+// On SIGWINCH the monitor draws the bar again at the new width at once,
+// without waiting for the next tick.
+func TestBarRedrawsOnResize(t *testing.T) {
+	tm := openPTY(t, 160)
+	o := quietOptions(clock.NewFake(t0))
+	o.Progress, o.ProgressFormat = tm.tty, ProgressBar
+	o.Ticker = func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} } // no tick: only the signal draws
+	r, err := newRunner(newFakeFetcher(nil), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.start = t0
+	m, err := r.newMonitor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.prog.report(t0.Add(time.Second), snapshot{Done: 1000, Total: 80000, InFlight: 8, Retries: 17, Dead: 2, Bytes: 7e8,
+		Elapsed: time.Second, Memory: Memory{RSS: 45 << 20}})
+	sc := &screen{t: t}
+	sc.feed(tm.read(t, "\x1b[K"), 160)
+	if len(sc.cur) < 100 {
+		t.Fatalf("at 160 columns the bar is %d long: %q", len(sc.cur), sc.cur)
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() { m.loop(done); close(finished) }()
+	defer func() { close(done); <-finished }()
+	tm.resize(t, 60)
+	// The test process has no controlling terminal: send the signal
+	// the kernel sends to a terminal's foreground programs.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGWINCH); err != nil {
+		t.Fatal(err)
+	}
+	sc.feed(tm.read(t, "\x1b[K"), 60)
+	if len(sc.cur) >= 60 || !strings.Contains(string(sc.cur), "1000/80000 nodes") {
+		t.Errorf("after the resize to 60 columns the bar is %q", sc.cur)
 	}
 }

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"os"
 	"time"
 
 	"github.com/sluicehq/sluice/scrape"
@@ -9,15 +10,23 @@ import (
 // monitor is the runner's one periodic goroutine: on each tick it writes
 // progress and, with Options.Adapt, resizes the pool.
 type monitor struct {
-	r     *runner
-	prog  *progress // nil: no progress output
-	adapt *Adapter  // nil: fixed concurrency
+	r      *runner
+	prog   *progress // nil: no progress output
+	adapt  *Adapter  // nil: fixed concurrency
+	resize <-chan os.Signal
+	// stopResize ends the resize notifications; nil without a bar.
+	stopResize func()
 }
 
 func (r *runner) newMonitor() (*monitor, error) {
 	m := &monitor{r: r}
 	if r.o.Progress != nil {
 		m.prog = newProgress(r.o.Progress, r.o.ProgressFormat, r.start)
+		if m.prog.bar {
+			// A resized terminal gets a bar of its new width at once.
+			c := make(chan os.Signal, 1)
+			m.resize, m.stopResize = c, notifyResize(c)
+		}
 	}
 	if r.o.Adapt != nil {
 		a, err := NewAdapter(*r.o.Adapt, r.o.Concurrency, r.start)
@@ -33,12 +42,17 @@ func (r *runner) newMonitor() (*monitor, error) {
 func (m *monitor) loop(done <-chan struct{}) {
 	tick, stop := m.r.o.Ticker(m.r.o.Interval)
 	defer stop()
+	if m.stopResize != nil {
+		defer m.stopResize()
+	}
 	for {
 		select {
 		case <-done:
 			return
 		case <-tick:
 			m.step(m.r.o.Clock.Now())
+		case <-m.resize: // nil without a bar: never ready
+			m.prog.redraw()
 		}
 	}
 }

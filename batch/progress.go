@@ -68,6 +68,8 @@ type progress struct {
 	mu    sync.Mutex
 	drawn bool // a bar line is on screen: clear it before other output, end it with a newline
 
+	lastBar lastBar // what the bar shows, to redraw it at a new width
+
 	// samples are the recent reports, oldest first, from which the
 	// rates are taken over about rateWindow. The first is the newest one
 	// at least rateWindow old (or the run's start).
@@ -136,6 +138,7 @@ func (p *progress) report(now time.Time, s snapshot) {
 	rate, byteRate := p.rates(now, s)
 	eta := etaOf(s)
 	if p.bar {
+		p.lastBar = lastBar{s: s, rate: rate, byteRate: byteRate, eta: eta, ok: true}
 		fmt.Fprintf(p.w, "\r%s\x1b[K", barLine(s, rate, byteRate, eta, p.width()))
 		p.drawn = true
 		return
@@ -160,6 +163,27 @@ func (p *progress) report(now time.Time, s snapshot) {
 	}
 	// A write error on the progress stream must not stop the run.
 	_ = p.handler.Handle(context.Background(), r)
+}
+
+// lastBar is the figures of the bar on screen.
+type lastBar struct {
+	s              snapshot
+	rate, byteRate float64
+	eta            time.Duration
+	ok             bool // a bar was drawn
+}
+
+// redraw draws the bar again at the terminal's current width, at once:
+// the monitor calls it on SIGWINCH, so a narrowed pane does not wrap the
+// old line until the next tick.
+func (p *progress) redraw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.bar || !p.drawn || !p.lastBar.ok {
+		return
+	}
+	b := p.lastBar
+	fmt.Fprintf(p.w, "\r%s\x1b[K", barLine(b.s, b.rate, b.byteRate, b.eta, p.width()))
 }
 
 // finish ends a bar line so the summary starts on its own line.
