@@ -106,6 +106,11 @@ func TestRecordReplayServeEveryFault(t *testing.T) {
 		t.Errorf("replay of a whole recording: %s", tail(stderr))
 	}
 	sameRun(t, "replay", live, replayed)
+	// The live run's back-offs passed on the simulated clock, none on the
+	// real one (a real wait would not move it).
+	if !strings.Contains(stderr, "of recorded waiting passed in simulated time") {
+		t.Errorf("replay did not simulate the recorded waits: %s", tail(stderr))
+	}
 
 	f, err := record.Open(rec)
 	if err != nil {
@@ -168,5 +173,25 @@ func TestReplayOfKilledRecording(t *testing.T) {
 	delete(liveRecs, victim)
 	if !reflect.DeepEqual(gotRecs, liveRecs) {
 		t.Errorf("replay records differ from the live run's complete ones")
+	}
+}
+
+// TestServeCapturesFlags: bad flags of serve-captures are usage errors
+// that name the flag.
+func TestServeCapturesFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve-captures", "--captures", dir, "--pace", "slow"}, "--pace"},
+		{[]string{"serve-captures", "--captures", dir, "--match", "url"}, "--match"},
+		{[]string{"serve-captures", "--captures", dir}, "not a recording"},
+	} {
+		code, stderr := runCLI(t, tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d naming %s", tt.args, code, tail(stderr), exitUsage, tt.want)
+		}
 	}
 }
