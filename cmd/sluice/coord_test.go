@@ -197,13 +197,16 @@ func TestCoordKilledWorkersAreReplaced(t *testing.T) {
 	for range 4 {
 		ws = append(ws, startWorker(t, s.args(out, true)))
 	}
+	// Both kill moments count from one start: the run lasts at least
+	// 120 nodes / 200 per s = 600 ms, whatever the machine.
 	rng := rand.New(rand.NewPCG(3, 4))
+	start := time.Now()
 	kills := 0
 	for _, w := range ws[:2] {
 		select {
 		case <-w.done:
 			w.done <- nil
-		case <-time.After(time.Duration(100+rng.IntN(400)) * time.Millisecond):
+		case <-time.After(time.Until(start.Add(time.Duration(50+rng.IntN(350)) * time.Millisecond))):
 			_ = w.cmd.Process.Signal(syscall.SIGKILL)
 			kills++
 		}
