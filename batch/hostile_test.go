@@ -1,7 +1,9 @@
 package batch
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
 	"github.com/sluicehq/sluice/store"
 )
@@ -145,4 +148,102 @@ func TestMissingPathIsAFailedAttempt(t *testing.T) {
 	if len(dead) != 0 || len(recs) != 3 || recs["renamed"].Count != 0 {
 		t.Fatalf("with AllowMissing: records %+v, dead %+v", recs, dead)
 	}
+}
+
+// Issue 10 item 1, with a window: per-node buckets are the window's dense
+// counters, and values outside the window are counted in Outside, never as
+// new buckets.
+func TestWindowBucketsAreDense(t *testing.T) {
+	h := newHostileServer(t)
+	start := time.Unix(1662940800, 0) // the first value of wild-N
+	o := Options{Bucket: time.Second, WindowStart: start.Add(10 * time.Second), WindowEnd: start.Add(20 * time.Second)}
+	recs, dead, err := h.runFolder(t, []string{"wild-1000"}, o)
+	if err != nil || len(dead) != 0 {
+		t.Fatalf("run: %v, dead %v", err, dead)
+	}
+	rec := recs["wild-1000"]
+	if rec.Count != 1000 || rec.Outside != 990 || len(rec.Buckets) != 10 {
+		t.Fatalf("count %d, outside %d, %d buckets; want 1000, 990 and the window's 10", rec.Count, rec.Outside, len(rec.Buckets))
+	}
+}
+
+// Issue 10 item 1, without a window: a node whose body has more distinct
+// buckets than MaxBuckets fails with a clear error instead of growing
+// memory, and its neighbours are not held up.
+func TestTooManyBucketsFailsTheNode(t *testing.T) {
+	h := newHostileServer(t)
+	recs, dead, err := h.runFolder(t, []string{"ok", "wild-150"}, Options{Bucket: time.Second, MaxBuckets: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := dead["wild-150"]
+	if !ok || !strings.Contains(d.Error, "too many distinct buckets: more than 100 buckets of 1s") || len(recs) != 1 {
+		t.Fatalf("dead letter %+v (present %v), records %v", d, ok, recs)
+	}
+}
+
+// Issue 10 item 1: a window of more buckets than extract.MaxBuckets is
+// refused before anything is fetched (exit 2 in the CLI), and so is an
+// out-of-range cap.
+func TestWindowOverTheCapIsInvalid(t *testing.T) {
+	h := newHostileServer(t)
+	for _, o := range []Options{
+		{Bucket: time.Second}, // 30 days of seconds
+		{Bucket: time.Hour, MaxBuckets: extract.MaxBuckets + 1},
+	} {
+		j := Job{Nodes: []string{"ok"}, Out: t.TempDir(), Fetcher: h.client(t), Source: "hostile:",
+			Start: "2022-09-01T00:00:00", End: "2022-10-01T00:00:00", Options: o}
+		_, err := j.Run(context.Background())
+		if !errors.Is(err, ErrInvalidJob) || !strings.Contains(err.Error(), "buckets") {
+			t.Errorf("%+v: %v, want ErrInvalidJob about the buckets", o, err)
+		}
+	}
+	if h.requests("ok") != 0 {
+		t.Errorf("%d requests sent by a refused job", h.requests("ok"))
+	}
+}
+
+// Issue 10 item 1: whatever the writer can write, the reader reads. The
+// largest record allowed (extract.MaxBuckets buckets, the longest keys and
+// counts) is committed and exported.
+func TestLargestRecordExports(t *testing.T) {
+	rec := store.Record{Node: "AS4200000000", Count: 1 << 62, Invalid: 1 << 62, Outside: 1 << 61, Bytes: 1 << 62,
+		Attempts: 5, DurationMS: 1 << 40, Mode: "stream", Buckets: make(map[string]int64, extract.MaxBuckets)}
+	first, last := int64(-62135596800), int64(253402300799)
+	rec.First, rec.Last = &first, &last
+	t9999 := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range extract.MaxBuckets {
+		rec.Buckets[t9999.Add(time.Duration(i)*time.Second).Format(time.RFC3339)] = 1<<62 + int64(i)
+	}
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Params{URL: "largest"}, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetPlan(1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CommitBatch(0, []store.Record{rec}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []store.ExportOptions{{Format: "ndjson"}, {Format: "csv", Bucketed: true}} {
+		var out countingWriter
+		if err := store.Export(&out, dir, o); err != nil {
+			t.Fatalf("export %+v of the largest record: %v", o, err)
+		}
+		if out.lines < 1 || (o.Bucketed && out.lines != extract.MaxBuckets+1) {
+			t.Errorf("export %+v: %d lines", o, out.lines)
+		}
+	}
+}
+
+// countingWriter counts the lines written to it.
+type countingWriter struct{ lines int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.lines += bytes.Count(p, []byte{'\n'})
+	return len(p), nil
 }

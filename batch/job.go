@@ -7,7 +7,9 @@ import (
 	"iter"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
@@ -161,6 +163,15 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 	if _, err := extract.New(o.Extract); err != nil {
 		return sum, invalidJob(err)
 	}
+	// A window fixes the per-node buckets before any body is read; one
+	// over extract.MaxBuckets, or a bad cap, is the job's fault.
+	if o.WindowStart.IsZero() && o.WindowEnd.IsZero() {
+		o.WindowStart, _ = parseWindowTime(j.Start)
+		o.WindowEnd, _ = parseWindowTime(j.End)
+	}
+	if _, err := o.withDefaults(); err != nil {
+		return sum, invalidJob(err)
+	}
 	f := j.Fetcher
 	if f == nil {
 		cl, err := scrape.New(so)
@@ -244,3 +255,18 @@ type invalidJobError struct{ err error }
 
 func (e invalidJobError) Error() string   { return e.err.Error() }
 func (e invalidJobError) Unwrap() []error { return []error{e.err, ErrInvalidJob} }
+
+// parseWindowTime reads a window bound as commands give it: RFC 3339,
+// RIPEstat's YYYY-MM-DDTHH:MM:SS (UTC), a date, or unix seconds. Anything
+// else is no bound (the buckets are then capped by MaxBuckets instead).
+func parseWindowTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), true
+	}
+	return time.Time{}, false
+}

@@ -61,7 +61,10 @@ func (r *runner) fetchNode(runCtx context.Context, batch int, node string) outco
 	}
 	defer r.extractors.Put(ex)
 
-	st := &nodeState{tally: extract.Tally{Unit: r.o.Unit, Bucket: r.o.Bucket}}
+	st := &nodeState{tally: extract.Tally{Unit: r.o.Unit, Bucket: r.o.Bucket, MaxBuckets: r.o.MaxBuckets}}
+	if r.o.WindowEnd.After(r.o.WindowStart) {
+		st.tally.Start, st.tally.End = r.o.WindowStart.Unix(), r.o.WindowEnd.Unix()
+	}
 	emit := func(sel int, raw []byte) error {
 		if sel < r.nTime {
 			st.tally.Add(raw)
@@ -82,6 +85,9 @@ func (r *runner) fetchNode(runCtx context.Context, batch int, node string) outco
 		}
 		if err := r.checkEnvelope(st); err != nil {
 			return err
+		}
+		if err := st.tally.Err(); err != nil {
+			return err // more distinct buckets than allowed: a clear failure, not an OOM
 		}
 		return r.checkReached(ex)
 	}
@@ -186,13 +192,12 @@ func toRecord(node string, t *extract.Tally, bytes int64, attempts int, lat time
 		first, last := t.First, t.Last
 		rec.First, rec.Last = &first, &last
 	}
-	if len(t.Buckets) > 0 {
-		rec.Buckets = make(map[string]int64, len(t.Buckets))
-		for start, n := range t.Buckets {
-			if n > 0 {
-				rec.Buckets[time.Unix(start, 0).UTC().Format(time.RFC3339)] = n
-			}
-		}
+	rec.Outside = t.Outside
+	if n := t.NumBuckets(); n > 0 {
+		rec.Buckets = make(map[string]int64, n)
+		t.EachBucket(func(start, n int64) {
+			rec.Buckets[time.Unix(start, 0).UTC().Format(time.RFC3339)] = n
+		})
 	}
 	return rec
 }

@@ -71,6 +71,17 @@ type Options struct {
 	// not StatusOK fails the attempt with ErrEnvelope. In Regex mode with
 	// explicit Extract.Patterns, the last pattern must capture the status.
 	StatusPath string
+	// WindowStart and WindowEnd, when End is after Start, are the query
+	// window: per-node buckets are then a dense array of one counter per
+	// bucket of the window, fixed before the body is read, and values
+	// outside it are counted in Record.Outside. A window of more than
+	// extract.MaxBuckets buckets is refused by Run. Zero: no window.
+	WindowStart, WindowEnd time.Time
+	// MaxBuckets caps the distinct buckets of a node without a window; a
+	// body with more fails the attempt (extract.ErrTooManyBuckets) and the
+	// node is dead-lettered. Zero means extract.MaxBuckets, the most
+	// allowed.
+	MaxBuckets int
 	// AllowMissing counts a body in which a timestamp selector's container
 	// (data.updates for data.updates[*].timestamp) is missing as zero
 	// values. By default such an attempt fails with an
@@ -168,6 +179,10 @@ func (o Options) withDefaults() (Options, error) {
 	switch {
 	case o.Concurrency < 0 || o.QueueSize < 0 || o.Window < 0:
 		return o, fmt.Errorf("batch: concurrency %d, queue size %d and window %d must be positive", o.Concurrency, o.QueueSize, o.Window)
+	case o.MaxBuckets < 0 || o.MaxBuckets > extract.MaxBuckets:
+		return o, fmt.Errorf("batch: max buckets %d: want 1 to %d", o.MaxBuckets, extract.MaxBuckets)
+	case o.Bucket > 0 && extract.CheckWindow(o.WindowStart, o.WindowEnd, o.Bucket) != nil:
+		return o, fmt.Errorf("batch: %w", extract.CheckWindow(o.WindowStart, o.WindowEnd, o.Bucket))
 	case o.DrainTimeout < 0 || o.Interval < 0:
 		return o, fmt.Errorf("batch: negative drain timeout %v or interval %v", o.DrainTimeout, o.Interval)
 	}

@@ -127,6 +127,9 @@ func (d *recordDecoder) field(key []byte, rec *Record) (uint16, error) {
 	case "mode":
 		rec.Mode, err = d.str(true)
 		return 1 << 9, err
+	case "outside":
+		rec.Outside, err = d.int()
+		return 1 << 10, err
 	}
 	return 0, fmt.Errorf("json: unknown field %q", key)
 }

@@ -17,6 +17,7 @@ type Record struct {
 	First      *int64           `json:"first"`             // unix s of the earliest valid value
 	Last       *int64           `json:"last"`              // unix s of the latest valid value
 	Buckets    map[string]int64 `json:"buckets,omitempty"` // RFC 3339 UTC bucket start → count
+	Outside    int64            `json:"outside,omitempty"` // valid values outside the run's window (counted in Count, in no bucket)
 	Bytes      int64            `json:"bytes"`             // body bytes read
 	Attempts   int              `json:"attempts"`          // HTTP attempts made
 	DurationMS int64            `json:"duration_ms"`       // wall time of the node
@@ -90,8 +91,10 @@ func (r *Record) validateFields() error {
 	switch {
 	case r.Node == "":
 		return errors.New("empty node")
-	case r.Count < 0 || r.Invalid < 0 || r.Bytes < 0 || r.Attempts < 0 || r.DurationMS < 0:
-		return fmt.Errorf("node %s: negative count, invalid, bytes, attempts or duration_ms", r.Node)
+	case r.Count < 0 || r.Invalid < 0 || r.Outside < 0 || r.Bytes < 0 || r.Attempts < 0 || r.DurationMS < 0:
+		return fmt.Errorf("node %s: negative count, invalid, outside, bytes, attempts or duration_ms", r.Node)
+	case r.Outside > r.Count:
+		return fmt.Errorf("node %s: outside %d above count %d", r.Node, r.Outside, r.Count)
 	case (r.First == nil) != (r.Last == nil):
 		return fmt.Errorf("node %s: first and last must both be set or both null", r.Node)
 	case (r.First == nil) != (r.Count == 0):
