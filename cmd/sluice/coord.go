@@ -71,16 +71,17 @@ func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
 	case err != nil:
 		return err
 	}
-	fmt.Fprintf(io.err, "run %s: this process committed %d batches\n", res.Run, res.Batches)
+	log := bj.Options.Logger // the command's, in --log-format
+	log.Info("batches committed by this process", "run", res.Run, "batches", res.Batches)
 	if !res.Finalized {
-		fmt.Fprintf(io.err, "run %s is finished; another process merges it into %s\n", res.Run, bj.Out)
+		log.Info("run finished; another process merges it", "run", res.Run, "out", bj.Out)
 		return nil
 	}
 	dead, err := store.ReadDeadLetters(bj.Out)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.err, "output: %s (export with: sluice export %s --format csv)\n", bj.Out, bj.Out)
+	log.Info("output", "out", bj.Out, "export", "sluice export "+bj.Out+" --format csv")
 	if len(dead) > 0 {
 		return failure(fmt.Errorf("%d nodes dead-lettered in %s; run again without --coord and with --retry-dead to retry them",
 			len(dead), filepath.Join(bj.Out, "dead-letter.ndjson")))

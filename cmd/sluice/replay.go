@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -30,16 +31,21 @@ func replayCommand(io *stdio) *cli.Command {
 		),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
+			rep, err := newReporter(c, io) // replay's own lines in --log-format too
+			if err != nil {
+				return err
+			}
+			log := rep.log
 			dir := c.String("captures")
 			f, err := record.Open(dir)
 			if errors.Is(err, record.ErrLegacyFolder) {
-				fmt.Fprintf(io.err, "replay: %s holds bodies only (old --capture): no retries or failures to replay\n", dir)
+				log.Info("replay: the folder holds bodies only (old --capture): no retries or failures to replay", "captures", dir)
 				return runJob(c, io, job{source: "replay:" + dir, fetcher: scrape.NewReplayer(dir)})
 			}
 			if err != nil {
 				return usageError(fmt.Errorf("--captures: %w", err))
 			}
-			reportSkipped(io, f)
+			reportSkipped(log, f)
 			sim := record.NewSimClock(f.Start())
 			cl, tr, err := replayClient(f, sim)
 			if err != nil {
@@ -53,11 +59,11 @@ func replayCommand(io *stdio) *cli.Command {
 			stop()
 			wg.Wait()
 			if d, n := sim.Advanced(); d > 0 {
-				fmt.Fprintf(io.err, "replay: %v of recorded waiting passed in simulated time (%d steps)\n", d.Round(time.Millisecond), n)
+				log.Info("replay: recorded waiting passed in simulated time", "waited", d.Round(time.Millisecond).String(), "steps", n)
 			}
 			if u := tr.Unrecorded(); len(u) > 0 {
-				fmt.Fprintf(io.err, "replay: %d requests had no recorded exchange left (a node the recording lacks, or the run was stopped before it), e.g. %s\n",
-					len(u), u[0])
+				log.Warn("replay: requests had no recorded exchange left (a node the recording lacks, or the run was stopped before it)",
+					"requests", len(u), "example", u[0])
 			}
 			return err
 		},
@@ -85,16 +91,16 @@ func replayClient(f *record.Folder, c clock.Clock) (*scrape.Client, *record.Tran
 }
 
 // reportSkipped says what of a recording replay does not trust.
-func reportSkipped(io *stdio, f *record.Folder) {
+func reportSkipped(log *slog.Logger, f *record.Folder) {
 	if len(f.Skipped) == 0 {
 		return
 	}
-	fmt.Fprintf(io.err, "replay: skipped %d files or attempts of %s (not complete):\n", len(f.Skipped), f.Dir)
+	log.Warn(fmt.Sprintf("replay: skipped %d files or attempts of the recording (not complete)", len(f.Skipped)), "captures", f.Dir)
 	for i, s := range f.Skipped {
 		if i == 10 {
-			fmt.Fprintf(io.err, "  … and %d more\n", len(f.Skipped)-i)
+			log.Warn("replay: more not complete", "count", len(f.Skipped)-i)
 			break
 		}
-		fmt.Fprintf(io.err, "  %s\n", s)
+		log.Warn("replay: not complete", "what", fmt.Sprint(s))
 	}
 }

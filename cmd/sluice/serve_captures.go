@@ -51,7 +51,7 @@ func serveCapturesCommand(io *stdio) *cli.Command {
 			if err != nil {
 				return usageError(fmt.Errorf("--captures: %w", err))
 			}
-			reportSkipped(io, f)
+			reportSkipped(log, f)
 			h, err := record.NewHandler(f, o)
 			if err != nil {
 				return usageError(fmt.Errorf("--captures %s: %w", dir, err))
