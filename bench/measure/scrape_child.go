@@ -68,12 +68,13 @@ func RunScrapeChild(ctx context.Context, spec ScrapeSpec) (ScrapeSample, error) 
 	st := inst.Server.Stats().Clients[scrapeSourceApp]
 	s.ServerRequests, s.ServerStatus429 = st.Requests, st.Status429
 	s.ServerMaxInWindow, s.ServerMaxOpen = st.MaxInWindow, st.MaxOpen
-	mismatches, err := checkAgainstTruth(dir, nodes, func(node string) (synth.Truth, error) {
+	v, err := mockapi.CheckRun(dir, nodes, func(node string) (synth.Truth, error) {
 		return inst.Server.Truth(node, scrapeStart, scrapeEnd)
 	})
 	if err != nil {
-		return ScrapeSample{}, err
+		return ScrapeSample{}, fmt.Errorf("measure: %w", err)
 	}
+	mismatches := v.Mismatches
 	s.MismatchCount = len(mismatches)
 	s.Mismatches = mismatches[:min(len(mismatches), maxMismatches)]
 	s.HWMBytes = peakRSS()

@@ -117,7 +117,7 @@ func runDemo(c *cli.Context, io *stdio) error {
 		return jobErr // interrupted or broken: nothing to check
 	}
 
-	v, err := checkRun(out, nodes, func(node string) (synth.Truth, error) {
+	v, err := mockapi.CheckRun(out, nodes, func(node string) (synth.Truth, error) {
 		return inst.Server.Truth(node, start, end)
 	})
 	if err != nil {
@@ -127,18 +127,18 @@ func runDemo(c *cli.Context, io *stdio) error {
 	cs := st.Clients[demoSourceID]
 	fmt.Fprintf(io.err, "\nmock API saw %d requests from sluice: %d answered 429 (most in one 1s window: %d of %d allowed), %d faults injected\n",
 		cs.Requests, cs.Status429, cs.MaxInWindow, demoLimit, cs.Faults)
-	if len(v.mismatches) > 0 {
-		for i, m := range v.mismatches {
+	if len(v.Mismatches) > 0 {
+		for i, m := range v.Mismatches {
 			if i == 10 {
-				fmt.Fprintf(io.err, "… and %d more\n", len(v.mismatches)-10)
+				fmt.Fprintf(io.err, "… and %d more\n", len(v.Mismatches)-10)
 				break
 			}
 			fmt.Fprintln(io.err, "mismatch:", m)
 		}
-		return failure(fmt.Errorf("demo: check FAILED: %d of %d nodes disagree with the mock's ground truth", len(v.mismatches), len(nodes)))
+		return failure(fmt.Errorf("demo: check FAILED: %d of %d nodes disagree with the mock's ground truth", len(v.Mismatches), len(nodes)))
 	}
 	fmt.Fprintf(io.err, "check passed: %d nodes match the mock's ground truth exactly (counts, first, last, every hour); "+
-		"%d in the dead-letter file (%s always answers 502); none lost, none twice\n", v.ok, v.dead, demoDoomed)
+		"%d in the dead-letter file (%s always answers 502); none lost, none twice\n", v.OK, v.Dead, demoDoomed)
 	fmt.Fprintf(io.err, "output: %s\n  %s export %s --format csv | head\n  %s export %s --format csv --bucketed | head\n",
 		out, self, out, self, out)
 	return nil

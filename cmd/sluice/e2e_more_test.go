@@ -65,12 +65,12 @@ func TestScrapeTemplate(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, tail(stderr))
 	}
-	v, err := checkRun(out, nodes, truthOf(t, inst))
+	v, err := mockapi.CheckRun(out, nodes, truthOf(t, inst))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.mismatches) > 0 || v.ok != len(nodes) {
-		t.Fatalf("ok %d, mismatches %v", v.ok, v.mismatches)
+	if len(v.Mismatches) > 0 || v.OK != len(nodes) {
+		t.Fatalf("ok %d, mismatches %v", v.OK, v.Mismatches)
 	}
 	if inst.Server.Stats().Clients["tmpl-test"].Requests == 0 {
 		t.Error("the {app} variable did not reach the server as sourceapp")
@@ -107,11 +107,11 @@ func TestSignalInterruptsThenResumes(t *testing.T) {
 	if code, s := runCLI(t, args...); code != exitOK {
 		t.Fatalf("resume: exit %d: %s", code, tail(s))
 	}
-	v, err := checkRun(out, nodes, truthOf(t, inst))
+	v, err := mockapi.CheckRun(out, nodes, truthOf(t, inst))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.mismatches) > 0 {
-		t.Fatalf("after resume: %v", v.mismatches[0])
+	if len(v.Mismatches) > 0 {
+		t.Fatalf("after resume: %v", v.Mismatches[0])
 	}
 }

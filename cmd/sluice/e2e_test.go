@@ -128,12 +128,12 @@ func TestRipestatEveryFault(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d (dead letters); stderr:\n%s", code, exitFailed, tail(stderr))
 	}
-	v, err := checkRun(out, dedupe(nodes), truthOf(t, inst))
+	v, err := mockapi.CheckRun(out, dedupe(nodes), truthOf(t, inst))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.mismatches) > 0 {
-		t.Fatalf("%d mismatches, first: %s", len(v.mismatches), v.mismatches[0])
+	if len(v.Mismatches) > 0 {
+		t.Fatalf("%d mismatches, first: %s", len(v.Mismatches), v.Mismatches[0])
 	}
 	dead, err := store.ReadDeadLetters(out)
 	if err != nil {
@@ -155,7 +155,7 @@ func TestRipestatEveryFault(t *testing.T) {
 			t.Errorf("fault %s never struck: the test does not cover it", f)
 		}
 	}
-	t.Logf("%d ok, %d dead, faults %v", v.ok, v.dead, st.Faults)
+	t.Logf("%d ok, %d dead, faults %v", v.OK, v.Dead, st.Faults)
 }
 
 // TestRetryDeadMovesRecoveredNodes: nodes that failed for good are run
@@ -195,12 +195,12 @@ func TestRetryDeadMovesRecoveredNodes(t *testing.T) {
 	if code, stderr := runCLI(t, retry...); code != exitOK {
 		t.Fatalf("--retry-dead: exit %d: %s", code, tail(stderr))
 	}
-	v, err := checkRun(out, nodes, truthOf(t, inst))
+	v, err := mockapi.CheckRun(out, nodes, truthOf(t, inst))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.mismatches) > 0 || v.dead != 0 || v.ok != len(nodes) {
-		t.Fatalf("after --retry-dead: ok %d dead %d mismatches %v", v.ok, v.dead, v.mismatches)
+	if len(v.Mismatches) > 0 || v.Dead != 0 || v.OK != len(nodes) {
+		t.Fatalf("after --retry-dead: ok %d dead %d mismatches %v", v.OK, v.Dead, v.Mismatches)
 	}
 }
 
