@@ -484,9 +484,10 @@ func TestFetchRefusesCrossHostRedirect(t *testing.T) {
 
 // TestRetryAfterHoldsEveryWorker: one 429 with Retry-After stops all
 // workers, not only the one that got it: the server sees no request
-// before the delay is over.
+// before the delay is over. On fake time, so "during" is exact.
 func TestRetryAfterHoldsEveryWorker(t *testing.T) {
-	const delay = 300 * time.Millisecond
+	const delay = 2 * time.Second
+	clk := runTime(t)
 	var (
 		mu     sync.Mutex
 		first  time.Time   // when the 429 was sent
@@ -495,7 +496,7 @@ func TestRetryAfterHoldsEveryWorker(t *testing.T) {
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		now := time.Now()
+		now := clk.Now()
 		n++
 		if n == 1 {
 			first = now
@@ -504,14 +505,14 @@ func TestRetryAfterHoldsEveryWorker(t *testing.T) {
 			w.WriteHeader(429)
 			return
 		}
-		if now.Sub(first) < delay-5*time.Millisecond {
+		if now.Sub(first) < delay {
 			during = append(during, now)
 		}
 		mu.Unlock()
 		io.WriteString(w, testBody)
 	}))
 	defer srv.Close()
-	c := newTestClient(t, srv, func(o *Options) { o.Concurrency, o.Rate = 4, 1000 })
+	c := newTestClient(t, srv, func(o *Options) { onFakeTime(clk)(o); o.Concurrency, o.Rate = 4, 1000 })
 	// Worker 0 gets the 429; the others start just after it.
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
@@ -530,19 +531,20 @@ func TestRetryAfterHoldsEveryWorker(t *testing.T) {
 	}
 }
 
+// TestBytesPerSecond: the byte budget paces the body, on fake time.
 func TestBytesPerSecond(t *testing.T) {
 	body := strings.Repeat("x", 200<<10)
 	srv := httptest.NewServer(&script{steps: steps(ok(body))})
 	defer srv.Close()
-	c := newTestClient(t, srv, func(o *Options) { o.BytesPerSecond = 400 << 10 })
+	clk := runTime(t)
+	c := newTestClient(t, srv, func(o *Options) { onFakeTime(clk)(o); o.BytesPerSecond = 400 << 10 })
 	var got bytes.Buffer
-	start := time.Now()
 	if _, err := c.Fetch(context.Background(), "AS1", readAll(&got)); err != nil || got.String() != body {
 		t.Fatalf("err %v, %d bytes", err, got.Len())
 	}
 	// 200 KiB at 400 KiB/s with a 40 KiB bucket: at least 0.4 s.
-	if took := time.Since(start); took < 400*time.Millisecond {
-		t.Errorf("took %v: the budget was not applied", took)
+	if took := clk.Now().Sub(fakeT0); took < 400*time.Millisecond || took > 600*time.Millisecond {
+		t.Errorf("took %v of fake time, want 0.4-0.5 s: the budget was not applied", took)
 	}
 }
 
