@@ -161,9 +161,10 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		if span >= aimdFitSpan {
 			a.known = est // precise enough to slow the probe near it
 		}
-	case startFull && gated:
-		// One stretch from a full bucket mixes burst and rate: halve, so
-		// that the next stretch differs enough to tell them apart.
+	case startFull && gated && a.points[(a.npoints-1)%len(a.points)].d < aimdFitSpan:
+		// One short stretch from a full bucket mixes burst and rate:
+		// halve, so that the next stretch differs enough to tell them
+		// apart. A long one is mostly rate: it is measured as below.
 		r = aimdDeepest * cur
 	case n < aimdMinAdmitted && !math.IsInf(a.rate, 1):
 		a.from, a.full, a.fullN = resume, gated, 0
