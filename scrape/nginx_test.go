@@ -1,6 +1,7 @@
 package scrape_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,6 +80,15 @@ func noise(seed, n int) string {
 		b[i] = "0123456789abcdef"[x&15]
 	}
 	return string(b)
+}
+
+// subset is truth for nodes only.
+func subset(truth map[string]int64, nodes []string) map[string]int64 {
+	out := map[string]int64{}
+	for _, n := range nodes {
+		out[n] = truth[n]
+	}
+	return out
 }
 
 func never(error) bool { return false }
@@ -166,7 +176,7 @@ func TestToxics(t *testing.T) {
 		{"latency", `{"type":"latency","attributes":{"latency":20,"jitter":15}}`, never},
 		{"bandwidth", `{"type":"bandwidth","attributes":{"rate":256}}`, never},
 		{"slicer", `{"type":"slicer","attributes":{"average_size":24,"size_variation":16,"delay":200}}`, never},
-		{"reset_peer", `{"type":"reset_peer","toxicity":0.5,"attributes":{"timeout":0}}`, cutBody},
+		{"reset_peer", `{"name":"t","type":"reset_peer","attributes":{"timeout":0}}`, cutBody},
 		{"limit_data", `{"type":"limit_data","attributes":{"bytes":6000}}`, cutBody},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +190,22 @@ func TestToxics(t *testing.T) {
 			if _, err := p.Toxics.AddToxicJson(strings.NewReader(tt.toxic)); err != nil {
 				t.Fatal(err)
 			}
-			rest := fetchAll(t, c, nodes[8:], 8)
+			var rest []outcome
+			if tt.name == "reset_peer" {
+				// Every connection is reset: 8 nodes under it may fail as
+				// cut; once it is gone the pool must recover for the rest.
+				rest = fetchAll(t, c, nodes[8:16], 8)
+				if err := p.Toxics.RemoveToxic(context.Background(), "t"); err != nil {
+					t.Fatal(err)
+				}
+				after := fetchAll(t, c, nodes[16:], 8)
+				if dead := checkNginx(t, after, subset(truth, nodes[16:]), never); dead > 0 {
+					t.Errorf("%d dead letters after the resets stopped", dead)
+				}
+				rest = append(rest, after...)
+			} else {
+				rest = fetchAll(t, c, nodes[8:], 8)
+			}
 			dead := checkNginx(t, append(warm, rest...), truth, tt.mayFail)
 			st := c.Stats()
 			t.Logf("%d dead, stats %+v", dead, st)
