@@ -54,7 +54,7 @@ func (r *Replayer) Fetch(ctx context.Context, node string, consume func(body io.
 		return fail(err)
 	}
 	defer f.Close()
-	file := &ctxReader{ctx: ctx, r: f}
+	file := &ContextReader{Ctx: ctx, R: f}
 	dec, release, err := r.dec.open(file, []string{"zstd"})
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", path, err))
@@ -65,13 +65,13 @@ func (r *Replayer) Fetch(ctx context.Context, node string, consume func(body io.
 	if cerr == nil && body.err == nil {
 		_, _ = io.Copy(io.Discard, body)
 	}
-	res.WireBytes, res.BodyBytes = file.n, body.n
+	res.WireBytes, res.BodyBytes = file.N, body.n
 	if err := ctx.Err(); err != nil {
 		res.Duration = r.clock.Now().Sub(start)
 		return res, fmt.Errorf("scrape: node %q: %w", node, err)
 	}
 	if err := body.readErr(); err != nil {
-		return fail(fmt.Errorf("%s: read after %d bytes: %w", path, file.n, err))
+		return fail(fmt.Errorf("%s: read after %d bytes: %w", path, file.N, err))
 	}
 	if cerr != nil {
 		return fail(fmt.Errorf("%s: consume: %w", path, cerr))
@@ -81,18 +81,20 @@ func (r *Replayer) Fetch(ctx context.Context, node string, consume func(body io.
 	return res, nil
 }
 
-// ctxReader stops reading once ctx ends, and counts bytes.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-	n   int64
+// ContextReader reads from R until Ctx is done, then fails with Ctx's
+// error, so that a cancelled run stops a long read (a capture, stdin);
+// N counts the bytes read.
+type ContextReader struct {
+	Ctx context.Context
+	R   io.Reader
+	N   int64
 }
 
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
+func (c *ContextReader) Read(p []byte) (int, error) {
+	if err := c.Ctx.Err(); err != nil {
 		return 0, err
 	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
+	n, err := c.R.Read(p)
+	c.N += int64(n)
 	return n, err
 }

@@ -1,14 +1,12 @@
 package measure
 
 import (
-	"bufio"
-	"bytes"
-	"os"
 	"runtime/metrics"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluicehq/sluice/batch"
 )
 
 // heapMetric is the bytes of live and not-yet-swept heap objects.
@@ -72,33 +70,13 @@ func (h *heapSampler) finish() uint64 {
 	return h.peak.Load()
 }
 
-// peakRSS returns this process's peak resident set in bytes, from VmHWM in
-// /proc/self/status, or 0 where there is no such file or line.
+// peakRSS returns this process's peak resident set in bytes (VmHWM, read
+// by batch.ReadMemory, the one /proc/self/status reader), or 0 where
+// there is none.
 func peakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
+	m, err := batch.ReadMemory()
 	if err != nil {
 		return 0
 	}
-	return parseHWM(data)
-}
-
-// parseHWM finds "VmHWM:  1234 kB" in the text of /proc/PID/status.
-func parseHWM(status []byte) int64 {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:"))
-		if !ok {
-			continue
-		}
-		f := bytes.Fields(rest)
-		if len(f) != 2 || string(f[1]) != "kB" {
-			return 0
-		}
-		kib, err := strconv.ParseInt(string(f[0]), 10, 64)
-		if err != nil {
-			return 0
-		}
-		return kib << 10
-	}
-	return 0
+	return m.Peak
 }

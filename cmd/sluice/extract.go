@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/scrape"
 )
 
 // extractCommand runs one extraction over one body and prints a summary.
@@ -135,7 +136,7 @@ func openInput(name string, stdin io.Reader) (io.Reader, func(), error) {
 // error (*extract.MissingPathError): a renamed field is not a zero count.
 func runExtract(ctx context.Context, e *extract.Extractor, unit extract.Unit, r io.Reader, allowMissing bool) (extractSummary, error) {
 	t := extract.Tally{Unit: unit}
-	n, err := e.Run(ctxReader{ctx, r}, func(_ int, raw []byte) error {
+	n, err := e.Run(&scrape.ContextReader{Ctx: ctx, R: r}, func(_ int, raw []byte) error {
 		t.Add(raw)
 		return nil
 	})
@@ -152,18 +153,4 @@ func runExtract(ctx context.Context, e *extract.Extractor, unit extract.Unit, r 
 		sum.First, sum.Last = &t.First, &t.Last
 	}
 	return sum, nil
-}
-
-// ctxReader fails reads once ctx is done, so a signal stops a long read
-// from stdin.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

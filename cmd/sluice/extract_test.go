@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/sluicehq/sluice/bench/testenv"
+	"github.com/sluicehq/sluice/scrape"
 )
 
 // TestExtractGolden runs `sluice extract` over the inputs in
@@ -145,7 +146,7 @@ func TestExtractCanceled(t *testing.T) {
 
 func TestCtxReader(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := ctxReader{ctx, strings.NewReader("abc")}
+	r := &scrape.ContextReader{Ctx: ctx, R: strings.NewReader("abc")}
 	if n, err := r.Read(make([]byte, 2)); n != 2 || err != nil {
 		t.Fatalf("Read = %d, %v", n, err)
 	}
