@@ -59,7 +59,7 @@ func replayCommand(io *stdio) *cli.Command {
 			stop()
 			wg.Wait()
 			if d, n := sim.Advanced(); d > 0 {
-				log.Info("replay: recorded waiting passed in simulated time", "waited", d.Round(time.Millisecond).String(), "steps", n)
+				log.Info(fmt.Sprintf("replay: %v of recorded waiting passed in simulated time", d.Round(time.Millisecond)), "steps", n)
 			}
 			if u := tr.Unrecorded(); len(u) > 0 {
 				log.Warn("replay: requests had no recorded exchange left (a node the recording lacks, or the run was stopped before it)",
