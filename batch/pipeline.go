@@ -132,36 +132,58 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 		firstErr = err
 		cancel(err)
 	}
-	// finished receives the index of each open batch whose nodes are all
-	// done, sent once by that batch's watcher. At most Window batches are
-	// open, so the watchers never block on it.
-	finished := make(chan int, r.o.Window)
+	// wake is signalled by an open batch's watcher once its nodes are all
+	// done. It only says "look again": which batches are done is read from
+	// their groups, so a commit never waits for a watcher goroutine to be
+	// scheduled. (With one worker and a full queue, the feeder's next
+	// Submit can wait on a node that itself waits for this commit; a
+	// watcher that had not yet sent would leave both waiting for good.)
+	wake := make(chan struct{}, 1)
 	var watchers sync.WaitGroup
 	defer watchers.Wait()
 	watch := func(ob openBatch) {
 		watchers.Go(func() {
 			<-ob.g.Done()
-			finished <- ob.b.Index
+			select {
+			case wake <- struct{}{}:
+			default: // a wake-up is pending already; it finds this batch too
+			}
 		})
 	}
-	finishBatch := func(index int) {
-		finish(slices.IndexFunc(open, func(ob openBatch) bool { return ob.b.Index == index }))
+	// doneIndex is the position in open of a batch whose nodes are all
+	// done, or -1.
+	doneIndex := func() int {
+		return slices.IndexFunc(open, func(ob openBatch) bool {
+			select {
+			case <-ob.g.Done():
+				return true
+			default:
+				return false
+			}
+		})
 	}
 	// commitDone commits the open batches that have finished, without
 	// waiting for any.
 	commitDone := func() {
 		for firstErr == nil {
-			select {
-			case i := <-finished:
-				finishBatch(i)
-			default:
+			i := doneIndex()
+			if i < 0 {
 				return
 			}
+			finish(i)
 		}
 	}
 	// finishAny waits until one open batch has finished, whichever it is,
 	// and finishes it.
-	finishAny := func() { finishBatch(<-finished) }
+	finishAny := func() {
+		for {
+			if i := doneIndex(); i >= 0 {
+				finish(i)
+				return
+			}
+			<-wake
+		}
+	}
 	for b := range batches {
 		if ctx.Err() != nil {
 			noteStop(b.Index)
