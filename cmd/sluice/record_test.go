@@ -108,7 +108,7 @@ func TestRecordReplayServeEveryFault(t *testing.T) {
 	sameRun(t, "replay", live, replayed)
 	// The live run's back-offs passed on the simulated clock, none on the
 	// real one (a real wait would not move it).
-	if !strings.Contains(stderr, "of recorded waiting passed in simulated time") {
+	if !strings.Contains(stderr, "passed in simulated time") {
 		t.Errorf("replay did not simulate the recorded waits: %s", tail(stderr))
 	}
 
