@@ -142,8 +142,11 @@ func TestRipestatEveryFault(t *testing.T) {
 	var names []string
 	for _, d := range dead {
 		names = append(names, d.Node)
-		if d.Attempts != 8 || d.Error == "" {
-			t.Errorf("dead letter %+v: want 8 attempts and an error", d)
+		// attempts counts the requests sent: 8 failures, plus any 503
+		// with Retry-After, which sends the node back without spending
+		// one of --max-attempts.
+		if d.Attempts < 8 || d.Error == "" {
+			t.Errorf("dead letter %+v: want at least 8 attempts and an error", d)
 		}
 	}
 	if !slices.Contains(names, "AS1") || !slices.Contains(names, "AS2") {
