@@ -2,6 +2,8 @@ package mockapi
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/bench/synth"
@@ -80,7 +82,9 @@ func RecordDiff(r store.Record, t synth.Truth) string {
 	if len(r.Buckets) != len(t.PerHour) {
 		return fmt.Sprintf("%d hourly buckets, truth %d", len(r.Buckets), len(t.PerHour))
 	}
-	for k, n := range r.Buckets {
+	// In key order, so that the diff names the same bucket every time.
+	for _, k := range slices.Sorted(maps.Keys(r.Buckets)) {
+		n := r.Buckets[k]
 		at, err := time.Parse(time.RFC3339, k)
 		if err != nil {
 			return fmt.Sprintf("bucket %q: %v", k, err)

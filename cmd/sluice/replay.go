@@ -78,6 +78,11 @@ func replayClient(f *record.Folder, c clock.Clock) (*scrape.Client, *record.Tran
 		return nil, nil, err
 	}
 	o.Clock = c
+	// A replay's clock jumps over every recorded wait while other nodes
+	// sit between exchanges, so a node's own elapsed time is not what it
+	// was live: --max-node-time would end nodes that live had time for.
+	// The recorded attempts end a replayed node instead.
+	o.MaxNodeTime = 0
 	tr, err := record.NewTransport(f, record.TransportOptions{})
 	if err != nil {
 		return nil, nil, err
