@@ -47,6 +47,20 @@ type Store interface {
 	SetPlan(nodes, batches int) error
 }
 
+// PartStore is a Store that keeps the finished nodes of a batch that an
+// interruption left open (store.Run is one). Run commits them with
+// CommitPart after the drain, and a later Run asks Part what is done of
+// each batch it has to do, fetches only the other nodes, and commits the
+// whole batch (Part's outcomes with the new ones) with CommitBatch. With
+// a plain Store those nodes are dropped and fetched again.
+type PartStore interface {
+	Store
+	// CommitPart stores finished nodes of a batch that is not complete.
+	CommitPart(batch int, recs []store.Record, dead []store.DeadLetter) error
+	// Part returns what is already done of a batch that is not Completed.
+	Part(batch int) ([]store.Record, []store.DeadLetter, error)
+}
+
 // StatsSource is what the runner reads of a Fetcher that counts its
 // requests, as *scrape.Client does.
 type StatsSource interface {

@@ -91,10 +91,12 @@ func (r *runner) runBatch(ctx context.Context, b Batch, out []outcome) ([]store.
 // work.
 //
 // After an interruption the open batches are still collected and the
-// complete ones committed; after an error (a commit, a panic) the others
+// complete ones committed; the finished nodes of the others go to part
+// (when not nil), so that a rerun fetches only what is missing. After an
+// error (a commit, a panic) the others
 // are cancelled and only waited for.
 func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Batch], total int,
-	commit func(Batch, []store.Record, []store.DeadLetter) error) error {
+	commit, part func(Batch, []store.Record, []store.DeadLetter) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
@@ -127,7 +129,13 @@ func (r *runner) pipeline(ctx context.Context, sum *Summary, batches iter.Seq[Ba
 			}
 		case err == nil:
 			noteStop(ob.b.Index)
-			return
+			if part == nil || len(recs)+len(dead) == 0 {
+				return
+			}
+			if err = part(ob.b, recs, dead); err == nil {
+				r.committed.Add(int64(len(recs) + len(dead)))
+				return
+			}
 		}
 		firstErr = err
 		cancel(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,8 @@ type runner struct {
 //
 // When ctx is cancelled Run stops submitting nodes, lets in-flight ones
 // run for Options.DrainTimeout, commits the open batches whose nodes all
-// finished, and returns an error wrapping ErrInterrupted (and so
+// finished and, when st is a PartStore, the finished nodes of the others
+// as parts (a rerun fetches only the missing nodes), and returns an error wrapping ErrInterrupted (and so
 // context.Canceled). Any other error (a failing store, a panicking
 // Fetcher) is returned wrapped with the batch it concerns. The Summary is
 // filled in either case.
@@ -96,6 +98,40 @@ func runPlan(ctx context.Context, p *Plan, schedule iter.Seq[int], f scrape.Fetc
 	}
 	r.total = int64(p.Len() - sum.SkippedNodes)
 
+	ps, _ := st.(PartStore)
+	// done holds, for each batch yielded, the outcomes an interrupted run
+	// committed as parts; its commit puts them back with the new ones.
+	type doneOf struct {
+		recs []store.Record
+		dead []store.DeadLetter
+	}
+	done := map[int]doneOf{}
+	commit := func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
+		d := done[b.Index]
+		delete(done, b.Index)
+		recs, dead = append(recs, d.recs...), append(dead, d.dead...)
+		if err := st.CommitBatch(b.Index, recs, dead); err != nil {
+			return fmt.Errorf("batch: batch %d (%s): commit: %w", b.Index, b.ID, err)
+		}
+		r.log("batch committed", "batch", b.Index, "id", b.ID, "nodes", len(recs), "dead", len(dead))
+		if r.o.Committed != nil {
+			if err := r.o.Committed(b.Index, len(recs), len(dead)); err != nil {
+				return fmt.Errorf("batch: batch %d (%s): after commit: %w", b.Index, b.ID, err)
+			}
+		}
+		return nil
+	}
+	var part func(Batch, []store.Record, []store.DeadLetter) error
+	if ps != nil {
+		part = func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
+			if err := ps.CommitPart(b.Index, recs, dead); err != nil {
+				return fmt.Errorf("batch: batch %d (%s): commit finished nodes: %w", b.Index, b.ID, err)
+			}
+			r.log("finished nodes of an open batch committed", "batch", b.Index, "id", b.ID, "nodes", len(recs), "dead", len(dead))
+			return nil
+		}
+	}
+
 	var badIndex error
 	todo := func(yield func(Batch) bool) {
 		for i := range schedule {
@@ -103,24 +139,32 @@ func runPlan(ctx context.Context, p *Plan, schedule iter.Seq[int], f scrape.Fetc
 				badIndex = fmt.Errorf("batch: schedule asks for batch %d of a plan of %d", i, p.NumBatches())
 				return
 			}
-			if !skip[i] && !yield(p.Batch(i)) {
+			if skip[i] {
+				continue
+			}
+			b := p.Batch(i)
+			if ps != nil {
+				var err error
+				if b, err = r.rest(ps, b, func(recs []store.Record, dead []store.DeadLetter) { done[i] = doneOf{recs, dead} }); err != nil {
+					badIndex = err
+					return
+				}
+				if len(b.Nodes) == 0 {
+					// Every node was done in parts: commit the batch whole.
+					if badIndex = commit(b, nil, nil); badIndex != nil {
+						return
+					}
+					sum.Committed++
+					continue
+				}
+			}
+			if !yield(b) {
 				return
 			}
 		}
 	}
 	err = r.run(ctx, &sum, func(ctx context.Context) error {
-		return r.pipeline(ctx, &sum, todo, p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
-			if err := st.CommitBatch(b.Index, recs, dead); err != nil {
-				return fmt.Errorf("batch: batch %d (%s): commit: %w", b.Index, b.ID, err)
-			}
-			r.log("batch committed", "batch", b.Index, "id", b.ID, "nodes", len(recs), "dead", len(dead))
-			if r.o.Committed != nil {
-				if err := r.o.Committed(b.Index, len(recs), len(dead)); err != nil {
-					return fmt.Errorf("batch: batch %d (%s): after commit: %w", b.Index, b.ID, err)
-				}
-			}
-			return nil
-		})
+		return r.pipeline(ctx, &sum, todo, p.NumBatches(), commit, part)
 	})
 	if err == nil {
 		err = badIndex
@@ -154,7 +198,7 @@ func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, 
 			}
 			r.log("dead letters retried", "chunk", b.Index, "ok", len(recs), "dead", len(dead))
 			return nil
-		})
+		}, nil)
 	})
 	return sum, err
 }
@@ -251,7 +295,7 @@ func (r *runner) drain(ctx context.Context, done <-chan struct{}, cancelFetch fu
 // interrupted marks the summary and builds the error Run returns.
 func (r *runner) interrupted(ctx context.Context, sum *Summary, batch, batches int) error {
 	sum.Interrupted = true
-	err := fmt.Errorf("batch: stopped at batch %d of %d (%d committed by this run; unfinished batches are not written): %w",
+	err := fmt.Errorf("batch: stopped at batch %d of %d (%d committed by this run; finished nodes of unfinished batches are kept only by a store that commits parts): %w",
 		batch, batches, sum.Committed, ErrInterrupted)
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		// A deadline or a custom cause says more than "canceled".
@@ -305,4 +349,42 @@ func (r *runner) log(msg string, args ...any) {
 	default:
 		r.o.Logger.Info(msg, args...)
 	}
+}
+
+// rest returns b without the nodes that ps holds as done (parts of an
+// interrupted run), and hands keep those nodes' outcomes. Outcomes of
+// other batches' nodes (a retry batch can hold several) are left out.
+func (r *runner) rest(ps PartStore, b Batch, keep func([]store.Record, []store.DeadLetter)) (Batch, error) {
+	recs, dead, err := ps.Part(b.Index)
+	if err != nil {
+		return b, fmt.Errorf("batch: batch %d (%s): read its finished nodes: %w", b.Index, b.ID, err)
+	}
+	if len(recs) == 0 && len(dead) == 0 {
+		return b, nil
+	}
+	mine := make(map[string]bool, len(b.Nodes))
+	for _, n := range b.Nodes {
+		mine[n] = true
+	}
+	recs = slices.DeleteFunc(recs, func(rec store.Record) bool { return !mine[rec.Node] })
+	dead = slices.DeleteFunc(dead, func(d store.DeadLetter) bool { return !mine[d.Node] })
+	for _, rec := range recs {
+		delete(mine, rec.Node)
+	}
+	for _, d := range dead {
+		delete(mine, d.Node)
+	}
+	if len(mine) == len(b.Nodes) {
+		return b, nil
+	}
+	keep(recs, dead)
+	r.log("batch resumed from its finished nodes", "batch", b.Index, "id", b.ID, "done", len(b.Nodes)-len(mine), "todo", len(mine))
+	rest := make([]string, 0, len(mine))
+	for _, n := range b.Nodes {
+		if mine[n] {
+			rest = append(rest, n)
+		}
+	}
+	b.Nodes = rest
+	return b, nil
 }

@@ -47,10 +47,13 @@ type batchEntry struct {
 	Bytes     int64     `json:"bytes"`
 	SHA256    string    `json:"sha256"`
 	Completed time.Time `json:"completed"`
-	Retry     bool      `json:"retry,omitempty"` // written by CommitRetry from dead letters
+	Retry     bool      `json:"retry,omitempty"` // written by CommitRetry from dead letters, or a Part
 	// From lists, for a retry batch, the planned batches its nodes were
 	// dead letters of: the batches to redo if its file is lost.
 	From []int `json:"from,omitempty"`
+	// Part marks a retry batch written by CommitPart: finished nodes of
+	// planned batch From[0], committed when a run was interrupted.
+	Part bool `json:"part,omitempty"`
 }
 
 // deadEntry is the committed dead-letter file.
