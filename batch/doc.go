@@ -46,8 +46,11 @@
 // worker borrows an extract.Extractor from a pool, counts the selected
 // values into an extract.Tally inside the Fetcher's consume function, and
 // leaves one store.Record (or one store.DeadLetter) per node. A batch is
-// committed only when every one of its nodes has an outcome; an
-// interrupted batch is dropped whole and done again by the next run.
+// committed only when every one of its nodes has an outcome. When a run
+// is interrupted, the finished nodes of the open batches are committed as
+// parts (PartStore) and the next run fetches only the rest; a kill -9
+// loses at most the finished, uncommitted nodes of the Window open
+// batches.
 //
 // # Progress and summary
 //
