@@ -13,7 +13,7 @@ import (
 // corrupt file cannot make a reader buffer it whole. It is above the
 // largest record the runner can write: extract.MaxBuckets (200,000)
 // buckets of at most 43 bytes each is 8.6 MB (batch's
-// TestLargestRecordExports writes and exports it). A record with hourly
+// TestBiggestRecordExports writes and exports it). A record with hourly
 // buckets for a year is about 300 KB.
 const maxLine = 16 << 20
 
