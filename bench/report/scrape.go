@@ -41,7 +41,7 @@ func scrapeTable(res *measure.ScrapeResult) *table {
 			of = strconv.FormatFloat(100*p.FractionOfLimit, 'f', 0, 64) + "%"
 			busiest = fmt.Sprintf("%d/%d", inWindow, res.Config.Limit)
 		}
-		t.add(c, fmtMBps(p.AdmittedPerSec), of, busiest, trimNumber(p.Status429), trimNumber(p.Retries), fmtMBps(p.NodesPerSec),
+		t.add(c, fmtMBps(p.AdmittedPerSec), of, busiest, units.TrimNumber(p.Status429), units.TrimNumber(p.Retries), fmtMBps(p.NodesPerSec),
 			fmtMBps(p.MBps), fmtMillis(p.P50Millis), fmtMillis(p.P95Millis), units.FormatSize(p.PeakRSSBytes), strconv.FormatInt(dead, 10), truth)
 	}
 	return t
@@ -51,7 +51,7 @@ func fmtMillis(ms float64) string {
 	if ms >= 1000 {
 		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
 	}
-	return trimNumber(ms) + " ms"
+	return units.TrimNumber(ms) + " ms"
 }
 
 func scrapeHeadline(res *measure.ScrapeResult) string {
@@ -69,7 +69,7 @@ func scrapeHeadline(res *measure.ScrapeResult) string {
 	}
 	rate := "no client rate limit until the first 429"
 	if c.Rate > 0 {
-		rate = fmt.Sprintf("a client rate of %s/s to start", trimNumber(c.Rate))
+		rate = fmt.Sprintf("a client rate of %s/s to start", units.TrimNumber(c.Rate))
 	}
 	return fmt.Sprintf("scrape pipeline (scrape.Client, batch runner, store; %s mode) against the mock API on loopback: "+
 		"%d nodes, body sizes %s, latency %s, %s; %s; median of %d runs, each in its own process:",

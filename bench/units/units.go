@@ -55,7 +55,7 @@ func FormatSize(b int64) string {
 		v /= 1024
 		i++
 	}
-	return trimNumber(v) + " " + units[i]
+	return TrimNumber(v) + " " + units[i]
 }
 
 // ExactSize writes a byte count so that ParseSize reads it back exactly:
@@ -72,9 +72,9 @@ func ExactSize(b int64) string {
 	return strconv.FormatInt(b, 10)
 }
 
-// trimNumber formats v with up to three significant digits and no
+// TrimNumber formats v with up to three significant digits and no
 // trailing zeros: 64, 1.5, 0.25, 123.
-func trimNumber(v float64) string {
+func TrimNumber(v float64) string {
 	var s string
 	switch a := math.Abs(v); {
 	case a >= 100 || a == math.Trunc(a):
