@@ -56,20 +56,15 @@ func (r *Run) commitPart(batch int, recs []Record, dead []DeadLetter) error {
 	now := r.now()
 	t := &txn{man: r.man.clone(), dead: maps.Clone(r.dead)}
 	// After every planned batch, so that no planned batch needs the number.
-	n := max(t.man.next(), batch+1)
+	n := max(r.freeNumber(t), batch+1)
 	if t.man.Plan != nil {
 		n = max(n, t.man.Plan.Batches)
 	}
-	for _, d := range r.dead {
-		n = max(n, d.Batch+1)
-	}
 	if len(recs) > 0 {
-		data, err := encodeBatch(r.enc, recs)
+		e, err := r.stageRetryFile(t, n, recs, now)
 		if err != nil {
 			return err
 		}
-		t.files = []namedData{{batchName(n), data}}
-		e := newBatchEntry(n, recs, data, true, now)
 		e.Part, e.From = true, []int{batch}
 		t.man.put(e)
 	}

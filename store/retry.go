@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // CommitRetry stores the outcome of retrying dead-lettered nodes
@@ -44,17 +45,12 @@ func (r *Run) commitRetry(recs []Record, dead []DeadLetter) error {
 	}
 	now := r.now()
 	t := &txn{man: r.man.clone(), dead: maps.Clone(r.dead)}
-	n := t.man.next()
-	for _, d := range r.dead {
-		n = max(n, d.Batch+1)
-	}
+	n := r.freeNumber(t)
 	if len(recs) > 0 {
-		data, err := encodeBatch(r.enc, recs)
+		e, err := r.stageRetryFile(t, n, recs, now)
 		if err != nil {
 			return err
 		}
-		t.files = []namedData{{batchName(n), data}}
-		e := newBatchEntry(n, recs, data, true, now)
 		for _, rec := range recs {
 			e.From = append(e.From, r.dead[rec.Node].Batch)
 		}
@@ -103,4 +99,25 @@ func (r *Run) retryIndex() map[string]int {
 	}
 	r.retryNodes = idx
 	return idx
+}
+
+// freeNumber is the first batch number that neither t's manifest nor a
+// dead letter uses: where a retry batch or a part may go.
+func (r *Run) freeNumber(t *txn) int {
+	n := t.man.next()
+	for _, d := range r.dead {
+		n = max(n, d.Batch+1)
+	}
+	return n
+}
+
+// stageRetryFile encodes recs as batch file n of t and returns its
+// retry-batch entry; the caller sets From (and Part) and puts it.
+func (r *Run) stageRetryFile(t *txn, n int, recs []Record, now time.Time) (batchEntry, error) {
+	data, err := encodeBatch(r.enc, recs)
+	if err != nil {
+		return batchEntry{}, err
+	}
+	t.files = []namedData{{batchName(n), data}}
+	return newBatchEntry(n, recs, data, true, now), nil
 }
