@@ -60,7 +60,7 @@ func benchReportCommand(io *stdio) *cli.Command {
 			if err := r.Write(dir); err != nil {
 				return failure(err)
 			}
-			fmt.Fprintf(io.err, "report redrawn in %s\n", dir)
+			io.logger().Info("report redrawn", "dir", dir)
 			return nil
 		},
 	}
@@ -110,7 +110,7 @@ func runBench[R any](c *cli.Context, std *stdio,
 		if err := writeReport(dir, section(r, res)); err != nil {
 			return failure(err)
 		}
-		fmt.Fprintf(std.err, "report written to %s\n", dir)
+		std.logger().Info("report written", "dir", dir)
 	}
 	if runErr != nil {
 		return failure(runErr)

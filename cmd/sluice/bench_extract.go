@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -167,17 +168,20 @@ func defaultSweepSize(sizes []int64) int64 {
 	return best
 }
 
-// extractProgress prints one line per finished child on stderr.
+// extractProgress logs one record per finished child.
 func extractProgress(io *stdio) measure.Progress {
+	log := io.logger()
 	return func(done, total int, row *measure.Row, rep *measure.Rep, err error) {
-		what := fmt.Sprintf("[%*d/%d] %-14s %8s", len(fmt.Sprint(total)), done, total, row.Kind, units.FormatSize(row.Size))
+		what := []any{"done", done, "total", total, "kind", string(row.Kind), "size", units.FormatSize(row.Size)}
 		if row.Sweep {
-			what += " buffer " + units.FormatSize(int64(row.BufferSize))
+			what = append(what, "buffer", units.FormatSize(int64(row.BufferSize)))
 		}
 		if err != nil {
-			fmt.Fprintf(io.err, "%s: FAILED: %v\n", what, err)
+			log.Error("measurement FAILED", append(what, "err", err.Error())...)
 			return
 		}
-		fmt.Fprintf(io.err, "%s: %s MB/s, peak RSS %s\n", what, strings.TrimSpace(fmt.Sprintf("%8.1f", rep.MBps)), units.FormatSize(rep.PeakRSSBytes))
+		log.Info("measured", append(what, "mb_per_s", round1(rep.MBps), "peak_rss", units.FormatSize(rep.PeakRSSBytes))...)
 	}
 }
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -30,7 +30,7 @@ func TestBenchExtractReport(t *testing.T) {
 	quickRaceExit(t)
 	dir := t.TempDir()
 	args := []string{"bench", "extract", "--sizes", "64KiB,256KiB", "--reps", "2", "--sweep", "4KiB,64KiB",
-		"--sweep-size", "64KiB", "--min-bytes", "0", "--seed", "3", "--report", dir}
+		"--sweep-size", "64KiB", "--min-bytes", "0", "--seed", "3", "--report", dir, "--log-format", "json"}
 	code, stdout, stderr := runSluice(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -40,7 +40,7 @@ func TestBenchExtractReport(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	if n := strings.Count(stderr, "MB/s, peak RSS"); n != 2*(2*6+2) {
+	if n := countRecords(t, stderr, "measured"); n != 2*(2*6+2) {
 		t.Errorf("%d progress lines, want %d:\n%s", n, 2*(2*6+2), stderr)
 	}
 	rep := loadReport(t, dir)

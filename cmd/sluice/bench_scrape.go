@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -103,15 +104,16 @@ func benchScrapeConfig(c *cli.Context) (measure.ScrapeConfig, error) {
 	return cfg, nil
 }
 
-// scrapeProgress prints one line per finished child on stderr.
+// scrapeProgress logs one record per finished child.
 func scrapeProgress(io *stdio) measure.ScrapeProgress {
+	log := io.logger()
 	return func(done, total int, p *measure.ScrapePoint, rep *measure.ScrapeRep, err error) {
-		what := fmt.Sprintf("[%*d/%d] concurrency %4d", len(fmt.Sprint(total)), done, total, p.Concurrency)
+		what := []any{"done", done, "total", total, "concurrency", p.Concurrency}
 		if err != nil {
-			fmt.Fprintf(io.err, "%s: FAILED: %v\n", what, err)
+			log.Error("measurement FAILED", append(what, "err", err.Error())...)
 			return
 		}
-		fmt.Fprintf(io.err, "%s: %.1f requests/s admitted (%.0f%% of the limit), %d 429s, %.1f nodes/s, peak RSS %s\n",
-			what, rep.AdmittedPerSec, 100*rep.FractionOfLimit, rep.ServerStatus429, rep.NodesPerSec, units.FormatSize(rep.PeakRSSBytes))
+		log.Info("measured", append(what, "admitted_per_s", round1(rep.AdmittedPerSec), "share_of_limit", math.Round(100*rep.FractionOfLimit)/100,
+			"status_429", rep.ServerStatus429, "nodes_per_s", round1(rep.NodesPerSec), "peak_rss", units.FormatSize(rep.PeakRSSBytes))...)
 	}
 }

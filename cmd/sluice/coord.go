@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -31,6 +32,16 @@ func coordFlags() []cli.Flag {
 		&cli.IntFlag{Name: "max-deliveries", Value: coord.DefaultMaxDeliveries, Usage: "with --coord: a batch handed out more often is quarantined (its nodes dead-lettered)", EnvVars: env("max-deliveries")},
 	}
 }
+
+// go-redis logs its pool's dial failures with the standard log package on
+// stderr, a plain line in the middle of the --log-format stream; what they
+// say reaches the user as coord's own records and errors (a retry, then
+// exit 4 after --coord-timeout). Set before any client exists.
+func init() { redis.SetLogger(quietRedis{}) }
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // openCoord connects to the --coord URL.
 func openCoord(url string) (*redis.Client, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	stdlibio "io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,7 +40,7 @@ func demoCommand(io *stdio) *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` (default: a new temporary folder)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the mock's bodies and faults"},
 			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "nodes fetched at once"},
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto, bar, text, json or none"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto (a bar on a terminal, else log records), bar, log or none"},
 		},
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
@@ -98,11 +99,9 @@ func runDemo(c *cli.Context, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.err, "mock RIPEstat API on %s: limit %d requests/s, faults %s, body sizes %s\n",
-		inst.URL, demoLimit, demoFaults, demoSizes)
+	log := io.logger() // the demo's own lines are records of the one stream
+	log.Info("mock RIPEstat API started", "url", inst.URL, "limit_per_s", demoLimit, "faults", demoFaults, "sizes", demoSizes)
 	self := selfCommand()
-	fmt.Fprintf(io.err, "running: %s ripestat --nodes %s --out %s --date %s --base-url %s --rate %d --concurrency %d\n\n",
-		self, nodesFile, out, day, inst.URL, 2*demoLimit, c.Int("concurrency"))
 
 	// The demo runs the real command with the flags a user would type; the
 	// client starts at twice the server's limit and must settle under it.
@@ -111,7 +110,11 @@ func runDemo(c *cli.Context, io *stdio) error {
 		"--rate", strconv.Itoa(2 * demoLimit), "--burst", "8",
 		"--concurrency", strconv.Itoa(c.Int("concurrency")),
 		"--stall-timeout", "1s", "--max-attempts", "6", "--max-backoff", "2s", "--progress", c.String("progress")}
-	jobErr := newApp(io).RunContext(c.Context, args)
+	if io.logJSON {
+		args = append(args, "--log-format", "json")
+	}
+	log.Info("running the daily job", "command", self+" "+strings.Join(args[1:], " "))
+	jobErr := newApp(io, stdlibio.Discard).RunContext(c.Context, args)
 	var ee *exitError
 	if jobErr != nil && !(errors.As(jobErr, &ee) && ee.code == exitFailed) {
 		return jobErr // interrupted or broken: nothing to check
@@ -125,22 +128,22 @@ func runDemo(c *cli.Context, io *stdio) error {
 	}
 	st := inst.Server.Stats()
 	cs := st.Clients[demoSourceID]
-	fmt.Fprintf(io.err, "\nmock API saw %d requests from sluice: %d answered 429 (most in one 1s window: %d of %d allowed), %d faults injected\n",
-		cs.Requests, cs.Status429, cs.MaxInWindow, demoLimit, cs.Faults)
+	log.Info("the mock API's own count", "requests", cs.Requests, "status_429", cs.Status429,
+		"most_in_one_window", cs.MaxInWindow, "allowed_per_window", demoLimit, "window", "1s", "faults_injected", cs.Faults)
 	if len(v.Mismatches) > 0 {
 		for i, m := range v.Mismatches {
 			if i == 10 {
-				fmt.Fprintf(io.err, "… and %d more\n", len(v.Mismatches)-10)
+				log.Error("more mismatches", "count", len(v.Mismatches)-10)
 				break
 			}
-			fmt.Fprintln(io.err, "mismatch:", m)
+			log.Error("mismatch with the mock's ground truth", "what", m)
 		}
 		return failure(fmt.Errorf("demo: check FAILED: %d of %d nodes disagree with the mock's ground truth", len(v.Mismatches), len(nodes)))
 	}
-	fmt.Fprintf(io.err, "check passed: %d nodes match the mock's ground truth exactly (counts, first, last, every hour); "+
-		"%d in the dead-letter file (%s always answers 502); none lost, none twice\n", v.OK, v.Dead, demoDoomed)
-	fmt.Fprintf(io.err, "output: %s\n  %s export %s --format csv | head\n  %s export %s --format csv --bucketed | head\n",
-		out, self, out, self, out)
+	log.Info("check passed: every node matches the mock's ground truth exactly (counts, first, last, every hour); none lost, none twice",
+		"ok", v.OK, "dead", v.Dead, "dead_because", demoDoomed+" always answers 502")
+	log.Info("output", "out", out, "export", self+" export "+out+" --format csv | head",
+		"export_bucketed", self+" export "+out+" --format csv --bucketed | head")
 	return nil
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"regexp"
 	"strings"
 
@@ -60,13 +60,22 @@ var flagRef = regexp.MustCompile(`(flag|defined:|argument:) -([A-Za-z0-9][A-Za-z
 func doubleDash(msg string) string { return flagRef.ReplaceAllString(msg, "$1 --$2") }
 
 // exitCode maps the error a command returned to an exit status, printing
-// it as one line on stderr.
-func exitCode(err error, stderr io.Writer) int {
+// it on stderr: one line, or with --log-format json one error record with
+// the status.
+func exitCode(err error, io *stdio) int {
 	code := exitStatus(err)
-	if err != nil {
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintf(stderr, "sluice: %s\n", msg)
-		}
+	if err == nil {
+		return code
+	}
+	msg := err.Error()
+	switch {
+	case msg == "":
+	case io.logJSON:
+		rec := slog.NewRecord(io.now(), slog.LevelError, msg, 0)
+		rec.AddAttrs(slog.Int("exit_status", code))
+		_ = io.logHandler(slog.LevelError).Handle(context.Background(), rec)
+	default:
+		fmt.Fprintf(io.err, "sluice: %s\n", msg)
 	}
 	return code
 }
@@ -88,6 +97,8 @@ func exitStatus(err error) int {
 		return ee.code
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.As(err, new(cli.ExitCoder)):
+		return exitUsage // urfave/cli's own: "No help topic for 'x'"
 	case errors.Is(err, store.ErrParamsMismatch), errors.Is(err, store.ErrLocked),
 		errors.Is(err, store.ErrUnknownFormat), errors.Is(err, batch.ErrInvalidJob),
 		requiredFlags.MatchString(err.Error()):

@@ -56,9 +56,10 @@ func exportCommand(io *stdio) *cli.Command {
 				}
 			}
 			if o.Partial {
+				log := io.logger()
 				for _, dir := range dirs {
 					if err := store.CheckComplete(dir); errors.Is(err, store.ErrIncomplete) {
-						fmt.Fprintf(io.err, "sluice: warning: exporting a partial run (--partial): %v\n", err)
+						log.Warn("exporting a partial run (--partial)", "dir", dir, "err", err.Error())
 					}
 				}
 			}

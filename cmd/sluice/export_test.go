@@ -132,7 +132,7 @@ func TestExportUnfinishedRun(t *testing.T) {
 		t.Fatalf("export: exit %d, stdout %q, stderr %q; want exit %d naming the missing batches and --partial", code, stdout, stderr, exitRetry)
 	}
 	code, stdout, stderr = runExport(t, dir, "--partial")
-	if code != exitOK || !strings.Contains(stdout, "AS1,") || !strings.Contains(stderr, "warning: exporting a partial run") {
+	if code != exitOK || !strings.Contains(stdout, "AS1,") || !strings.Contains(stderr, `level=WARN msg="exporting a partial run (--partial)"`) {
 		t.Fatalf("export --partial: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

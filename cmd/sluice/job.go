@@ -168,7 +168,7 @@ func runJob(c *cli.Context, io *stdio, j job) error {
 	if err != nil {
 		return err
 	}
-	return rep.fail(runJobWith(c, io, j, rep))
+	return runJobWith(c, io, j, rep) // exitCode reports its error in --log-format
 }
 
 func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"log/slog"
 
 	"github.com/urfave/cli/v2"
 
@@ -26,14 +24,15 @@ func mergeCommand(io *stdio) *cli.Command {
 			if len(srcs) == 0 {
 				return usageError(errors.New("merge: name the shard folders to merge"))
 			}
-			nodes, err := readNodes(c, io, slog.New(slog.NewTextHandler(io.err, nil)))
+			log := io.logger()
+			nodes, err := readNodes(c, io, log)
 			if err != nil {
 				return err
 			}
 			if err := coord.MergeShards(nodes, c.String("into"), srcs); err != nil {
 				return usageError(err)
 			}
-			fmt.Fprintf(io.err, "merged %d folders into %s (export with: sluice export %s --format csv)\n", len(srcs), c.String("into"), c.String("into"))
+			log.Info("merged", "folders", len(srcs), "into", c.String("into"), "export", selfCommand()+" export "+c.String("into")+" --format csv")
 			return nil
 		},
 	}

@@ -27,7 +27,7 @@ import (
 func reportFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress on stderr: auto (a bar on a terminal, else log records), bar, log or none", EnvVars: env("progress")},
-		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "every line on stderr, progress and summary included: text (logfmt) or json", EnvVars: env("log-format")},
+		logFormatFlag(),
 		&cli.BoolFlag{Name: "verbose", Usage: "log every retry and rate change", EnvVars: env("verbose")},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only warnings, errors and the summary on stderr (no progress)", EnvVars: env("quiet")},
 		&cli.StringFlag{Name: "summary-json", Usage: "write the run's summary as JSON to `FILE` (- for stdout) when it ends", EnvVars: env("summary-json")},
@@ -56,22 +56,17 @@ type reporter struct {
 }
 
 func newReporter(c *cli.Context, io *stdio) (*reporter, error) {
-	r := &reporter{io: io, sumPath: c.String("summary-json"), metrics: c.String("metrics-file"), progress: c.String("progress")}
-	switch f := c.String("log-format"); f {
-	case "text":
-		r.handler = slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelDebug})
-	case "json":
-		r.json = true
-		r.handler = slog.NewJSONHandler(io.err, &slog.HandlerOptions{Level: slog.LevelDebug})
-	default:
-		return nil, usageError(fmt.Errorf("--log-format %q: want text or json", f))
-	}
+	r := &reporter{io: io, sumPath: c.String("summary-json"), metrics: c.String("metrics-file"), progress: c.String("progress"),
+		handler: io.logHandler(slog.LevelDebug), json: io.logJSON} // run read --log-format
 	switch r.progress {
 	case "auto", "bar", "log", "none":
 	case "text", "json": // before --log-format governed progress records
 		r.progress = "log"
 	default:
 		return nil, usageError(fmt.Errorf("--progress %q: want auto, bar, log or none", r.progress))
+	}
+	if r.progress == "bar" && r.json {
+		return nil, usageError(errors.New("--progress bar with --log-format json: a bar is not JSON (use --progress log)"))
 	}
 	if c.Bool("quiet") {
 		if c.Bool("verbose") {
@@ -202,25 +197,6 @@ func (r *reporter) finish(sum batch.Summary, status int, out string) error {
 	}
 	return writeFileAtomic(r.sumPath, data)
 }
-
-// fail logs err as the command's last record, in the log format, and
-// returns it with its message already shown (exitCode prints nothing).
-// In text format exitCode's "sluice: …" line is kept.
-func (r *reporter) fail(err error) error {
-	if err == nil || !r.json {
-		return err
-	}
-	code := exitStatus(err)
-	r.log.Error(err.Error(), "exit_status", code)
-	return &exitError{code: code, err: shownError{err}}
-}
-
-// shownError is an error already logged: its message is empty so that
-// exitCode does not print it again; errors.Is/As still see through it.
-type shownError struct{ err error }
-
-func (e shownError) Error() string { return "" }
-func (e shownError) Unwrap() error { return e.err }
 
 // levelHandler filters records below min; Handle itself does not, so
 // the summary can be written past it.

@@ -34,7 +34,7 @@ func serveCapturesCommand(io *stdio) *cli.Command {
 			if c.NArg() > 0 {
 				return usageError(fmt.Errorf("serve-captures: unexpected argument %q", c.Args().First()))
 			}
-			log := slog.New(slog.NewTextHandler(io.err, nil))
+			log := io.logger()
 			o := record.ServerOptions{Pace: record.Pace(c.String("pace")), Logger: log}
 			if o.Pace != record.PaceFast && o.Pace != record.PaceRecorded {
 				return usageError(fmt.Errorf("--pace %q: want recorded or fast", c.String("pace")))

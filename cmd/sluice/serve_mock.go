@@ -50,7 +50,7 @@ func serveMockCommand(io *stdio) *cli.Command {
 			if err != nil {
 				return usageError(fmt.Errorf("serve-mock: %w", err))
 			}
-			return serveMock(c.Context, cfg, c.String("addr"), c.Duration("log-interval"), slog.New(slog.NewTextHandler(io.err, nil)))
+			return serveMock(c.Context, cfg, c.String("addr"), c.Duration("log-interval"), io.logger())
 		},
 	}
 }
