@@ -72,6 +72,11 @@ type Job struct {
 	// machines); nil means every batch in plan order. Batches already
 	// committed in Out are skipped either way.
 	Schedule func(p *Plan) iter.Seq[int]
+	// Store, when set, is where the batches are committed instead of the
+	// run folder Out (store.Shared: a folder many processes write at
+	// once). Run neither opens nor closes it, records no run summary in
+	// it, and refuses RetryDead with it.
+	Store Store
 	// ExitStatus, when set, gives the exit status that the run's summary
 	// records in the manifest for what Run returns; nil means 0 done, 1
 	// dead letters, 3 interrupted, 4 any other error.
@@ -184,6 +189,12 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 			o.Stats = cl
 		}
 	}
+	if j.Store != nil {
+		if j.RetryDead {
+			return sum, invalidJob(errors.New("batch: RetryDead with a Store: retry the dead letters of a run folder"))
+		}
+		return runPlan(ctx, p, j.schedule(p), f, j.Store, o)
+	}
 	st, err := store.Open(j.Out, p.Params(), store.OpenOptions{Logger: o.Logger, Now: o.Clock.Now})
 	if err != nil {
 		return sum, err
@@ -210,11 +221,7 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 		}
 		sum, err = RetryDead(ctx, nodes, f, st, o)
 	} else {
-		var sched iter.Seq[int]
-		if j.Schedule != nil {
-			sched = j.Schedule(p)
-		}
-		sum, err = runPlan(ctx, p, sched, f, st, o)
+		sum, err = runPlan(ctx, p, j.schedule(p), f, st, o)
 	}
 	if err == nil {
 		var dead []store.DeadLetter
@@ -223,6 +230,14 @@ func (j *Job) Run(ctx context.Context) (sum Summary, err error) {
 	}
 	j.record(st, sum, err)
 	return sum, err
+}
+
+// schedule is Schedule's order of p's batches; nil: plan order.
+func (j *Job) schedule(p *Plan) iter.Seq[int] {
+	if j.Schedule == nil {
+		return nil
+	}
+	return j.Schedule(p)
 }
 
 // record keeps the run's summary in the folder's manifest

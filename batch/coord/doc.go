@@ -25,8 +25,22 @@
 // it.
 //
 // Delivery is at least once: every write a worker makes is keyed by the
-// batch, so the output store, not Redis, is the truth, and a redone batch
-// rewrites the same file.
+// batch, so the output store, not Redis, is the truth. RunJob's workers
+// all write into the job's one output folder (store.Shared), where a
+// batch is published once, atomically, and the first publish wins: a
+// redone batch finds its files and adopts them, and a slow holder's late
+// copy is dropped, so no batch file is ever written twice.
+//
+// # Finalizing
+//
+// The ack that sets the last done bit elects its worker (the script takes
+// sl:{R}:final for it, for the lease timeout, renewed by its heartbeat).
+// That worker writes the folder's manifest and merged dead letters; the
+// others wait for meta's finalized flag. A finalizer that dies lets the
+// lock expire, and a waiting worker, or a process started later, takes
+// it (ClaimFinal) and finalizes again: finalizing is idempotent, so
+// whatever the dead one wrote is overwritten with the same bytes. Redis,
+// not a file lock, decides who finalizes: flock(2) on NFS is unreliable.
 //
 // # Keys
 //
@@ -41,7 +55,7 @@
 //	sl:{R}:stats    hash: batches, nodes_ok, nodes_dead, requests, status429, quarantined
 //	sl:{R}:poison   set of quarantined batch indexes
 //	sl:{R}:workers  hash: consumer -> "<heartbeat ms, Redis clock> <held batches>"
-//	sl:{R}:final    string, the lock of the process that writes the run's manifest
+//	sl:{R}:final    string, the consumer that finalizes the run (PX the lease timeout)
 //
 // Redis must run with AOF (appendonly yes) and maxmemory-policy
 // noeviction: an evicted done bitmap or a lost stream would redo or skip

@@ -136,11 +136,11 @@ func (q *Queue) Heartbeat(ctx context.Context, leases ...*Lease) ([]*Lease, erro
 	if h == "" {
 		h = "-"
 	}
-	args = append(args, group, q.o.Consumer, h)
+	args = append(args, group, q.o.Consumer, h, q.o.LeaseTimeout.Milliseconds())
 	for _, l := range leases {
 		args = append(args, l.id)
 	}
-	lost, err := heartbeat.Run(ctx, q.rdb, []string{q.k.q, q.k.workers}, args...).StringSlice()
+	lost, err := heartbeat.Run(ctx, q.rdb, []string{q.k.q, q.k.workers, q.k.final}, args...).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("coord: heartbeat: %w", err)
 	}
@@ -169,6 +169,9 @@ type Acked struct {
 	First bool // this ack marked the batch done (its counts were added)
 	Done  int  // batches of the run done
 	Total int  // batches of the run
+	// Elected: this ack marked the run's last batch done, and this
+	// consumer now holds the final lock (Finalize).
+	Elected bool
 }
 
 // Finished reports whether every batch of the run is done.
@@ -182,13 +185,42 @@ func (q *Queue) Ack(ctx context.Context, l *Lease, c Counts) (Acked, error) {
 	if l.Poison {
 		poison = "1"
 	}
-	r, err := ack.Run(ctx, q.rdb, []string{q.k.q, q.k.done, q.k.stats, q.k.poison, q.k.meta},
-		group, l.id, l.Batch, c.NodesOK, c.NodesDead, c.Requests, c.Status429, poison).Int64Slice()
-	if err == nil && len(r) != 3 {
+	r, err := ack.Run(ctx, q.rdb, []string{q.k.q, q.k.done, q.k.stats, q.k.poison, q.k.meta, q.k.final},
+		group, l.id, l.Batch, c.NodesOK, c.NodesDead, c.Requests, c.Status429, poison, q.o.Consumer).Int64Slice()
+	if err == nil && len(r) != 4 {
 		err = fmt.Errorf("script answered %v", r)
 	}
 	if err != nil {
 		return Acked{}, fmt.Errorf("coord: ack batch %d: %w", l.Batch, err)
 	}
-	return Acked{First: r[0] == 1, Done: int(r[1]), Total: int(r[2])}, nil
+	return Acked{First: r[0] == 1, Done: int(r[1]), Total: int(r[2]), Elected: r[3] == 1}, nil
+}
+
+// Final states of ClaimFinal.
+const (
+	FinalHeld  = 1 // this worker holds the final lock: finalize, then Finalized
+	FinalOther = 0 // another live process holds it
+	FinalDone  = 2 // the run is finalized
+)
+
+// ClaimFinal asks to finalize a finished run: FinalHeld when this worker
+// holds the final lock (elected by its Ack, or taken now because nobody
+// holds it: the elected one died and its lock expired), FinalOther when a
+// live process holds it, FinalDone when the run is finalized. One round
+// trip; holding the lock renews it for the lease timeout.
+func (q *Queue) ClaimFinal(ctx context.Context) (int, error) {
+	r, err := claimFinal.Run(ctx, q.rdb, []string{q.k.final, q.k.meta}, q.o.Consumer, q.o.LeaseTimeout.Milliseconds()).Int()
+	if err != nil {
+		return 0, fmt.Errorf("coord: claim the run's finalization: %w", err)
+	}
+	return r, nil
+}
+
+// Finalized records that the run's folder is finalized and drops the
+// final lock.
+func (q *Queue) Finalized(ctx context.Context) error {
+	if err := finalized.Run(ctx, q.rdb, []string{q.k.final, q.k.meta}, q.o.Consumer).Err(); err != nil {
+		return fmt.Errorf("coord: mark the run finalized: %w", err)
+	}
+	return nil
 }

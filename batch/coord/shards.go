@@ -1,7 +1,10 @@
 package coord
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -162,4 +165,27 @@ func jobDiff(a, b store.Params) string {
 		return fmt.Sprintf("batch size/bucket/unit %d %s %s, %d %s %s", a.BatchSize, a.Bucket, a.Unit, b.BatchSize, b.Bucket, b.Unit)
 	}
 	return ""
+}
+
+// folderManifest is the part of a run folder's manifest.json that a
+// merge checks: which job, which batches. Reading it directly, without
+// store.Open, takes no lock, so a process still writing a shard does not block
+// the check.
+type folderManifest struct {
+	Params  store.Params `json:"params"`
+	Batches []struct {
+		Batch int `json:"batch"`
+	} `json:"batches"`
+}
+
+func readFolderManifest(dir string) (folderManifest, error) {
+	var m folderManifest
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return m, fmt.Errorf("merge: %w", err)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("merge: %s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	return m, nil
 }

@@ -19,7 +19,7 @@ type Status struct {
 	Batches     int            `json:"batches"`
 	Done        int            `json:"done"`
 	Finished    bool           `json:"finished"`  // every batch done
-	Finalized   bool           `json:"finalized"` // merged into the output folder
+	Finalized   bool           `json:"finalized"` // the output folder's manifest is written
 	NodesOK     int64          `json:"nodes_ok"`
 	NodesDead   int64          `json:"nodes_dead"`
 	Quarantined []int          `json:"quarantined,omitempty"`
@@ -124,7 +124,7 @@ func (s Status) String() string {
 	state := "running"
 	switch {
 	case s.Finalized:
-		state = "finished, merged"
+		state = "finished, finalized"
 	case s.Finished:
 		state = "finished, merging"
 	}

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,16 +22,13 @@ import (
 	"github.com/sluicehq/sluice/batch"
 	"github.com/sluicehq/sluice/scrape"
 	"github.com/sluicehq/sluice/scrape/budget"
+	"github.com/sluicehq/sluice/store"
 )
 
 // ErrCoordLost is the cause of a run stopped because Redis did not answer
 // for WorkerOptions.CoordTimeout. Nothing committed is lost; running the
 // same command again continues the run.
 var ErrCoordLost = errors.New("coord: redis unreachable")
-
-// WorkersDir is the folder, inside the job's Out, that holds one run
-// folder per worker process; the finishing worker merges them into Out.
-const WorkersDir = "workers"
 
 // WorkerOptions configure RunJob. The zero value derives the run's name
 // from the job, names the budget after the API's host, and takes the
@@ -46,6 +42,8 @@ type WorkerOptions struct {
 	Queue             Options // lease timeout, deliveries, consumer name
 	CoordTimeout      time.Duration
 	Logger            *slog.Logger
+
+	hook func(step string) error // tests: store.SharedOptions.Hook
 }
 
 // Result is what RunJob did.
@@ -53,7 +51,7 @@ type Result struct {
 	Run       string        // the run's name
 	Summary   batch.Summary // of this process's last round
 	Batches   int           // batches this process committed
-	Finalized bool          // this process merged the run into Out
+	Finalized bool          // this process finalized Out (wrote its manifest)
 }
 
 // RunName is the run name derived from a job's identity: every process
@@ -87,6 +85,7 @@ type worker struct {
 	log    *slog.Logger
 	cancel context.CancelCauseFunc
 	stats  batch.StatsSource // nil when the Fetcher counts nothing
+	st     *store.Shared     // j.Out, written by every process of the run
 
 	mu        sync.Mutex
 	held      map[int]*Lease // leased, not yet acked
@@ -99,10 +98,14 @@ type worker struct {
 
 // RunJob runs this process's share of j on the run shared through rdb:
 // it joins (or starts) the run named after j, leases batches one by one,
-// runs each as j describes into its own folder under j.Out/workers/, acks
-// each once it is committed, and, when it sees every batch of the run
-// done, merges the workers' folders into j.Out under a lock. Requests take
-// their turn from the shared budget. A run whose Redis does not answer for
+// runs each as j describes and publishes it into j.Out, the one folder
+// every process of the run writes (store.Shared: on shared storage when
+// the processes are on several machines), and acks each once it is
+// published. The process whose ack marks the last batch done finalizes
+// j.Out (its manifest and merged dead letters, today's run-folder
+// format); the others wait for that, and take it over if the finalizer
+// dies (its lock expires after the lease timeout). Requests take their
+// turn from the shared budget. A run whose Redis does not answer for
 // CoordTimeout stops with an error wrapping ErrCoordLost.
 func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o WorkerOptions) (Result, error) {
 	p, err := j.Plan()
@@ -158,10 +161,16 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 		return res, err
 	}
 
+	st, err := store.OpenShared(j.Out, p.Params(), store.SharedOptions{Owner: q.Consumer(), Logger: log, Hook: o.hook})
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	w.st = st
 	sub := j
-	sub.Out = filepath.Join(j.Out, WorkersDir, q.Consumer())
+	sub.Store = st
 	sub.Schedule = w.schedule(ctx)
-	sub.Options.Committed = func(b, ok, dead int) error { return w.ack(ctx, b, ok, dead) }
+	sub.Options.Committed = func(b, _, _ int) error { return w.ack(ctx, b) }
 	if sub.Fetcher == nil {
 		bud, err := budget.New(rdb, budgetName, budget.Options{Rate: j.Scrape.Rate, Burst: j.Scrape.Burst,
 			CoordTimeout: o.CoordTimeout, Logger: log,
@@ -231,13 +240,13 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 			break
 		}
 	}
-	fin, err := w.finalize(ctx, j.Out)
+	fin, err := w.finalize(ctx)
 	res.Finalized = fin
 	return w.result(res), err
 }
 
 // finishedPoll is how often a worker with nothing to do asks whether the
-// run is finished: one BITCOUNT, so that it exits (or merges) at most
+// run is finished: one BITCOUNT, so that it exits (or finalizes) at most
 // this long after the last ack.
 const finishedPoll = 100 * time.Millisecond
 
@@ -301,14 +310,18 @@ func (w *worker) schedule(ctx context.Context) func(*batch.Plan) iter.Seq[int] {
 				w.mu.Lock()
 				again := w.committed[l.Batch]
 				w.held[l.Batch] = l
+				w.mu.Unlock()
+				// Published by a worker that died before its ack.
+				again = again || w.st.Completed(l.Batch)
+				w.mu.Lock()
 				if l.Poison {
 					for _, n := range w.p.Batch(l.Batch).Nodes {
 						w.poison[n] = l.Batch
 					}
 				}
 				w.mu.Unlock()
-				if again { // committed here before; only the ack was lost
-					if err := w.ack(ctx, l.Batch, 0, 0); err != nil {
+				if again { // published before; only the ack was lost
+					if err := w.ack(ctx, l.Batch); err != nil {
 						return
 					}
 					continue
@@ -326,12 +339,20 @@ func (w *worker) schedule(ctx context.Context) func(*batch.Plan) iter.Seq[int] {
 	}
 }
 
-// ack acknowledges a committed batch with its counts.
-func (w *worker) ack(ctx context.Context, b, ok, dead int) error {
+// ack acknowledges a published batch with its counts: those of the files
+// published, which may be another worker's (the first publish wins).
+func (w *worker) ack(ctx context.Context, b int) error {
+	pub, ok, err := w.st.Published(b)
+	if err == nil && !ok {
+		err = errors.New("not published")
+	}
+	if err != nil {
+		return fmt.Errorf("coord: ack batch %d: %w", b, err)
+	}
 	w.mu.Lock()
 	l := w.held[b]
 	w.committed[b] = true
-	c := Counts{NodesOK: int64(ok), NodesDead: int64(dead)}
+	c := Counts{NodesOK: int64(pub.Nodes), NodesDead: int64(pub.Dead)}
 	if w.stats != nil {
 		s := w.stats.Stats()
 		c.Requests, c.Status429 = s.Requests-w.lastStats.Requests, s.Status429-w.lastStats.Status429
@@ -342,7 +363,7 @@ func (w *worker) ack(ctx context.Context, b, ok, dead int) error {
 		return fmt.Errorf("coord: batch %d committed without a lease", b)
 	}
 	var a Acked
-	err := w.retry(ctx, "ack", func(ctx context.Context) (err error) {
+	err = w.retry(ctx, "ack", func(ctx context.Context) (err error) {
 		a, err = w.q.Ack(ctx, l, c)
 		return err
 	})
@@ -353,6 +374,9 @@ func (w *worker) ack(ctx context.Context, b, ok, dead int) error {
 	delete(w.held, b)
 	if a.First {
 		w.batches++
+	}
+	if a.Elected {
+		w.finished = true
 	}
 	w.mu.Unlock()
 	return nil
@@ -386,53 +410,49 @@ func (w *worker) heartbeat(ctx context.Context) {
 	}
 }
 
-// finalize merges the workers' folders into out, once per run, under the
-// run's final lock. It reports whether this process did it.
-func (w *worker) finalize(ctx context.Context, out string) (bool, error) {
-	k := w.q.k
-	var got bool
-	err := w.retry(ctx, "final lock", func(ctx context.Context) (err error) {
-		got, err = w.q.rdb.SetNX(ctx, k.final, w.q.Consumer(), 10*time.Minute).Result()
-		return err
-	})
-	if err != nil || !got {
-		return false, err
-	}
-	defer unlock.Run(context.WithoutCancel(ctx), w.q.rdb, []string{k.final}, w.q.Consumer())
-	if v, _ := w.q.rdb.HGet(ctx, k.meta, "finalized").Result(); v == "1" {
-		return false, nil
-	}
-	entries, err := os.ReadDir(filepath.Join(out, WorkersDir))
-	if err != nil {
-		return false, fmt.Errorf("coord: finalize: %w", err)
-	}
-	var srcs []string
-	for _, e := range entries {
-		dir := filepath.Join(out, WorkersDir, e.Name())
-		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); e.IsDir() && err == nil {
-			srcs = append(srcs, dir)
-		}
-	}
-	// A worker still closing its folder may be between a batch file and
-	// its manifest: read again.
-	for try := 0; ; try++ {
-		err = Merge(w.p, out, srcs, MergeOptions{Duplicates: true})
-		if err == nil || try == 3 {
-			break
-		}
-		w.log.Warn("finalize: merge, retrying", "err", err)
-		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+// finalize makes Out an ordinary run folder once every batch is
+// published. The process elected by its ack does it; the others wait
+// until it is done, and one of them takes it over if the finalizer dies
+// (its lock, renewed by its heartbeat, expires): so does a process
+// started again later. It reports whether this process did it.
+// Finalizing is idempotent (store.Shared.Finalize), so a finalizer that
+// lost its lock to a slow heartbeat and another one at work on the same
+// folder write the same bytes.
+func (w *worker) finalize(ctx context.Context) (bool, error) {
+	for logged := false; ; {
+		var st int
+		if err := w.retry(ctx, "final lock", func(ctx context.Context) (err error) {
+			st, err = w.q.ClaimFinal(ctx)
+			return err
+		}); err != nil {
 			return false, err
 		}
+		switch st {
+		case FinalDone:
+			return false, nil
+		case FinalOther:
+			if !logged {
+				w.log.Info("run finished; waiting for the process that finalizes it")
+				logged = true
+			}
+			if err := sleepCtx(ctx, finishedPoll); err != nil {
+				return false, err
+			}
+			continue
+		}
+		w.log.Info("finalizing the run", "out", w.st.Dir(), "batches", w.p.NumBatches())
+		if err := w.st.Finalize(w.p.NumBatches(), func(i int) []string { return w.p.Batch(i).Nodes }); err != nil {
+			// Drop the lock: another process may try, and gets the same
+			// error if a batch is damaged.
+			unlock.Run(context.WithoutCancel(ctx), w.q.rdb, []string{w.q.k.final}, w.q.Consumer())
+			return false, fmt.Errorf("coord: %w", err)
+		}
+		if err := w.retry(ctx, "finalized", w.q.Finalized); err != nil {
+			return true, err
+		}
+		w.log.Info("run finalized", "out", w.st.Dir())
+		return true, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("coord: finalize: %w", err)
-	}
-	if err := w.q.rdb.HSet(ctx, k.meta, "finalized", 1).Err(); err != nil {
-		return true, fmt.Errorf("coord: finalize: %w", err)
-	}
-	w.log.Info("run finished: workers' folders merged", "out", out, "workers", len(srcs))
-	return true, nil
 }
 
 // retry runs f until it succeeds, fails with an error that is not an

@@ -2,7 +2,9 @@ package coord
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,7 +67,7 @@ func TestPoisonBatchIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !res.Finalized || res.Batches != 3 {
-		t.Fatalf("result %+v; want 3 batches and the merge", res)
+		t.Fatalf("result %+v; want 3 batches and the finalize", res)
 	}
 	dead, err := store.ReadDeadLetters(j.Out)
 	if err != nil {
@@ -118,5 +120,40 @@ func TestTwoRunsShareOneBudget(t *testing.T) {
 	}
 	if v := rdb.HGet(ctx, "sl:budget:{api}", "requests").Val(); v != "40" {
 		t.Fatalf("budget reserved %s requests; want the 40 of both runs", v)
+	}
+}
+
+// TestFinalizeCutShortIsFinishedByARerun: the finalizing process stops
+// at each step of the finalize (after the batch files are placed, after
+// the dead letters are written); the same command run again finds every
+// batch done, finalizes the folder, and it holds every node once.
+func TestFinalizeCutShortIsFinishedByARerun(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client()
+	ctx := context.Background()
+	for _, step := range []string{"finalize: batch files placed", "finalize: dead letters written"} {
+		j := testJob(t, 30)
+		run := "cut-" + strings.ReplaceAll(strings.TrimPrefix(step, "finalize: "), " ", "-")
+		stop := fmt.Errorf("stopped at %s", step)
+		_, err := RunJob(ctx, rdb, j, WorkerOptions{Run: run, hook: func(s string) error {
+			if s == step {
+				return stop
+			}
+			return nil
+		}})
+		if !errors.Is(err, stop) {
+			t.Fatalf("%s: first run: %v; want it stopped there", step, err)
+		}
+		if _, err := os.Stat(filepath.Join(j.Out, "manifest.json")); err == nil {
+			t.Fatalf("%s: the manifest was written by a finalize cut short", step)
+		}
+		res, err := RunJob(ctx, rdb, j, WorkerOptions{Run: run})
+		if err != nil || !res.Finalized || res.Batches != 0 {
+			t.Fatalf("%s: rerun: %+v, %v; want it to finalize without committing a batch", step, res, err)
+		}
+		n := 0
+		if err := store.ReadRecords(j.Out, func(store.Record) error { n++; return nil }); err != nil || n != 30 {
+			t.Fatalf("%s: %d records, %v; want 30", step, n, err)
+		}
 	}
 }

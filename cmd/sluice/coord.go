@@ -56,7 +56,7 @@ func openCoord(url string) (*redis.Client, error) {
 // runCoordJob runs this process's share of a run shared through --coord.
 func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
 	if bj.RetryDead {
-		return usageError(errors.New("--retry-dead with --coord: retry the dead letters of the merged folder without --coord"))
+		return usageError(errors.New("--retry-dead with --coord: retry the dead letters of the finalized folder without --coord"))
 	}
 	if n := c.Int("global-concurrency"); n < 0 {
 		return usageError(fmt.Errorf("--global-concurrency %d: want 0 (no cap) or more", n))
@@ -85,7 +85,7 @@ func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
 	log := bj.Options.Logger // the command's, in --log-format
 	log.Info("batches committed by this process", "run", res.Run, "batches", res.Batches)
 	if !res.Finalized {
-		log.Info("run finished; another process merges it", "run", res.Run, "out", bj.Out)
+		log.Info("run finished; another process finalized it", "run", res.Run, "out", bj.Out)
 		return nil
 	}
 	dead, err := store.ReadDeadLetters(bj.Out)
