@@ -369,7 +369,6 @@ func TestCoordFinalizerKilled(t *testing.T) {
 	}
 }
 
-
 // TestCoordSurvivesRedisKill: redis-server is SIGKILLed mid-run and
 // restarted from its AOF; the workers wait it out and the run finishes
 // with nothing lost or doubled.
