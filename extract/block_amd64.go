@@ -4,7 +4,14 @@
 
 package extract
 
-// blockMasksAVX2 returns, for the 64 bytes at b, the bitmasks (bit i for
-// b[i]) of the quotes, the backslashes, the opening brackets { and [, and
-// the closing brackets } and ]. It needs AVX2.
-func blockMasksAVX2(b *[64]byte) (quote uint64, bslash uint64, open uint64, close uint64)
+// indexBlocksAVX2 indexes the n 64-byte blocks at p: for block k it writes
+// quotes[k], the quotes that no backslash escapes, and brackets[k], the
+// brackets { } [ ] outside strings (bit i for byte i of the block).
+// state holds what one block hands the next: state[0] is all ones if a
+// string is open, state[1] is 1 if the next byte is escaped. It stops
+// at the first block with a backslash outside a string, whose words it
+// still writes, puts that backslash's mask in state[2] and returns the
+// block's number; otherwise it returns n. It needs AVX2 and PCLMULQDQ.
+//
+//go:noescape
+func indexBlocksAVX2(p *byte, n int, quotes *uint64, brackets *uint64, state *[3]uint64) int

@@ -4,58 +4,125 @@
 
 #include "textflag.h"
 
-// func blockMasksAVX2(b *[64]byte) (quote uint64, bslash uint64, open uint64, close uint64)
-// Requires: AVX, AVX2, SSE2
-TEXT ·blockMasksAVX2(SB), NOSPLIT, $0-40
-	MOVQ         b+0(FP), AX
-	MOVQ         $0x0000000000000022, CX
-	MOVQ         CX, X0
+// func indexBlocksAVX2(p *byte, n int, quotes *uint64, brackets *uint64, state *[3]uint64) int
+// Requires: AVX, AVX2, PCLMULQDQ
+TEXT ·indexBlocksAVX2(SB), NOSPLIT, $0-48
+	MOVQ         p+0(FP), AX
+	MOVQ         quotes+16(FP), CX
+	MOVQ         brackets+24(FP), DX
+	MOVQ         state+32(FP), BX
+	MOVQ         $0x0000000000000022, SI
+	VMOVQ        SI, X0
 	VPBROADCASTB X0, Y0
-	MOVQ         $0x000000000000005c, CX
-	MOVQ         CX, X1
+	MOVQ         $0x000000000000005c, SI
+	VMOVQ        SI, X1
 	VPBROADCASTB X1, Y1
-	MOVQ         $0x0000000000000020, CX
-	MOVQ         CX, X2
+	MOVQ         $0x0000000000000020, SI
+	VMOVQ        SI, X2
 	VPBROADCASTB X2, Y2
-	MOVQ         $0x000000000000007b, CX
-	MOVQ         CX, X3
+	MOVQ         $0x000000000000007b, SI
+	VMOVQ        SI, X3
 	VPBROADCASTB X3, Y3
-	MOVQ         $0x000000000000007d, CX
-	MOVQ         CX, X4
+	MOVQ         $0x000000000000007d, SI
+	VMOVQ        SI, X4
 	VPBROADCASTB X4, Y4
-	VMOVDQU      (AX), Y5
-	VMOVDQU      32(AX), Y6
-	VPCMPEQB     Y0, Y5, Y7
-	VPMOVMSKB    Y7, AX
-	VPCMPEQB     Y0, Y6, Y0
-	VPMOVMSKB    Y0, CX
-	SHLQ         $0x20, CX
-	ORQ          CX, AX
-	MOVQ         AX, quote+8(FP)
-	VPCMPEQB     Y1, Y5, Y0
-	VPMOVMSKB    Y0, AX
-	VPCMPEQB     Y1, Y6, Y0
-	VPMOVMSKB    Y0, CX
-	SHLQ         $0x20, CX
-	ORQ          CX, AX
-	MOVQ         AX, bslash+16(FP)
-	VPOR         Y2, Y5, Y0
-	VPCMPEQB     Y3, Y0, Y0
-	VPMOVMSKB    Y0, AX
-	VPOR         Y2, Y6, Y0
-	VPCMPEQB     Y3, Y0, Y0
-	VPMOVMSKB    Y0, CX
-	SHLQ         $0x20, CX
-	ORQ          CX, AX
-	MOVQ         AX, open+24(FP)
-	VPOR         Y2, Y5, Y0
-	VPCMPEQB     Y4, Y0, Y0
-	VPMOVMSKB    Y0, AX
-	VPOR         Y2, Y6, Y0
-	VPCMPEQB     Y4, Y0, Y0
-	VPMOVMSKB    Y0, CX
-	SHLQ         $0x20, CX
-	ORQ          CX, AX
-	MOVQ         AX, close+32(FP)
+	VPCMPEQB     X5, X5, X5
+	MOVQ         (BX), SI
+	MOVQ         8(BX), BX
+	XORQ         DI, DI
+
+loop:
+	CMPQ      DI, n+8(FP)
+	JAE       done
+	VMOVDQU   (AX), Y6
+	VMOVDQU   32(AX), Y7
+	VPCMPEQB  Y0, Y6, Y8
+	VPMOVMSKB Y8, R8
+	VPCMPEQB  Y0, Y7, Y8
+	VPMOVMSKB Y8, R9
+	SHLQ      $0x20, R9
+	ORQ       R9, R8
+	VPCMPEQB  Y1, Y6, Y8
+	VPMOVMSKB Y8, R9
+	VPCMPEQB  Y1, Y7, Y8
+	VPMOVMSKB Y8, R10
+	SHLQ      $0x20, R10
+	ORQ       R10, R9
+	MOVQ      BX, R10
+	MOVQ      R9, R11
+	ORQ       BX, R11
+	JZ        noescape
+	MOVQ      BX, R11
+	NOTQ      R11
+	ANDQ      R9, R11
+	MOVQ      R11, BX
+	SHLQ      $0x01, BX
+	NOTQ      BX
+	ANDQ      R11, BX
+	MOVQ      $0x5555555555555555, R12
+	ANDQ      BX, R12
+	MOVQ      $0xaaaaaaaaaaaaaaaa, R13
+	ANDQ      BX, R13
+	ADDQ      R11, R12
+	ADDQ      R11, R13
+	SETCS     BL
+	MOVBQZX   BL, BX
+	NOTQ      R11
+	ANDQ      R11, R12
+	ANDQ      R11, R13
+	MOVQ      $0xaaaaaaaaaaaaaaaa, R11
+	ANDQ      R11, R12
+	MOVQ      $0x5555555555555555, R11
+	ANDQ      R11, R13
+	ORQ       R12, R10
+	ORQ       R13, R10
+
+noescape:
+	NOTQ       R10
+	ANDQ       R10, R8
+	VPOR       Y2, Y6, Y6
+	VPCMPEQB   Y3, Y6, Y8
+	VPCMPEQB   Y4, Y6, Y6
+	VPOR       Y8, Y6, Y6
+	VPMOVMSKB  Y6, R10
+	VPOR       Y2, Y7, Y6
+	VPCMPEQB   Y3, Y6, Y7
+	VPCMPEQB   Y4, Y6, Y6
+	VPOR       Y7, Y6, Y6
+	VPMOVMSKB  Y6, R11
+	SHLQ       $0x20, R11
+	ORQ        R11, R10
+	VMOVQ      R8, X6
+	VPCLMULQDQ $0x00, X5, X6, X6
+	VMOVQ      X6, R11
+	XORQ       SI, R11
+	MOVQ       R11, SI
+	NOTQ       SI
+	ANDQ       SI, R10
+	MOVQ       R8, (CX)(DI*8)
+	MOVQ       R10, (DX)(DI*8)
+	ANDQ       SI, R9
+	JNZ        stray
+	SARQ       $0x3f, R11
+	MOVQ       R11, SI
+	ADDQ       $0x40, AX
+	INCQ       DI
+	JMP        loop
+
+stray:
+	MOVQ state+32(FP), AX
+	MOVQ R9, 16(AX)
+	SARQ $0x3f, R11
+	MOVQ R11, (AX)
+	MOVQ BX, 8(AX)
 	VZEROUPPER
+	MOVQ DI, ret+40(FP)
+	RET
+
+done:
+	MOVQ state+32(FP), AX
+	MOVQ SI, (AX)
+	MOVQ BX, 8(AX)
+	VZEROUPPER
+	MOVQ DI, ret+40(FP)
 	RET

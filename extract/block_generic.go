@@ -6,6 +6,8 @@ package extract
 // and the purego build tag.
 const haveAVX2 = false
 
-// blockMasksAVX2 is not called where haveAVX2 is false; it stands in for
+// indexBlocksAVX2 is not called where haveAVX2 is false; it stands in for
 // the assembly so that the scanner compiles everywhere.
-func blockMasksAVX2(b *[64]byte) (quote, bslash, open, close uint64) { return blockMasksGo(b) }
+func indexBlocksAVX2(p *byte, n int, quotes, brackets *uint64, state *[3]uint64) int {
+	panic("extract: indexBlocksAVX2 without AVX2")
+}

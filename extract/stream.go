@@ -42,7 +42,7 @@ type streamScanner struct {
 	// Configuration, fixed by newStreamScanner.
 	root     *pathNode // trie of the selectors
 	strict   bool      // validate everything per RFC 8259
-	blocks   uint8     // how skipFast classifies 64-byte blocks (stream_blocks.go)
+	blocks   uint8     // how the buffer is indexed (stream_blocks.go)
 	maxValue int       // Options.MaxValueSize
 	keyLimit int       // longest escaped key that can still equal a selector key
 	bufSize  int       // Options.BufferSize: the buffer's size at the start of each run
@@ -62,6 +62,7 @@ type streamScanner struct {
 	depth     int                     // current nesting depth
 	stack     [maxDepth/64 + 1]uint64 // bit d set: the container at depth d is an object
 	scratch   []byte                  // unescaped key, reused
+	ix        index                   // structural index of the buffer (stream_blocks.go)
 }
 
 func newStreamScanner(opts Options, sels []Selector) (scanner, error) {
@@ -94,6 +95,10 @@ func (s *streamScanner) scan(r io.Reader, emit EmitFunc, reached []bool) (int64,
 	s.pos, s.end, s.base = 0, 0, 0
 	s.eof, s.err = false, nil
 	s.mark, s.depth = -1, 0
+	s.ix.invalidate()
+	if cap(s.ix.quotes) > s.bufSize/32 {
+		s.ix.quotes, s.ix.brack = nil, nil // sized for a grown buffer: give it back too
+	}
 	err := s.document()
 	s.r, s.emit, s.reached = nil, nil, nil // do not keep the caller's reader alive
 	return s.base + int64(s.end), err
@@ -106,6 +111,7 @@ func (s *streamScanner) more() bool {
 	if s.err != nil || s.eof {
 		return false
 	}
+	s.ix.invalidate() // the bytes move
 	keep := s.pos
 	if s.mark >= 0 {
 		if s.end-s.mark > s.markLimit {
@@ -279,10 +285,22 @@ func (s *streamScanner) capture(n *pathNode, c byte) error {
 	s.mark, s.markLimit, s.markDrop = s.pos, s.maxValue, false
 	var err error
 	if c == '"' {
+		// The index finds the closing quote; a string of plain ASCII up
+		// to it is valid. Anything else goes to strictString, which
+		// finds the first fault.
+		q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
+		if q < 0 {
+			q = s.closeQuoteSlow(s.pos)
+		}
+		if q >= 0 && plainASCII(s.buf[s.pos+1:q]) {
+			s.pos = q + 1
+			goto captured
+		}
 		err = s.strictString()
 	} else {
 		err = s.skipStrict()
 	}
+captured:
 	start := s.mark
 	s.mark = -1
 	if err != nil {
@@ -384,6 +402,14 @@ func (s *streamScanner) object(n *pathNode) error {
 		case s.strict:
 			err = s.skipStrict()
 		case c == '"':
+			q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
+			if q < 0 {
+				q = s.closeQuoteSlow(s.pos)
+			}
+			if q >= 0 {
+				s.pos = q + 1
+				break
+			}
 			// Inline fast path of skipString: an unescaped quote in the buffer.
 			buf, j := s.buf[:s.end], s.pos+1
 			for ; j+8 <= len(buf); j += 8 {
@@ -403,8 +429,16 @@ func (s *streamScanner) object(n *pathNode) error {
 		case c == '{' || c == '[':
 			err = s.skipFast()
 		case c >= '0' && c <= '9' || c == '-':
-			// Inline fast path of skipScalar: a number that ends in the buffer.
+			// Inline fast path of skipScalar: a number that ends in the
+			// buffer. Digits eight at a time, then the other number bytes.
 			buf, j := s.buf[:s.end], s.pos+1
+			for j+8 <= len(buf) {
+				r := digitRun(binary.LittleEndian.Uint64(buf[j:]))
+				j += r
+				if r < 8 {
+					break
+				}
+			}
 			for j < len(buf) && numChar[buf[j]] {
 				j++
 			}
@@ -488,7 +522,21 @@ func (s *streamScanner) array(elem *pathNode) error {
 // is not kept in the buffer.
 func (s *streamScanner) key(n *pathNode) (*pathNode, error) {
 	if !s.strict {
-		// Fast path: a key without escapes that ends within the buffer.
+		// Fast path: the index has the closing quote. A key too long to
+		// equal a selector key once unescaped is not compared.
+		q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
+		if q < 0 {
+			q = s.closeQuoteSlow(s.pos)
+		}
+		if q >= 0 {
+			start := s.pos + 1
+			s.pos = q + 1
+			if q-start < n.minKey || q-start > s.keyLimit {
+				return nil, nil
+			}
+			return n.match(s.buf[start:q], &s.scratch), nil
+		}
+		// Without it: a key without escapes that ends within the buffer.
 		buf := s.buf[:s.end]
 		j := s.pos + 1
 		if j+8 <= len(buf) {

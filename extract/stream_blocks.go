@@ -3,34 +3,43 @@ package extract
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
-// This file skips unselected objects and arrays 64 bytes at a time, the way
-// simdjson's first stage indexes a document: per block, bitmasks of the
-// quotes, backslashes and brackets (block_amd64.s with AVX2, or
-// blockMasksGo); the quotes that a backslash escapes are dropped by the
-// odd-backslash-run method; a prefix XOR of the remaining quotes marks the
-// bytes inside strings; the brackets outside strings are then visited bit
-// by bit, with the same bit stack, depth limit and mismatch checks as the
-// byte loop of skipFast, so both give the same errors at the same offsets.
+// This file holds the structural index, the way simdjson's first stage
+// indexes a document. After a refill, the first scan step that wants it
+// indexes the rest of the buffer in 64-byte blocks (block_amd64.s with
+// AVX2 and PCLMULQDQ, or indexBlocksGo): per block, the quotes that no
+// backslash escapes (odd-backslash runs) and the brackets outside strings
+// (a prefix XOR of those quotes, a carry-less multiply in the assembly).
+// The in-string and escape state is carried from block to block; the last,
+// partial block is indexed from a copy padded with spaces, so any buffer
+// size works, and a bit depends only on the bytes before it, so the bits
+// up to the buffer's end are exact whatever comes after.
 //
-// The block loop only runs over whole blocks in the buffer and stops at a
-// point from which the byte loop can carry on exactly: between tokens, or
-// at the opening quote of a string that is still open. It also stops, and
-// leaves the byte loop to decide, at a block with a backslash outside a
-// string (never in valid JSON), because there the byte loop reads the
-// backslash as an ordinary byte and the masks would not.
+// The scanner then goes from bit to bit: a string ends at the next quote
+// bit (ixQuote), and an unselected object or array is skipped by visiting
+// only its brackets (ixSkip), with the same bit stack, depth limit and
+// mismatch checks as the byte loop of skipFast, so that both give the same
+// errors at the same offsets. It looks at bytes only for keys and values
+// that a selector needs.
+//
+// An index always starts at a byte outside any string (the quote of a
+// key, a value or a bracket), so its strings are the scanner's. It stops
+// at a backslash outside a string (never in valid JSON): there the byte
+// loop reads the backslash as an ordinary byte and the masks would not, so
+// from it on the byte loop decides. A refill invalidates the index.
 
-// Ways of classifying a block (streamScanner.blocks).
+// Ways of indexing a block (streamScanner.blocks).
 const (
-	blocksOff  = iota // the byte loop alone (no AVX2, or the purego tag)
-	blocksAVX2        // blockMasksAVX2
-	blocksGo          // blockMasksGo: the same algorithm in Go, for tests
+	blocksOff  = iota // no index: the byte loop alone (no AVX2, or the purego tag)
+	blocksAVX2        // indexBlocksAVX2
+	blocksGo          // indexBlocksGo: the same algorithm in Go, for tests
 )
 
-// defaultBlocks is how a new scanner classifies blocks: with AVX2 where
-// the CPU has it. The pure-Go masks are slower than the byte loop, so
-// without AVX2 the byte loop runs alone.
+// defaultBlocks is how a new scanner indexes: with AVX2 where the CPU has
+// it. The pure-Go index costs more than it saves, so without AVX2 the byte
+// loop runs alone.
 func defaultBlocks() uint8 {
 	if haveAVX2 {
 		return blocksAVX2
@@ -38,38 +47,160 @@ func defaultBlocks() uint8 {
 	return blocksOff
 }
 
-// skipBlocks runs the block loop of skipFast from buf[i], at depth d, for
-// the subtree that ends when the depth is back to d0. It returns where the
+// index is the structural index of buf[lo:hi] (see above).
+type index struct {
+	lo, hi int      // word k covers buf[lo+64k:]; bits at hi and after mean nothing
+	open   int      // with hi == end: the opening quote of a string still open there, or -1
+	quotes []uint64 // unescaped quotes; empty when stale (no index since the last refill)
+	brack  []uint64 // brackets outside strings
+	tail   [64]byte // the last, partial block, padded with spaces
+}
+
+// ixAt reports whether the index covers buf[i], building it from i if
+// needed. i must be outside any string: a quote, a bracket or the start
+// of a token.
+func (s *streamScanner) ixAt(i int) bool {
+	x := &s.ix
+	ok := len(x.quotes) > 0
+	if ok && i >= x.lo && i < x.hi {
+		return true
+	}
+	if s.blocks == blocksOff || i >= s.end || ok && i >= x.lo && x.hi == s.end {
+		return false // no index, or nothing after it in the buffer
+	}
+	// Not built since the refill, behind i, or stopped at a stray
+	// backslash before i: (re)build from i. After a stray backslash the
+	// next build starts past it, so each byte is indexed about once.
+	s.buildIndex(i)
+	return i < x.hi
+}
+
+// buildIndex indexes buf[i:end].
+func (s *streamScanner) buildIndex(i int) {
+	x := &s.ix
+	n := s.end - i
+	full, words := n/64, (n+63)/64
+	if cap(x.quotes) < words {
+		x.quotes = make([]uint64, words, max(words, len(s.buf)/64+1))
+		x.brack = make([]uint64, words, cap(x.quotes))
+	}
+	x.quotes, x.brack = x.quotes[:words], x.brack[:words]
+	x.lo, x.hi, x.open = i, s.end, -1
+	var st [3]uint64
+	if full > 0 {
+		if k := s.indexBlocks(s.buf[i:s.end], full, x.quotes, x.brack, &st); k < full {
+			x.hi = i + 64*k + bits.TrailingZeros64(st[2])
+			return
+		}
+	}
+	if full < words {
+		t := &x.tail
+		m := copy(t[:], s.buf[i+64*full:s.end])
+		for j := m; j < len(t); j++ {
+			t[j] = ' '
+		}
+		if s.indexBlocks(t[:], 1, x.quotes[full:], x.brack[full:], &st) == 0 {
+			x.hi = i + 64*full + bits.TrailingZeros64(st[2])
+			return
+		}
+	}
+	if st[0] != 0 { // a string is open at the end: its quote is the last one
+		for w := words - 1; w >= 0; w-- {
+			if q := x.quotes[w]; q != 0 {
+				x.open = i + 64*w + 63 - bits.LeadingZeros64(q)
+				break
+			}
+		}
+	}
+}
+
+// indexBlocks indexes the first n blocks of b into quotes and brackets;
+// see indexBlocksAVX2 for st and the result.
+func (s *streamScanner) indexBlocks(b []byte, n int, quotes, brackets []uint64, st *[3]uint64) int {
+	if s.blocks == blocksAVX2 {
+		_ = b[64*n-1]
+		_, _ = quotes[n-1], brackets[n-1]
+		return indexBlocksAVX2(unsafe.SliceData(b), n, unsafe.SliceData(quotes), unsafe.SliceData(brackets), st)
+	}
+	return indexBlocksGo(b, n, quotes, brackets, st)
+}
+
+// closeQuote returns the index of the quote that closes the string whose
+// opening quote is at i, or -1 if the index does not have it (no index, or
+// the string goes on past the buffer). The common case, the quote in the
+// same word (quoteInWord), is inlined into callers.
+func (s *streamScanner) closeQuote(i int) int {
+	if q := s.ix.quoteInWord(i); q >= 0 {
+		return q
+	}
+	return s.closeQuoteSlow(i)
+}
+
+// quoteInWord is closeQuote when the closing quote is in the index word of
+// i+1, or -1.
+func (x *index) quoteInWord(i int) int {
+	if off := uint(i + 1 - x.lo); off>>6 < uint(len(x.quotes)) { // a stale index has no words
+		if m := x.quotes[off>>6] >> (off & 63); m != 0 {
+			if q := i + 1 + bits.TrailingZeros64(m); q < x.hi {
+				return q
+			}
+		}
+	}
+	return -1
+}
+
+func (s *streamScanner) closeQuoteSlow(i int) int {
+	if !s.ixAt(i) {
+		return -1
+	}
+	return s.ixQuote(i)
+}
+
+// invalidate marks the index stale: the buffer's bytes are about to move.
+func (x *index) invalidate() { x.quotes, x.brack = x.quotes[:0], x.brack[:0] }
+
+// ixQuote returns the index of the quote that closes the string opening at
+// i, or -1 if it is not in the index. ixAt(i) must hold.
+func (s *streamScanner) ixQuote(i int) int {
+	x := &s.ix
+	off := i + 1 - x.lo
+	w := off >> 6
+	if w >= len(x.quotes) {
+		return -1
+	}
+	m := x.quotes[w] &^ (1<<(off&63) - 1)
+	for m == 0 {
+		if w++; w >= len(x.quotes) {
+			return -1
+		}
+		m = x.quotes[w]
+	}
+	if q := x.lo + w<<6 + bits.TrailingZeros64(m); q < x.hi {
+		return q
+	}
+	return -1
+}
+
+// ixSkip visits the brackets of the index from buf[i] at depth d, for the
+// subtree that ends when the depth is back to d0. It returns where the
 // byte loop takes over (or, done, the index after the subtree's closing
 // bracket) and the depth there; err is a nesting or mismatch error.
-func (s *streamScanner) skipBlocks(buf []byte, i, d, d0 int) (next, depth int, done bool, err error) {
-	var (
-		inStr    uint64 // all ones if a string is open at the block's start
-		escNext  uint64 // 1 if the block's first byte is escaped
-		strStart int    // where the open string's quote is, if inStr
-	)
-	for i+64 <= len(buf) {
-		b := (*[64]byte)(buf[i : i+64])
-		var quote, bslash, open, close uint64
-		if s.blocks == blocksAVX2 {
-			quote, bslash, open, close = blockMasksAVX2(b)
-		} else {
-			quote, bslash, open, close = blockMasksGo(b)
-		}
-		escaped := escNext
-		if bslash != 0 || escNext != 0 {
-			escaped, escNext = escapedChars(bslash, escNext)
-		}
-		quote &^= escaped
-		in := prefixXor(quote) ^ inStr
-		if bslash&^in != 0 {
-			break // a backslash outside a string: the byte loop decides
-		}
-		for m := (open | close) &^ in; m != 0; m &= m - 1 {
-			bit := bits.TrailingZeros64(m)
-			k := i + bit
+// ixAt(i) must hold.
+func (s *streamScanner) ixSkip(i, d, d0 int) (next, depth int, done bool, err error) {
+	x := &s.ix
+	off := i - x.lo
+	w := off >> 6
+	base := x.lo + w<<6
+	m := x.brack[w] &^ (1<<(off&63) - 1)
+	buf := s.buf
+	for {
+		for ; m != 0; m &= m - 1 {
+			k := base + bits.TrailingZeros64(m)
+			if k >= x.hi {
+				goto end
+			}
 			c := buf[k]
-			if open&(1<<bit) != 0 {
+			if c == '{' || c == '[' {
 				if d >= maxDepth {
 					s.depth = d
 					return k, d, false, s.tooDeep(k)
@@ -94,20 +225,39 @@ func (s *streamScanner) skipBlocks(buf []byte, i, d, d0 int) (next, depth int, d
 				return k + 1, d, true, nil
 			}
 		}
-		if in>>63 != 0 {
-			if quote != 0 {
-				strStart = i + 63 - bits.LeadingZeros64(quote)
-			}
-			inStr = ^uint64(0)
-		} else {
-			inStr = 0
+		if w++; w >= len(x.brack) {
+			break
 		}
-		i += 64
+		base += 64
+		m = x.brack[w]
 	}
-	if inStr != 0 {
-		return strStart, d, false, nil
+end:
+	if x.hi == s.end && x.open >= 0 {
+		return x.open, d, false, nil // the byte loop reads the open string
 	}
-	return i, d, false, nil
+	return x.hi, d, false, nil
+}
+
+// indexBlocksGo is indexBlocksAVX2 in Go.
+func indexBlocksGo(b []byte, n int, quotes, brackets []uint64, st *[3]uint64) int {
+	inStr, esc := st[0], st[1]
+	for k := range n {
+		q, bs, op, cl := blockMasksGo((*[64]byte)(b[64*k:]))
+		escaped := esc
+		if bs|esc != 0 {
+			escaped, esc = escapedChars(bs, esc)
+		}
+		q &^= escaped
+		in := prefixXor(q) ^ inStr
+		quotes[k], brackets[k] = q, (op|cl)&^in
+		inStr = uint64(int64(in) >> 63)
+		if stray := bs &^ in; stray != 0 {
+			st[0], st[1], st[2] = inStr, esc, stray
+			return k
+		}
+	}
+	st[0], st[1] = inStr, esc
+	return n
 }
 
 // escapedChars returns the bytes of a block that a backslash escapes: the
@@ -142,7 +292,9 @@ func prefixXor(x uint64) uint64 {
 	return x
 }
 
-// blockMasksGo is blockMasksAVX2 in Go, eight bytes at a time.
+// blockMasksGo returns, for the 64 bytes at b, the bitmasks (bit i for
+// b[i]) of the quotes, the backslashes, the opening brackets { and [, and
+// the closing brackets } and ], eight bytes at a time.
 func blockMasksGo(b *[64]byte) (quote, bslash, open, close uint64) {
 	for w := 0; w < 8; w++ {
 		x := binary.LittleEndian.Uint64(b[8*w:])
@@ -164,3 +316,11 @@ func eqBytes(x uint64, c byte) uint64 {
 
 // gatherBytes packs the high bits of the eight bytes of m into eight bits.
 func gatherBytes(m uint64) uint64 { return (m >> 7) * 0x0102040810204080 >> 56 }
+
+// digitRun returns how many of the eight bytes of x, from the lowest, are
+// ASCII digits in a row.
+func digitRun(x uint64) int {
+	t := x ^ 0x30*swarLo
+	nd := ((t + 0x76*swarLo) | t) & swarHi // high bit set where t > 9; carries only above the lowest such byte
+	return bits.TrailingZeros64(nd) >> 3
+}

@@ -22,7 +22,7 @@ func blockModes() []uint8 {
 	return m
 }
 
-var blockModeName = map[uint8]string{blocksOff: "bytes", blocksAVX2: "avx2", blocksGo: "go-masks"}
+var blockModeName = map[uint8]string{blocksOff: "bytes", blocksAVX2: "avx2", blocksGo: "go-index"}
 
 // runBlocks runs stream mode with block mode m and returns the values and
 // the error's text.
@@ -42,15 +42,18 @@ func runBlocks(t testing.TB, o Options, m uint8, r io.Reader) (string, string) {
 }
 
 // sameAcrossBlocks checks that every block mode gives the byte loop's
-// values and error (offset included) on doc at buffer size bs.
+// values and error (offset included) on doc at buffer size bs, in default
+// and in strict mode.
 func sameAcrossBlocks(t *testing.T, name string, doc []byte, paths []string, bs int) {
 	t.Helper()
-	o := Options{Paths: paths, BufferSize: bs}
-	wantV, wantE := runBlocks(t, o, blocksOff, bytes.NewReader(doc))
-	for _, m := range blockModes()[1:] {
-		gotV, gotE := runBlocks(t, o, m, bytes.NewReader(doc))
-		if gotV != wantV || gotE != wantE {
-			t.Fatalf("%s (buffer %d, %s): values %.200q err %s; byte loop: %.200q err %s", name, bs, blockModeName[m], gotV, gotE, wantV, wantE)
+	for _, strict := range []bool{false, true} {
+		o := Options{Paths: paths, BufferSize: bs, Strict: strict}
+		wantV, wantE := runBlocks(t, o, blocksOff, bytes.NewReader(doc))
+		for _, m := range blockModes()[1:] {
+			gotV, gotE := runBlocks(t, o, m, bytes.NewReader(doc))
+			if gotV != wantV || gotE != wantE {
+				t.Fatalf("%s (buffer %d, %s, strict %v): values %.200q err %s; byte loop: %.200q err %s", name, bs, blockModeName[m], strict, gotV, gotE, wantV, wantE)
+			}
 		}
 	}
 }
@@ -144,9 +147,86 @@ func TestBlockMasks(t *testing.T) {
 		}
 		gq, gbs, gop, gcl := blockMasksGo(&b)
 		check("blockMasksGo", gq, gbs, gop, gcl)
+	}
+}
+
+// TestIndexBlocks: the AVX2 and Go indexers agree with a byte-by-byte
+// reading (strings, escapes, brackets outside strings, the first backslash
+// outside a string) on runs of blocks rich in the bytes they look for, with
+// the state carried from block to block and from call to call.
+func TestIndexBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	alphabet := []byte("\"\\\\\\{}[]\x00\x7f\xff\xfb\xfd\xdb\xdd;=[]{}ab ")
+	for range sweep(5000, 500) {
+		n := 1 + rng.IntN(6)
+		b := make([]byte, 64*n)
+		for i := range b {
+			switch rng.IntN(4) {
+			case 0:
+				b[i] = byte(rng.Uint32())
+			case 1:
+				b[i] = 'a'
+			default:
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		// The reference: byte by byte, up to the first stray backslash.
+		wantQ, wantB := make([]uint64, n), make([]uint64, n)
+		stray := len(b)
+		in, esc := false, false
+		for i, c := range b {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\' && !in:
+				stray = i
+			case c == '\\':
+				esc = true
+			case c == '"':
+				wantQ[i/64] |= 1 << (i % 64)
+				in = !in
+			case !in && (c == '{' || c == '}' || c == '[' || c == ']'):
+				wantB[i/64] |= 1 << (i % 64)
+			}
+			if stray < len(b) {
+				break
+			}
+		}
+		kinds := []uint8{blocksGo}
 		if haveAVX2 {
-			gq, gbs, gop, gcl = blockMasksAVX2(&b)
-			check("blockMasksAVX2", gq, gbs, gop, gcl)
+			kinds = append(kinds, blocksAVX2)
+		}
+		for _, kind := range kinds {
+			s := &streamScanner{blocks: kind}
+			gotQ, gotB := make([]uint64, n), make([]uint64, n)
+			var st [3]uint64
+			// In two calls, to carry the state between them.
+			split := rng.IntN(n + 1)
+			k := split
+			if split > 0 {
+				k = s.indexBlocks(b, split, gotQ, gotB, &st)
+			}
+			if k == split && split < n {
+				k = split + s.indexBlocks(b[64*split:], n-split, gotQ[split:], gotB[split:], &st)
+			}
+			got := len(b)
+			if k < n {
+				got = 64*k + bits.TrailingZeros64(st[2])
+			}
+			if got != stray {
+				t.Fatalf("%s %q: stray backslash at %d, want %d", blockModeName[kind], b, got, stray)
+			}
+			for w := range n {
+				valid := ^uint64(0)
+				if w > stray/64 {
+					break
+				} else if w == stray/64 {
+					valid = 1<<(stray%64) - 1
+				}
+				if (gotQ[w]^wantQ[w])&valid != 0 || (gotB[w]^wantB[w])&valid != 0 {
+					t.Fatalf("%s %q block %d: quotes %064b brackets %064b, want %064b %064b", blockModeName[kind], b, w, gotQ[w]&valid, gotB[w]&valid, wantQ[w]&valid, wantB[w]&valid)
+				}
+			}
 		}
 	}
 }
@@ -172,6 +252,11 @@ func blockDocs() [][]byte {
 		add(`{"skip":{` + p + `"a":[1,2,3],"b":{"c":[`) // ends in brackets
 		add(`{"skip":[` + p + `\"],"a":5}`)             // backslash outside a string
 		add(`{"skip":[` + p + `"a\`)                    // ends in an escape
+		add(`{"skip":1,"a":"` + p + `é\u00e9\"x\n"}`)   // selected string with escapes and UTF-8
+		add(`{"a":"` + p + "\x01" + `"}`)               // control character in a selected string
+		add(`{"a":"` + p + "\xff" + `","b":"é"}`)       // invalid UTF-8 in a selected string
+		add(`{"a":"` + p + `€` + `"}`)                  // multi-byte UTF-8 across a block edge
+		add(`{"x":{"a":"` + p + `\\"},"a":"\\\\"}`)     // escaped backslashes before the quote
 	}
 	deep := strings.Repeat("[", 9990) + strings.Repeat(`"]\"",`, 3) + strings.Repeat("]", 9990)
 	add(`{"skip":` + deep + `,"a":6}`)

@@ -136,17 +136,17 @@ func (s *streamScanner) literal(lit string) error {
 // byte over a class table: in typical documents a quote or bracket comes
 // every few bytes, and a word-at-a-time search there costs more than it
 // saves (measured). Strings and runs of digits are crossed eight bytes at a
-// time (SWAR). With AVX2, whole 64-byte blocks go through skipBlocks first
-// (stream_blocks.go), and the byte loop takes the rest.
+// time (SWAR). With the structural index (stream_blocks.go), ixSkip visits
+// only the brackets, and the byte loop takes what the index does not cover.
 func (s *streamScanner) skipFast() error {
 	d0 := s.depth
 	d := d0
 	buf, i := s.buf[:s.end], s.pos
 	for {
-		if s.blocks != blocksOff && i+64 <= len(buf) {
+		if s.ixAt(i) {
 			var done bool
 			var err error
-			if i, d, done, err = s.skipBlocks(buf, i, d, d0); err != nil || done {
+			if i, d, done, err = s.ixSkip(i, d, d0); err != nil || done {
 				s.pos, s.depth = i, d
 				return err
 			}

@@ -83,42 +83,79 @@ func ParseTimestamp(raw []byte, unit Unit) (sec int64, ok bool) {
 // general parser. A four-digit year is always within the valid range.
 func tsRIPEStat(b *[19]byte) (int64, bool) {
 	// Three little-endian words: YYYY-MM- , DDThh:mm and hh:mm:ss (the
-	// last overlaps the second). The separators are compared and the
-	// digits checked eight at a time, then read in pairs.
-	w0 := binary.LittleEndian.Uint64(b[0:8])
-	w1 := binary.LittleEndian.Uint64(b[8:16])
-	w2 := binary.LittleEndian.Uint64(b[11:19])
+	// last overlaps the second), each XORed with the layout's template:
+	// a digit becomes its value (0 to 9), a right separator 0. One add
+	// per word then finds any byte above 9, and one mask any separator
+	// that is not 0.
 	const (
-		sep0, sepMask0 = '-'<<32 | '-'<<56, 0xff<<32 | 0xff<<56
-		sep1, sepMask1 = 'T'<<16 | ':'<<40, 0xff<<16 | 0xff<<40
-		sep2, sepMask2 = ':' << 40, 0xff << 40
-		dig0, dig1     = 0x00ffff00ffffffff, 0xffff00ffff00ffff
-		dig2           = 0xffff000000000000
+		tmpl0 = '0' | '0'<<8 | '0'<<16 | '0'<<24 | '-'<<32 | '0'<<40 | '0'<<48 | '-'<<56
+		tmpl1 = '0' | '0'<<8 | 'T'<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
+		tmpl2 = '0' | '0'<<8 | ':'<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
+		sepMask0, sepMask1, sepMask2 = 0xff<<32 | 0xff<<56, 0xff<<16 | 0xff<<40, 0xff<<16 | 0xff<<40
 	)
-	if w0&sepMask0 != sep0 || w1&sepMask1 != sep1 || w2&sepMask2 != sep2 ||
-		notDigits(w0)&dig0|notDigits(w1)&dig1|notDigits(w2)&dig2 != 0 {
+	t0 := binary.LittleEndian.Uint64(b[0:8]) ^ tmpl0
+	t1 := binary.LittleEndian.Uint64(b[8:16]) ^ tmpl1
+	t2 := binary.LittleEndian.Uint64(b[11:19]) ^ tmpl2
+	// A byte above 9 sets its high bit in t+0x76 or in t; a carry out of
+	// a byte only comes from one that is flagged already.
+	over := (t0+0x76*swarLo | t0 | t1+0x76*swarLo | t1 | t2+0x76*swarLo | t2) & swarHi
+	if over|t0&sepMask0|t1&sepMask1|t2&sepMask2 != 0 {
 		return 0, false
 	}
-	// Digit values, then each even byte k holds 10*digit(k)+digit(k+1).
-	p0, p1, p2 := pairs(w0), pairs(w1), pairs(w2)
+	// Each even byte k now holds 10*digit(k)+digit(k+1).
+	p0, p1, p2 := t0*10+t0>>8, t1*10+t1>>8, t2*10+t2>>8
 	y := uint(p0&0xff)*100 + uint(p0>>16&0xff)
 	mo := uint(p0 >> 40 & 0xff)
 	d := uint(p1 & 0xff)
 	h := uint(p1 >> 24 & 0xff)
 	mi := uint(p1 >> 48 & 0xff)
 	se := uint(p2 >> 48 & 0xff)
-	if mo-1 > 11 || d == 0 || d > 28 && d > uint(tsDaysIn(int64(y), int64(mo))) || h > 23 || mi > 59 || se > 59 {
+	if mo-1 > 11 || d-1 > 27 && (d == 0 || d > uint(tsDaysIn(int64(y), int64(mo)))) || h > 23 || mi > 59 || se > 59 {
 		return 0, false
 	}
-	// Days since 1970-01-01: whole years since year 0 (a leap year in
-	// the proleptic calendar), then whole months, then days.
+	// Days since 1970-01-01: from a table for the years near now, by
+	// counting leap years from year 0 (leap in the proleptic calendar)
+	// otherwise; then whole months, then days.
+	var days int64
+	if k := y - tsTableFirstYear; k < uint(len(tsYearStart)) {
+		e := tsYearStart[k]
+		days = int64(e>>1) + int64(tsMonthStart[mo]) + int64(d) - 1
+		if e&1 != 0 && mo > 2 {
+			days++
+		}
+	} else {
+		days = tsDaysSince1970(y, mo, d)
+	}
+	return days*86400 + int64(h*3600+mi*60+se), true
+}
+
+// tsDaysSince1970 returns the days from 1970-01-01 to the date y-mo-d of
+// the years 0000 to 9999.
+func tsDaysSince1970(y, mo, d uint) int64 {
 	leap := y%4 == 0 && (y%100 != 0 || y%400 == 0)
 	days := 365*y + (y+3)/4 - (y+99)/100 + (y+399)/400 + uint(tsMonthStart[mo]) + d - 1
 	if leap && mo > 2 {
 		days++
 	}
-	return (int64(days)-tsDaysYear0To1970)*86400 + int64(h*3600+mi*60+se), true
+	return int64(days) - tsDaysYear0To1970
 }
+
+// tsYearStart holds, for the years tsTableFirstYear to +255, the day
+// number (since 1970-01-01) of January 1st shifted left by one, with the
+// low bit set in leap years.
+const tsTableFirstYear = 1900
+
+var tsYearStart = func() (t [256]int32) {
+	for k := range t {
+		y := uint(tsTableFirstYear + k)
+		leap := y%4 == 0 && (y%100 != 0 || y%400 == 0)
+		t[k] = int32(tsDaysSince1970(y, 1, 1)) << 1
+		if leap {
+			t[k] |= 1
+		}
+	}
+	return t
+}()
 
 // tsMonthStart is the day of the year on which each month starts (index
 // 1 to 12) in a common year.
@@ -126,23 +163,6 @@ var tsMonthStart = [13]uint16{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 30
 
 // tsDaysYear0To1970 is the number of days from 0000-01-01 to 1970-01-01.
 const tsDaysYear0To1970 = 719528
-
-// notDigits sets the high bit of each byte of w that is not an ASCII
-// digit, without carries from one byte into the next.
-func notDigits(w uint64) uint64 {
-	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
-	above := (w&lo7 + 0x4646464646464646) & hi     // low 7 bits above '9'
-	below := ^((w | hi) - 0x3030303030303030) & hi // low 7 bits below '0'
-	return above | below | w&hi
-}
-
-// pairs turns the ASCII digits of w into their values and adds each byte,
-// times ten, to the one after it: byte k then holds the two-digit number
-// of bytes k and k+1 (the odd bytes are left with garbage).
-func pairs(w uint64) uint64 {
-	v := w & 0x0f0f0f0f0f0f0f0f
-	return v*10 + v>>8
-}
 
 // tsInteger parses an optional minus and up to 18 digits (no overflow is
 // possible) as seconds or milliseconds, within the valid range. It reports

@@ -1,4 +1,4 @@
-// Command gen writes extract's AVX2 block classifier, block_amd64.s, and
+// Command gen writes extract's AVX2 structural indexer, block_amd64.s, and
 // its Go declaration, block_amd64.go, with github.com/mmcloughlin/avo:
 //
 //	cd extract/_gen && go generate
@@ -17,54 +17,153 @@ import (
 
 func main() {
 	ConstraintExpr("!purego")
-	TEXT("blockMasksAVX2", NOSPLIT, "func(b *[64]byte) (quote, bslash, open, close uint64)")
-	Doc("blockMasksAVX2 returns, for the 64 bytes at b, the bitmasks (bit i for",
-		"b[i]) of the quotes, the backslashes, the opening brackets { and [, and",
-		"the closing brackets } and ]. It needs AVX2.")
-	p := Load(Param("b"), GP64())
+	TEXT("indexBlocksAVX2", NOSPLIT, "func(p *byte, n int, quotes, brackets *uint64, state *[3]uint64) int")
+	Doc("indexBlocksAVX2 indexes the n 64-byte blocks at p: for block k it writes",
+		"quotes[k], the quotes that no backslash escapes, and brackets[k], the",
+		"brackets { } [ ] outside strings (bit i for byte i of the block).",
+		"state holds what one block hands the next: state[0] is all ones if a",
+		"string is open, state[1] is 1 if the next byte is escaped. It stops",
+		"at the first block with a backslash outside a string, whose words it",
+		"still writes, puts that backslash's mask in state[2] and returns the",
+		"block's number; otherwise it returns n. It needs AVX2 and PCLMULQDQ.")
+	Pragma("noescape")
+	p := Load(Param("p"), GP64())
+	nParam, err := Param("n").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	nAddr := nParam.Addr
+	qp := Load(Param("quotes"), GP64())
+	bp := Load(Param("brackets"), GP64())
+	sp := Load(Param("state"), GP64())
 
-	// Broadcast each byte to look for into a vector.
 	bcast := func(c byte) VecVirtual {
 		g := GP64()
 		MOVQ(U64(uint64(c)), g)
 		x := XMM()
-		MOVQ(g, x)
+		VMOVQ(g, x)
 		y := YMM()
 		VPBROADCASTB(x, y)
 		return y
 	}
-	quote, bslash, lower, open, close := bcast('"'), bcast('\\'), bcast(0x20), bcast('{'), bcast('}')
+	vQuote, vBslash, vLower, vOpen, vClose := bcast('"'), bcast('\\'), bcast(0x20), bcast('{'), bcast('}')
+	ones := XMM()
+	VPCMPEQB(ones, ones, ones) // all ones: carry-less multiplying by it is a prefix XOR
 
-	var halves [2]VecVirtual
-	for h := range halves {
-		halves[h] = YMM()
-		VMOVDQU(Mem{Base: p, Disp: 32 * h}, halves[h])
-	}
-	// mask compares each half with c (after OR-ing 0x20 if fold: '[' and
-	// ']' become '{' and '}') and gathers the 64 results into one word.
-	mask := func(c VecVirtual, fold bool, name string) {
-		var words [2]GPVirtual
-		for h, v := range halves {
-			in := v
-			if fold {
-				f := YMM()
-				VPOR(lower, v, f)
-				in = f
-			}
-			eq := YMM()
-			VPCMPEQB(c, in, eq)
-			words[h] = GP64()
-			VPMOVMSKB(eq, words[h].As32())
+	inStr, escNext := GP64(), GP64()
+	MOVQ(Mem{Base: sp}, inStr)
+	MOVQ(Mem{Base: sp, Disp: 8}, escNext)
+	k := GP64()
+	XORQ(k, k)
+
+	Label("loop")
+	CMPQ(k, nAddr)
+	JAE(LabelRef("done"))
+	lo, hi := YMM(), YMM()
+	VMOVDQU(Mem{Base: p}, lo)
+	VMOVDQU(Mem{Base: p, Disp: 32}, hi)
+	// mask gathers the 64 results of compare into one word.
+	mask := func(compare func(v, out VecVirtual)) GPVirtual {
+		var w [2]GPVirtual
+		for h, v := range []VecVirtual{lo, hi} {
+			t := YMM()
+			compare(v, t)
+			w[h] = GP64()
+			VPMOVMSKB(t, w[h].As32())
 		}
-		SHLQ(U8(32), words[1])
-		ORQ(words[1], words[0])
-		Store(words[0], Return(name))
+		SHLQ(U8(32), w[1])
+		ORQ(w[1], w[0])
+		return w[0]
 	}
-	mask(quote, false, "quote")
-	mask(bslash, false, "bslash")
-	mask(open, true, "open")
-	mask(close, true, "close")
+	quote := mask(func(v, t VecVirtual) { VPCMPEQB(vQuote, v, t) })
+	bslash := mask(func(v, t VecVirtual) { VPCMPEQB(vBslash, v, t) })
+
+	// Escaped bytes: the byte after each odd-length run of backslashes
+	// (escapedChars in stream_blocks.go, which says how).
+	escaped := GP64()
+	MOVQ(escNext, escaped)
+	t := GP64()
+	MOVQ(bslash, t)
+	ORQ(escNext, t)
+	JZ(LabelRef("noescape"))
+	{
+		b := GP64()
+		MOVQ(escNext, b)
+		NOTQ(b)
+		ANDQ(bslash, b) // an escaped backslash starts no run
+		starts := GP64()
+		MOVQ(b, starts)
+		SHLQ(U8(1), starts)
+		NOTQ(starts)
+		ANDQ(b, starts)
+		evenStarts, oddStarts := GP64(), GP64()
+		MOVQ(U64(0x5555555555555555), evenStarts)
+		ANDQ(starts, evenStarts)
+		MOVQ(U64(0xaaaaaaaaaaaaaaaa), oddStarts)
+		ANDQ(starts, oddStarts)
+		ADDQ(b, evenStarts) // even carries
+		ADDQ(b, oddStarts)  // odd carries, and the carry out
+		SETCS(escNext.As8())
+		MOVBQZX(escNext.As8(), escNext)
+		NOTQ(b)
+		ANDQ(b, evenStarts)
+		ANDQ(b, oddStarts)
+		MOVQ(U64(0xaaaaaaaaaaaaaaaa), b)
+		ANDQ(b, evenStarts) // even ends: odd-length runs
+		MOVQ(U64(0x5555555555555555), b)
+		ANDQ(b, oddStarts) // odd ends
+		ORQ(evenStarts, escaped)
+		ORQ(oddStarts, escaped)
+	}
+	Label("noescape")
+	NOTQ(escaped)
+	ANDQ(escaped, quote)
+
+	brackets := mask(func(v, t VecVirtual) {
+		f, o := YMM(), YMM()
+		VPOR(vLower, v, f) // '[' and ']' become '{' and '}'
+		VPCMPEQB(vOpen, f, o)
+		VPCMPEQB(vClose, f, t)
+		VPOR(o, t, t)
+	})
+
+	// In-string mask: prefix XOR of the quotes, by carry-less multiply.
+	x := XMM()
+	VMOVQ(quote, x)
+	VPCLMULQDQ(U8(0), ones, x, x)
+	in := GP64()
+	VMOVQ(x, in)
+	XORQ(inStr, in)
+	out := GP64()
+	MOVQ(in, out)
+	NOTQ(out)
+	ANDQ(out, brackets)
+	MOVQ(quote, Mem{Base: qp, Index: k, Scale: 8})
+	MOVQ(brackets, Mem{Base: bp, Index: k, Scale: 8})
+	ANDQ(out, bslash)
+	JNZ(LabelRef("stray"))
+	SARQ(U8(63), in)
+	MOVQ(in, inStr)
+	ADDQ(U8(64), p)
+	INCQ(k)
+	JMP(LabelRef("loop"))
+
+	Label("stray")
+	sp = Load(Param("state"), GP64())
+	MOVQ(bslash, Mem{Base: sp, Disp: 16})
+	SARQ(U8(63), in)
+	MOVQ(in, Mem{Base: sp})
+	MOVQ(escNext, Mem{Base: sp, Disp: 8})
 	VZEROUPPER()
+	Store(k, ReturnIndex(0))
+	RET()
+
+	Label("done")
+	sp = Load(Param("state"), GP64())
+	MOVQ(inStr, Mem{Base: sp})
+	MOVQ(escNext, Mem{Base: sp, Disp: 8})
+	VZEROUPPER()
+	Store(k, ReturnIndex(0))
 	RET()
 	Generate()
 }
