@@ -22,6 +22,10 @@ func RunChild(ctx context.Context, spec Spec) (Sample, error) {
 		return Sample{}, err
 	}
 	c := &child{spec: spec, run: run, body: newBody(spec)}
+	// One thread for the passes, so that the source's thread CPU time is
+	// the CPU time it took (see timedReader).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if spec.Warmup {
 		if _, err := c.pass(ctx, 0); err != nil {
 			return Sample{}, err
@@ -53,6 +57,7 @@ func RunChild(ctx context.Context, spec Spec) (Sample, error) {
 	s.PeakHeapBytes = c.heap.finish()
 	runtime.ReadMemStats(&m1)
 	s.ExtractNanos = int64(c.wall - c.source)
+	s.ExtractCPUNanos = max(int64(c.cpu-c.sourceCPU), 0)
 	s.SourceNanos = int64(c.source)
 	s.Mallocs = m1.Mallocs - m0.Mallocs
 	s.AllocBytes = m1.TotalAlloc - m0.TotalAlloc
@@ -64,12 +69,13 @@ func RunChild(ctx context.Context, spec Spec) (Sample, error) {
 // child is the state of RunChild: the measured function, the body, and
 // the time of the timed passes.
 type child struct {
-	spec         Spec
-	run          extractFunc
-	body         *body
-	rec          recorder
-	heap         *heapSampler // nil during the warm-up
-	wall, source time.Duration
+	spec           Spec
+	run            extractFunc
+	body           *body
+	rec            recorder
+	heap           *heapSampler // nil during the warm-up
+	wall, source   time.Duration
+	cpu, sourceCPU time.Duration // process CPU time of the timed passes, and the source's share
 }
 
 // pass extracts the body once; pass 0 is the warm-up and is not timed.
@@ -78,12 +84,12 @@ func (c *child) pass(ctx context.Context, n int) (Values, error) {
 		return Values{}, err
 	}
 	c.rec.reset()
-	t0 := time.Now() // before open: a gzip header is read in open
+	t0, c0 := time.Now(), processCPU() // before open: a gzip header is read in open
 	r, err := c.body.open()
 	if err == nil {
 		err = c.run(r, &c.rec)
 	}
-	wall := time.Since(t0)
+	wall, cpu := time.Since(t0), processCPU()-c0
 	if c.heap != nil {
 		c.heap.mark()
 	}
@@ -100,6 +106,8 @@ func (c *child) pass(ctx context.Context, n int) (Values, error) {
 	if n > 0 {
 		c.wall += wall
 		c.source += c.body.timed.spent
+		c.cpu += cpu
+		c.sourceCPU += c.body.timed.cpu
 	}
 	return c.rec.values(), nil
 }

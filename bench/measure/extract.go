@@ -67,11 +67,12 @@ type Row struct {
 	Gzip       bool  `json:"gzip"`
 	Sweep      bool  `json:"sweep,omitempty"` // a row of the buffer sweep
 	Reps       []Rep `json:"reps"`
-	// The summary of Reps: median throughput, its ratio to the json-token
+	// The summary of Reps: median throughput (wall and CPU), its ratio to the json-token
 	// peer's median at the same size (nil without that peer), the largest
 	// peak RSS and heap, the median allocations per value net of the
 	// generator's (the read kind's allocations per pass at the same size).
 	MedianMBps     float64  `json:"median_mbps"`
+	MedianCPUMBps  float64  `json:"median_cpu_mbps"` // per CPU second; 0 where not measured
 	RatioToToken   *float64 `json:"ratio_to_json_token"`
 	PeakRSSBytes   int64    `json:"peak_rss_bytes"`
 	PeakHeapBytes  uint64   `json:"peak_heap_bytes"`
@@ -87,6 +88,9 @@ type Rep struct {
 	Sample
 	Usage
 	MBps float64 `json:"mbps"`
+	// CPUMBps is the throughput per CPU second (ExtractCPUNanos), 0 where
+	// not measured.
+	CPUMBps float64 `json:"cpu_mbps"`
 	// PeakRSSBytes is the child's VmHWM where known, else MaxRSSBytes.
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 }
@@ -253,6 +257,7 @@ func newRep(s Sample, u Usage) Rep {
 		r.PeakRSSBytes = u.MaxRSSBytes
 	}
 	r.MBps = mbps(s.BodyBytes*int64(s.Passes), s.ExtractNanos)
+	r.CPUMBps = mbps(s.BodyBytes*int64(s.Passes), s.ExtractCPUNanos)
 	return r
 }
 
@@ -311,6 +316,7 @@ func (row *Row) summarize(baseMallocs float64) {
 	first := row.Reps[0]
 	row.BodyBytes, row.WireBytes, row.Values = first.BodyBytes, first.WireBytes, first.Values
 	row.MedianMBps = MedianOf(row.Reps, func(r Rep) float64 { return r.MBps })
+	row.MedianCPUMBps = MedianOf(row.Reps, func(r Rep) float64 { return r.CPUMBps })
 	row.AllocsPerValue = MedianOf(row.Reps, func(r Rep) float64 {
 		n := float64(r.Values.Count) * float64(r.Passes)
 		if n == 0 {

@@ -73,16 +73,19 @@ func (b *body) drained() error {
 	return nil
 }
 
-// timedReader adds up the time spent in r.Read and the bytes it returned.
+// timedReader adds up the time spent in r.Read, wall and CPU (of the
+// calling thread: r runs on it), and the bytes it returned.
 type timedReader struct {
 	r     io.Reader
 	spent time.Duration
+	cpu   time.Duration
 	n     int64
 }
 
 func (t *timedReader) Read(p []byte) (int, error) {
-	t0 := time.Now()
+	t0, c0 := time.Now(), threadCPU()
 	n, err := t.r.Read(p)
+	t.cpu += threadCPU() - c0
 	t.spent += time.Since(t0)
 	t.n += int64(n)
 	return n, err

@@ -131,8 +131,13 @@ type Sample struct {
 	// ExtractNanos is the wall time of all passes minus SourceNanos.
 	ExtractNanos int64 `json:"extract_ns"`
 	// SourceNanos is the time spent inside the generator and compressor.
-	SourceNanos int64  `json:"source_ns"`
-	Values      Values `json:"values"`
+	SourceNanos int64 `json:"source_ns"`
+	// ExtractCPUNanos is the process's CPU time (user and system, every
+	// thread: the garbage collector's too) during all passes minus the
+	// source's; 0 where the system does not say (only Linux does here).
+	// On a shared machine it is steadier than the wall time.
+	ExtractCPUNanos int64  `json:"extract_cpu_ns"`
+	Values          Values `json:"values"`
 	// Mallocs and AllocBytes are the heap allocations of all passes (the
 	// source's included: see the read kind for its share).
 	Mallocs    uint64 `json:"mallocs"`

@@ -27,8 +27,8 @@ func kindLabel(k measure.Kind) string {
 // extractTable is the main table: one line per (size, kind).
 func extractTable(res *measure.ExtractResult) *table {
 	t := &table{
-		head:  []string{"size", "kind", "MB/s", "vs Decoder.Token", "peak RSS", "peak heap", "allocs/value", "values"},
-		right: []bool{true, false, true, true, true, true, true, true},
+		head:  []string{"size", "kind", "MB/s", "CPU MB/s", "vs Decoder.Token", "peak RSS", "peak heap", "allocs/value", "values"},
+		right: []bool{true, false, true, true, true, true, true, true, true},
 	}
 	for _, row := range res.Rows {
 		if row.Sweep {
@@ -42,8 +42,8 @@ func extractTable(res *measure.ExtractResult) *table {
 // sweepTable is the stream buffer sweep: one line per buffer size.
 func sweepTable(res *measure.ExtractResult) *table {
 	t := &table{
-		head:  []string{"buffer", "kind", "MB/s", "vs Decoder.Token", "peak RSS", "peak heap", "allocs/value", "values"},
-		right: []bool{true, false, true, true, true, true, true, true},
+		head:  []string{"buffer", "kind", "MB/s", "CPU MB/s", "vs Decoder.Token", "peak RSS", "peak heap", "allocs/value", "values"},
+		right: []bool{true, false, true, true, true, true, true, true, true},
 	}
 	for _, row := range res.Rows {
 		if row.Sweep {
@@ -55,20 +55,24 @@ func sweepTable(res *measure.ExtractResult) *table {
 
 func rowCells(row measure.Row, first string) []string {
 	if row.Error != "" {
-		return []string{first, kindLabel(row.Kind), "FAILED", "", "", "", "", ""}
+		return []string{first, kindLabel(row.Kind), "FAILED", "", "", "", "", "", ""}
 	}
 	values, ratio, speed := strconv.FormatInt(row.Values.Count, 10), fmtRatio(row.RatioToToken), fmtMBps(row.MedianMBps)
+	cpu := "–" // not measured on this system
+	if row.MedianCPUMBps > 0 {
+		cpu = fmtMBps(row.MedianCPUMBps)
+	}
 	switch {
 	case row.Kind == measure.KindRead:
 		values, ratio = "–", "–" // not an extraction
 		if !row.Gzip {
-			speed = "–" // nothing to do but count bytes: no speed to speak of
+			speed, cpu = "–", "–" // nothing to do but count bytes: no speed to speak of
 		}
 	case !row.Values.Equal(row.Truth):
 		values += " WRONG"
 	}
 	return []string{
-		first, kindLabel(row.Kind), speed, ratio,
+		first, kindLabel(row.Kind), speed, cpu, ratio,
 		units.FormatSize(row.PeakRSSBytes), units.FormatSize(int64(row.PeakHeapBytes)), fmtAllocs(row.AllocsPerValue), values,
 	}
 }
@@ -115,7 +119,7 @@ func extractHeadline(res *measure.ExtractResult) string {
 	if c.Warmup {
 		warm = "after one untimed warm-up pass"
 	}
-	return fmt.Sprintf("extraction of data.updates[*].timestamp from generated bodies (%s), buffer %s, median of %d runs, each in its own process, %s:",
+	return fmt.Sprintf("extraction of data.updates[*].timestamp from generated bodies (%s), buffer %s, median of %d runs, each in its own process, %s; CPU MB/s is per second of the process's CPU time (steadier than wall time on a shared machine):",
 		input, units.FormatSize(int64(buf)), max(c.Reps, 1), warm)
 }
 

@@ -81,7 +81,10 @@ const extractMethod = `### How these figures are made
   reuse the memory the process already has, as a pipeline worker reuses its
   extractor from node to node: on this VM the first touch of fresh memory
   can cost more than the extraction itself.
-- Throughput is uncompressed JSON bytes per second (MB = 10^6 bytes).
+- Throughput is uncompressed JSON bytes per second (MB = 10^6 bytes): "MB/s" per
+  second of wall time, "CPU MB/s" per second of the child's CPU time (user and
+  system, every thread, the generator's share taken out; Linux only). On a shared
+  machine the CPU figure moves far less with the load than the wall figure.
   "vs Decoder.Token" divides by the median of encoding/json's
   Decoder.Token walking the same path over the same body in the same run.
   "json Unmarshal" is io.ReadAll plus json.Unmarshal into a struct shaped

@@ -47,9 +47,9 @@ func sampleExtract() *measure.ExtractResult {
 			body := size - 1000
 			row.Reps = append(row.Reps, measure.Rep{
 				Sample: measure.Sample{Kind: k, BodyBytes: body, WireBytes: body, Passes: 1,
-					ExtractNanos: int64(float64(body) / mbps * 1e3), Values: values,
+					ExtractNanos: int64(float64(body) / mbps * 1e3), ExtractCPUNanos: int64(float64(body) / (1.25 * mbps) * 1e3), Values: values,
 					Mallocs: uint64(2600 + updates*int64(map[bool]int{true: 120, false: 0}[k == measure.PeerToken])), PeakHeapBytes: 1 << 20, HWMBytes: peak},
-				MBps: mbps, PeakRSSBytes: peak,
+				MBps: mbps, CPUMBps: 1.25 * mbps, PeakRSSBytes: peak,
 			})
 		}
 		res.Rows = append(res.Rows, row)

@@ -180,7 +180,7 @@ func extractProgress(io *stdio) measure.Progress {
 			log.Error("measurement FAILED", append(what, "err", err.Error())...)
 			return
 		}
-		log.Info("measured", append(what, "mb_per_s", round1(rep.MBps), "peak_rss", units.FormatSize(rep.PeakRSSBytes))...)
+		log.Info("measured", append(what, "mb_per_s", round1(rep.MBps), "cpu_mb_per_s", round1(rep.CPUMBps), "peak_rss", units.FormatSize(rep.PeakRSSBytes))...)
 	}
 }
 
