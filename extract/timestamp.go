@@ -88,9 +88,9 @@ func tsRIPEStat(b *[19]byte) (int64, bool) {
 	// per word then finds any byte above 9, and one mask any separator
 	// that is not 0.
 	const (
-		tmpl0 = '0' | '0'<<8 | '0'<<16 | '0'<<24 | '-'<<32 | '0'<<40 | '0'<<48 | '-'<<56
-		tmpl1 = '0' | '0'<<8 | 'T'<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
-		tmpl2 = '0' | '0'<<8 | ':'<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
+		tmpl0                        = '0' | '0'<<8 | '0'<<16 | '0'<<24 | '-'<<32 | '0'<<40 | '0'<<48 | '-'<<56
+		tmpl1                        = '0' | '0'<<8 | 'T'<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
+		tmpl2                        = '0' | '0'<<8 | ':'<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
 		sepMask0, sepMask1, sepMask2 = 0xff<<32 | 0xff<<56, 0xff<<16 | 0xff<<40, 0xff<<16 | 0xff<<40
 	)
 	t0 := binary.LittleEndian.Uint64(b[0:8]) ^ tmpl0
@@ -98,7 +98,7 @@ func tsRIPEStat(b *[19]byte) (int64, bool) {
 	t2 := binary.LittleEndian.Uint64(b[11:19]) ^ tmpl2
 	// A byte above 9 sets its high bit in t+0x76 or in t; a carry out of
 	// a byte only comes from one that is flagged already.
-	over := (t0+0x76*swarLo | t0 | t1+0x76*swarLo | t1 | t2+0x76*swarLo | t2) & swarHi
+	over := (t0 + 0x76*swarLo | t0 | t1 + 0x76*swarLo | t1 | t2 + 0x76*swarLo | t2) & swarHi
 	if over|t0&sepMask0|t1&sepMask1|t2&sepMask2 != 0 {
 		return 0, false
 	}
