@@ -432,3 +432,46 @@ func TestCoordGlobalConcurrency(t *testing.T) {
 		t.Fatalf("%d 429s, %d open at most, %d records, dead %v; want 0, 2, 40, none", st.Status429, st.MaxOpen, len(recs), dead)
 	}
 }
+
+// TestCoordWarnsOfAnUnsafeRedis: a redis-server without AOF, or with an
+// eviction policy that may drop the run's keys, gets a warning on stderr
+// at start, naming the setting and its fix; the run still runs. A server
+// set up as the README says gets neither warning.
+func TestCoordWarnsOfAnUnsafeRedis(t *testing.T) {
+	t.Parallel()
+	mock := startMock(t, mockapi.Config{Seed: 8})
+	nodes := writeNodes(t, demoNodes(4))
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		want  []string
+	}{
+		{"aof off", []string{"--appendonly", "no"}, []string{`redis appendonly is \"no\"`, "set appendonly yes"}},
+		{"evicting", []string{"--maxmemory-policy", "allkeys-lru"}, []string{`redis maxmemory-policy is \"allkeys-lru\"`, "set noeviction"}},
+		{"both", []string{"--appendonly", "no", "--maxmemory-policy", "volatile-ttl"}, []string{"appendonly", "maxmemory-policy"}},
+		{"safe", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t, tc.extra...)
+			code, stderr := runCLI(t, "ripestat", "--nodes", nodes, "--out", filepath.Join(t.TempDir(), "out"), "--date", e2eDay,
+				"--base-url", mock.URL, "--progress", "none", "--coord", srv.URL(), "--run", "warn-"+strings.ReplaceAll(tc.name, " ", "-"))
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, tail(stderr))
+			}
+			var warns []string
+			for _, line := range strings.Split(stderr, "\n") {
+				if strings.Contains(line, "level=WARN") && strings.Contains(line, "redis ") {
+					warns = append(warns, line)
+				}
+			}
+			if tc.want == nil && len(warns) > 0 {
+				t.Fatalf("warnings for a safe server: %q", warns)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(strings.Join(warns, "\n"), w) {
+					t.Fatalf("no warning with %q on stderr; the warnings: %q", w, warns)
+				}
+			}
+		})
+	}
+}
