@@ -132,7 +132,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 func (c *Client) observe(resp *http.Response, node string, seq uint64, sent, got time.Time) outcome {
 	o := c.limits.observeAt(resp.StatusCode, resp.Header, seq, sent, got)
 	if c.opts.Budget != nil {
-		c.share(resp.StatusCode, o, sent, got)
+		c.share(resp.StatusCode, resp.Header, seq, o, sent, got)
 	}
 	if o.gateMoved {
 		// The wait the client will really make (the gate caps what the

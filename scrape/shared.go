@@ -24,6 +24,24 @@ type SharedBudget interface {
 	Rate() float64
 }
 
+// SharedQuota is a SharedBudget that also holds the server's announced
+// quota (X-RateLimit-Remaining/Reset, RateLimit), so that processes
+// sharing one API key do not each spend the whole window
+// (scrape/budget's Budget is one). With it the client's own quota is not
+// consulted: the shared one counts every process's requests.
+type SharedQuota interface {
+	SharedBudget
+	// ReserveSeq is Reserve that also returns the request's number in
+	// the budget's sequence (every process's requests). A zero seq means
+	// the known quota is spent: nothing is reserved; wait, then ask
+	// again.
+	ReserveSeq(ctx context.Context) (wait time.Duration, seq uint64, err error)
+	// NoteQuota passes on what the answer to request seq said of the
+	// server's window: remaining requests after it, the time to its
+	// reset, and its limit and length (0: unknown).
+	NoteQuota(ctx context.Context, seq uint64, remaining, limit int64, reset, span time.Duration) error
+}
+
 // SharedSlots is a cap on requests in flight shared with other processes
 // (scrape/budget's Slots, on Redis). Implementations must be safe for
 // concurrent use.
@@ -41,6 +59,20 @@ const shareTimeout = 5 * time.Second
 // it says, then the client's own view of the server's quota (the
 // sequence number every request needs).
 func (c *Client) sharedTurn(ctx context.Context) (uint64, error) {
+	if sq, ok := c.opts.Budget.(SharedQuota); ok {
+		for {
+			wait, seq, err := sq.ReserveSeq(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if err := c.sleep(ctx, wait); err != nil {
+				return 0, err
+			}
+			if seq != 0 {
+				return seq, nil
+			}
+		}
+	}
 	for {
 		wait, err := c.opts.Budget.Reserve(ctx)
 		if err != nil {
@@ -59,11 +91,22 @@ func (c *Client) sharedTurn(ctx context.Context) (uint64, error) {
 	}
 }
 
-// share passes a 429 or a client-wide delay on to the shared budget.
-func (c *Client) share(status int, o outcome, sent, got time.Time) {
+// share passes a 429, a client-wide delay and the server's quota on to
+// the shared budget. seq is the request's (sharedTurn's).
+func (c *Client) share(status int, h http.Header, seq uint64, o outcome, sent, got time.Time) {
+	if sq, ok := c.opts.Budget.(SharedQuota); ok {
+		if q, ok := parseQuota(h, got); ok {
+			ctx, cancel := context.WithTimeout(context.Background(), shareTimeout)
+			err := sq.NoteQuota(ctx, seq, q.remaining, q.limit, q.reset.Sub(c.now()), q.span)
+			cancel()
+			if err != nil {
+				c.log.Warn("shared budget: pass on the server's quota", "err", err)
+			}
+		}
+	}
 	var wait time.Duration
 	if !o.delay.until.IsZero() && clientWide(status, o.delay) {
-		wait = o.delay.until.Sub(got)
+		wait = o.delay.until.Sub(c.now()) // from now: Redis adds it to its own now
 	}
 	limited := status == http.StatusTooManyRequests
 	if !limited && wait <= 0 {

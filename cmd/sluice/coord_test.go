@@ -475,3 +475,41 @@ func TestCoordWarnsOfAnUnsafeRedis(t *testing.T) {
 		})
 	}
 }
+
+// TestCoordSharesTheServersQuota: four processes, no --rate, against the
+// mock's fixed windows (40 requests a second for the one client they all
+// are, told in X-RateLimit-Remaining/Reset): the quota an answer
+// announces is spent by every process's requests together, so they do
+// not each spend the window (without sharing, four processes would send
+// about four windows' worth and get three in four refused). At most 5 %
+// of the requests are 429s, every node is recorded and equals the truth.
+func TestCoordSharesTheServersQuota(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	mock := startMock(t, mockapi.Config{Seed: 12, Limit: 40, Window: time.Second,
+		Latency: mustLatency(t, "uniform:5ms:15ms"), Sizes: mustSizes(t, "fixed:2KiB")})
+	const n = 120
+	nodes := writeNodes(t, demoNodes(n))
+	out := filepath.Join(t.TempDir(), "shared")
+	var ws []*worker
+	for range 4 {
+		ws = append(ws, startWorker(t, []string{"ripestat", "--nodes", nodes, "--out", out, "--date", e2eDay,
+			"--base-url", mock.URL, "--rate", "0", "--concurrency", "8", "--batch-size", "10", "--max-attempts", "3",
+			"--progress", "none", "--coord", srv.URL(), "--run", "quota", "--budget", "quota"}))
+	}
+	for _, w := range ws {
+		w.wait(t)
+	}
+	st := mock.Server.Stats().Total
+	v, err := mockapi.CheckRun(out, demoNodes(n), truthOf(t, mock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Mismatches) > 0 || v.OK != n {
+		t.Fatalf("%d ok, mismatches %v", v.OK, v.Mismatches)
+	}
+	if st.Status429*20 > st.Requests {
+		t.Fatalf("%d requests, %d of them 429: the processes overspent the windows (want at most 5 %%)", st.Requests, st.Status429)
+	}
+	t.Logf("%d requests, %d 429s, at most %d admitted in one window", st.Requests, st.Status429, st.MaxInWindow)
+}

@@ -101,17 +101,62 @@ func (b *Budget) Name() string { return b.name }
 
 // Reservation is one request's turn.
 type Reservation struct {
-	Wait time.Duration // sleep this long, then send
+	Wait time.Duration // sleep this long, then send (Spent: then ask again)
 	Slot time.Time     // the instant, on Redis's clock, the request may go
 	Rate float64       // the budget's rate when reserved; 0: no limit
+	Seq  uint64        // the request's number in the budget's sequence; 0 when Spent
+	// Spent: the server's known quota (NoteQuota) has no room; nothing
+	// was reserved. Wait, then take again.
+	Spent bool
 }
 
 // Reserve takes the next request's turn and returns how long to wait
-// before sending it: what scrape.Client asks of a shared budget. Take
-// says more.
+// before sending it. While the server's known quota is spent it waits
+// for the window's reset and takes again. Take says more.
 func (b *Budget) Reserve(ctx context.Context) (time.Duration, error) {
+	for {
+		r, err := b.Take(ctx)
+		if err != nil || !r.Spent {
+			return r.Wait, err
+		}
+		if err := sleepCtx(ctx, r.Wait); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// ReserveSeq is Reserve for scrape.Client (scrape.SharedQuota): it
+// returns the request's number in the budget's sequence, or 0 with the
+// wait until the server's spent quota may have room (the caller waits on
+// its clock, then asks again).
+func (b *Budget) ReserveSeq(ctx context.Context) (time.Duration, uint64, error) {
 	r, err := b.Take(ctx)
-	return r.Wait, err
+	return r.Wait, r.Seq, err
+}
+
+// NoteQuota tells every process of the budget what the answer to request
+// seq (ReserveSeq's) said of the server's window: remaining requests
+// after it, the window's reset (from now), and its limit and length when
+// known (0: unknown). Requests reserved after seq, by any process, spend
+// what remains; when it is spent, Take answers Spent until the reset. So
+// N processes together do not overspend one window. One round trip, on
+// each answer that carries a quota.
+func (b *Budget) NoteQuota(ctx context.Context, seq uint64, remaining, limit int64, reset, span time.Duration) error {
+	return b.call(ctx, func(ctx context.Context) error {
+		return quota.Run(ctx, b.rdb, []string{b.key}, seq, max(remaining, 0), max(reset, 0).Microseconds(),
+			max(limit, 0), max(span, 0).Microseconds(), keyLife.Milliseconds()).Err()
+	})
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Take takes the next request's turn: one round trip. While Redis is
@@ -123,7 +168,7 @@ func (b *Budget) Take(ctx context.Context) (Reservation, error) {
 	var out []string
 	err := b.call(ctx, func(ctx context.Context) (err error) {
 		out, err = reserve.Run(ctx, b.rdb, []string{b.key}, b.o.Rate, b.o.Burst, keyLife.Milliseconds()).StringSlice()
-		if err == nil && len(out) != 3 {
+		if err == nil && len(out) != 5 {
 			err = fmt.Errorf("reserve answered %v", out)
 		}
 		return err
@@ -134,7 +179,9 @@ func (b *Budget) Take(ctx context.Context) (Reservation, error) {
 	wait, _ := strconv.ParseInt(out[0], 10, 64)
 	slot, _ := strconv.ParseInt(out[1], 10, 64)
 	milli, _ := strconv.ParseInt(out[2], 10, 64)
-	r := Reservation{Wait: time.Duration(wait) * time.Microsecond, Slot: time.UnixMicro(slot), Rate: float64(milli) / 1000}
+	seq, _ := strconv.ParseUint(out[3], 10, 64)
+	r := Reservation{Wait: time.Duration(wait) * time.Microsecond, Slot: time.UnixMicro(slot), Rate: float64(milli) / 1000,
+		Seq: seq, Spent: out[4] == "1"}
 	b.mu.Lock()
 	b.rate = r.Rate
 	b.mu.Unlock()

@@ -31,7 +31,12 @@ end
 
 // reserve takes one request's turn. It returns {wait µs, slot µs (the
 // Redis instant the request may go), rate in milli-requests per second
-// (0: no limit)}.
+// (0: no limit), seq, spent}. seq is the request's number in the budget's
+// sequence (its requests counter, every process's requests). spent is 1
+// when the server's known quota (quotaLua) has no room for a request at
+// that slot: then nothing is reserved, seq is 0, and the caller waits
+// `wait` (until the window resets; at most quotaPoll on a guessed
+// window) and asks again.
 // KEYS[1] budget; ARGV[1] ceiling (requests/s, 0: none), ARGV[2] burst,
 // ARGV[3] key lifetime (ms).
 var reserve = redis.NewScript(aimdLua + `
@@ -42,17 +47,83 @@ local h = redis.call('HMGET', KEYS[1], 'tat', 'gate', 'cut', 'cutat')
 local gate = tonumber(h[2]) or 0
 local r = rateAt(h, now, ceiling)
 local slot = math.max(now, gate)
+local T, tat = 0, tonumber(h[1]) or 0
 if r > 0 then
-  local T = 1e6 / r
-  local tat = tonumber(h[1]) or 0
+  T = 1e6 / r
   slot = math.max(slot, tat - (burst - 1) * T)
+end
+local q = redis.call('HMGET', KEYS[1], 'qseq', 'qrem', 'qreset', 'qguess', 'qlimit', 'qspan', 'requests')
+local qreset = tonumber(q[3]) or 0
+local nextseq = (tonumber(q[7]) or 0) + 1
+local qlimit, qspan = tonumber(q[5]) or 0, tonumber(q[6]) or 0
+if qreset > 0 and qreset <= slot and qlimit > 0 and qspan > 0 then
+  -- The window ended before an answer told the next one's quota: guess
+  -- it is the limit again, until the next reset.
+  qreset = qreset + (math.floor((slot - qreset) / qspan) + 1) * qspan
+  q[1], q[2], q[4] = nextseq - 1, qlimit, '1'
+  redis.call('HSET', KEYS[1], 'qseq', q[1], 'qrem', q[2], 'qreset', string.format('%.0f', qreset), 'qguess', 1)
+end
+if qreset > slot and nextseq - (tonumber(q[1]) or 0) - 1 >= (tonumber(q[2]) or 0) then
+  local w = qreset - now
+  if q[4] == '1' then w = math.min(w, ` + quotaPollUS + `) end
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {string.format('%.0f', w), string.format('%.0f', qreset), string.format('%.0f', r * 1000), '0', '1'}
+end
+if r > 0 then
   redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', math.max(tat, slot) + T))
 end
-redis.call('HINCRBY', KEYS[1], 'requests', 1)
+local seq = redis.call('HINCRBY', KEYS[1], 'requests', 1)
 redis.call('HSET', KEYS[1], 'ceiling', ARGV[1])
 meter(KEYS[1], now)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {string.format('%.0f', slot - now), string.format('%.0f', slot), string.format('%.0f', r * 1000)}`)
+return {string.format('%.0f', slot - now), string.format('%.0f', slot), string.format('%.0f', r * 1000), tostring(seq), '0'}`)
+
+// quotaPollUS bounds, in µs, a wait on a guessed quota: an answer may
+// replace the guess sooner (scrape's quotaPoll).
+const quotaPollUS = "20000"
+
+// quotaTolUS is how far apart, in µs, two processes' views of one
+// window's reset may be: each converts the server's reset to Redis's
+// clock through its own, and the conversions differ by the calls'
+// latency and the machines' clock error.
+const quotaTolUS = "50000"
+
+// quota records what the answer to request ARGV[1] of the budget's
+// sequence said of the server's window (X-RateLimit-* or RateLimit): the
+// requests remaining after it and when the window resets. It mirrors
+// scrape's local quota (limits.go): requests reserved after that one spend
+// what remains, whichever process sends them. A later window replaces the
+// quota, and so does a later request's answer within the window, or any
+// answer after a guess; an old answer arriving late changes nothing.
+// KEYS[1] budget; ARGV[1] seq, ARGV[2] remaining, ARGV[3] reset (µs from
+// now), ARGV[4] limit (0: unknown), ARGV[5] window length (µs, 0:
+// unknown), ARGV[6] key lifetime (ms).
+var quota = redis.NewScript(`
+local t = redis.call('TIME')
+local now = t[1] * 1e6 + t[2]
+local seq, rem = tonumber(ARGV[1]), tonumber(ARGV[2])
+local reset = now + tonumber(ARGV[3])
+local limit, span = tonumber(ARGV[4]), tonumber(ARGV[5])
+local q = redis.call('HMGET', KEYS[1], 'qseq', 'qreset', 'qguess', 'qspan')
+local qseq, qreset, guess, qspan = tonumber(q[1]) or 0, tonumber(q[2]) or 0, q[3] == '1', tonumber(q[4]) or 0
+local tol = ` + quotaTolUS + `
+if limit > 0 then redis.call('HSET', KEYS[1], 'qlimit', limit) end
+if span > 0 then
+  qspan = span
+  redis.call('HSET', KEYS[1], 'qspan', span)
+end
+local newWindow = reset > qreset + tol
+if newWindow and qreset > 0 and not guess then
+  local gap = reset - qreset
+  if qspan == 0 or gap < qspan then redis.call('HSET', KEYS[1], 'qspan', string.format('%.0f', gap)) end
+end
+if newWindow or (guess and seq > qseq) then
+  redis.call('HSET', KEYS[1], 'qseq', seq, 'qrem', rem, 'qreset', string.format('%.0f', reset), 'qguess', 0)
+elseif math.abs(reset - qreset) <= tol and seq > qseq then
+  redis.call('HSET', KEYS[1], 'qseq', seq, 'qrem', rem)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 1`)
 
 // throttle records a 429 (or a client-wide delay) for a request sent
 // ARGV[2] µs ago: it closes the gate for ARGV[1] µs (0: the server said
