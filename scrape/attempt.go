@@ -35,13 +35,11 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 		res.Waited += w
 		c.waited.Add(int64(w))
 	}
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
+	if err := c.slots.Acquire(ctx); err != nil {
 		waited()
-		return &attemptError{err: ctx.Err()}
+		return &attemptError{err: err}
 	}
-	defer func() { <-c.slots }()
+	defer c.slots.Release()
 	if c.opts.Slots != nil {
 		release, err := c.opts.Slots.Acquire(ctx)
 		if err != nil {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // Fetcher gets one node's body at a time; Client fetches over HTTP,
@@ -69,9 +71,9 @@ type Client struct {
 	header  http.Header // sent with every request (cloned per request)
 	hc      *http.Client
 	tr      *http.Transport
-	limiter *rate.Limiter // requests
-	bw      *rate.Limiter // body bytes; nil: no budget
-	slots   chan struct{} // Concurrency tokens
+	limiter *rate.Limiter    // requests
+	bw      *rate.Limiter    // body bytes; nil: no budget
+	slots   *clock.Semaphore // Concurrency tokens
 	limits  limits
 	backoff backoff
 	rand    func() float64 // uniform in [0, 1), for jitter
@@ -118,7 +120,7 @@ func New(o Options) (*Client, error) {
 		tmpl:    tmpl,
 		header:  o.Header.Clone(),
 		limiter: rate.NewLimiter(limitOf(o.Rate), o.Burst),
-		slots:   make(chan struct{}, o.Concurrency),
+		slots:   clock.NewSemaphore(o.Concurrency),
 		limits:  limits{aimd: newAIMD(o.Rate)},
 		backoff: backoff{base: o.MinBackoff, max: o.MaxBackoff},
 		rand:    rand.Float64,

@@ -15,6 +15,10 @@ import (
 // ctx returns an error wrapping ctx.Err() (not a *FetchError: the node did
 // not fail, the run stopped).
 func (c *Client) Fetch(ctx context.Context, node string, consume func(body io.Reader) error) (Result, error) {
+	// On a replay's clock.Sim, the fetch acts until it returns: time
+	// moves only while it (and every other fetch) waits on the clock.
+	ctx, done := clock.Act(ctx, c.opts.Clock)
+	defer done()
 	start := c.now()
 	res := Result{Node: node}
 	if c.closed.Load() {

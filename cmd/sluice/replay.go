@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -46,18 +44,15 @@ func replayCommand(io *stdio) *cli.Command {
 				return usageError(fmt.Errorf("--captures: %w", err))
 			}
 			reportSkipped(log, f)
-			sim := record.NewSimClock(f.Start())
+			// Simulated time: it moves only while every fetch waits on
+			// it, so the recorded waits take no real time.
+			sim := clock.NewSim(f.Start())
 			cl, tr, err := replayClient(f, sim)
 			if err != nil {
 				return usageError(fmt.Errorf("--captures %s: %w", dir, err))
 			}
 			defer cl.Close()
-			ctx, stop := context.WithCancel(c.Context)
-			var wg sync.WaitGroup
-			wg.Go(func() { tr.Drive(ctx, sim) })
 			err = runJob(c, io, job{source: "replay:" + dir, fetcher: cl})
-			stop()
-			wg.Wait()
 			if d, n := sim.Advanced(); d > 0 {
 				log.Info(fmt.Sprintf("replay: %v of recorded waiting passed in simulated time", d.Round(time.Millisecond)), "steps", n)
 			}

@@ -62,9 +62,15 @@ func Or(c Clock) Clock {
 
 // Sleep waits for d on c, or until ctx ends; it returns ctx's error in
 // that case, and nil after a full wait. A d <= 0 returns ctx.Err() at once.
+// On a Sim the sleep lets time move (see Act).
 func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
+	}
+	if s, ok := c.(*Sim); ok {
+		ctx, done := Act(ctx, s) // a sleep outside a stretch is a stretch of its own
+		defer done()
+		return s.sleep(ctx, d)
 	}
 	t := c.NewTimer(d)
 	defer t.Stop()

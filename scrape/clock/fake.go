@@ -2,6 +2,7 @@ package clock
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ type Fake struct {
 	timers []*fakeTimer  // active timers
 	seq    uint64        // creation order, to fire timers of one instant in order
 	moved  chan struct{} // closed and replaced whenever the set of timers changes
+	spawn  func(func())  // runs a due AfterFunc callback; nil: go fn() (a Sim counts them)
 }
 
 // NewFake returns a Fake reading t.
@@ -75,7 +77,9 @@ func (f *Fake) Set(t time.Time) {
 		f.removeLocked(next)
 		now := f.now
 		f.mu.Unlock()
-		if next.fn != nil {
+		if next.fn != nil && f.spawn != nil {
+			f.spawn(next.fn)
+		} else if next.fn != nil {
 			go next.fn()
 		} else {
 			select {
@@ -178,6 +182,13 @@ type fakeTimer struct {
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
+
+// active reports whether t is set and has not fired.
+func (t *fakeTimer) active() bool {
+	t.f.mu.Lock()
+	defer t.f.mu.Unlock()
+	return slices.Contains(t.f.timers, t)
+}
 
 func (t *fakeTimer) Stop() bool {
 	t.f.mu.Lock()

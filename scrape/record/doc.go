@@ -46,15 +46,19 @@
 // # Replaying a run
 //
 // A scrape client whose Options.WrapTransport returns a Transport, with
-// the recorded run's options and a SimClock as its clock (Transport.Drive
-// moves it), makes the requests of the recorded run and gets its answers,
-// so its retries, dead letters and rate-limit reactions come out as they
-// did. What may differ: every duration (simulated: TTFB, Result.Duration,
-// waits), the Stalls counter when the live client's own stall timer fired
-// after a body's last byte (the attempt is retried either way), and the
-// text of network errors (no live socket addresses). Served over a socket
-// (Handler), a reset can also drop bytes the client had not read, so wire
-// byte counts may differ while the outcomes do not.
+// the recorded run's options and a clock.Sim as its clock (started at
+// Folder.Start), makes the requests of the recorded run and gets its
+// answers, so its retries, dead letters and rate-limit reactions come out
+// as they did. The Sim moves only when every fetch waits on it (a
+// back-off, the rate limiter, a Retry-After, a recorded stall that waits
+// for the client's stall timer), so the recorded waits take no real time
+// and the outcome does not depend on the machine's load. What may differ:
+// every duration (simulated: TTFB, Result.Duration, waits), the Stalls
+// counter when the live client's own stall timer fired after a body's
+// last byte (the attempt is retried either way), and the text of network
+// errors (no live socket addresses). Served over a socket (Handler), a
+// reset can also drop bytes the client had not read, so wire byte counts
+// may differ while the outcomes do not.
 //
 // # Versions
 //

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -250,4 +251,20 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 func (b *bodyReader) Close() error {
 	b.dec.Close()
 	return b.f.Close()
+}
+
+// Start returns the first recorded request's time (the zero time for an
+// empty folder): a replay's clock.Sim starts there, so that absolute
+// times in recorded headers (X-RateLimit-Reset, an HTTP-date
+// Retry-After) line up with the replay.
+func (f *Folder) Start() time.Time {
+	var first time.Time
+	for _, as := range f.Attempts {
+		for _, a := range as {
+			if first.IsZero() || a.Start.Before(first) {
+				first = a.Start
+			}
+		}
+	}
+	return first
 }

@@ -2,10 +2,8 @@ package record_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/scrape/record"
@@ -77,25 +75,5 @@ func TestStrictFailsOnUnrecorded(t *testing.T) {
 	}
 	if got := tr.Unrecorded(); len(got) != 2 {
 		t.Errorf("Unrecorded() = %q", got)
-	}
-}
-
-// TestServePaceRecorded: at the recorded pace the answers are the
-// recorded ones, in order (how long they take is not asserted).
-func TestServePaceRecorded(t *testing.T) {
-	srv := record.NewTestServer(t, smallRecording(t), record.ServerOptions{Pace: record.PaceRecorded})
-	for _, want := range []string{"503 busy", `200 {"node":"A"}`} {
-		resp, err := http.Get(srv.URL + "/x?r=A")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(b))); got != want {
-			t.Errorf("got %q, want %q", got, want)
-		}
 	}
 }

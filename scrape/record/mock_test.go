@@ -14,6 +14,7 @@ import (
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/scrape/record"
 )
 
@@ -171,7 +172,8 @@ func recordRun(t testing.TB, dir string, nodes []string) (map[string]outcome, sc
 	return live, c.Stats()
 }
 
-// replayClient is a scrape client whose transport is the recording.
+// replayClient is a scrape client whose transport is the recording, on
+// simulated time.
 func replayClient(t testing.TB, f *record.Folder, base string) (*scrape.Client, *record.Transport) {
 	t.Helper()
 	tr, err := record.NewTransport(f, record.TransportOptions{})
@@ -179,6 +181,7 @@ func replayClient(t testing.TB, f *record.Folder, base string) (*scrape.Client, 
 		t.Fatal(err)
 	}
 	o := clientOptions(base)
+	o.Clock = clock.NewSim(f.Start())
 	o.WrapTransport = func(http.RoundTripper) http.RoundTripper { return tr }
 	c, err := scrape.New(o)
 	if err != nil {

@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/scrape/record"
 )
 
@@ -92,18 +94,35 @@ func TestRecordRedactsSecrets(t *testing.T) {
 // TestServeEqualsLive serves the recording over HTTP and runs the client
 // against it: the same ends after the same attempts. (Bytes on the wire
 // may differ: a TCP reset discards what the client had not read yet.)
+//
+// The client runs on simulated time, which stands still while it reads
+// the socket, so a loaded machine cannot make its stall timer fire on a
+// body that is merely slow to come; a recorded stall holds the
+// connection for 20 ms of real time and resets it (the attempt fails
+// either way: a reset instead of the client giving up).
 func TestServeEqualsLive(t *testing.T) {
 	dir := t.TempDir()
 	nodes := testNodes(20)
 	live, liveStats := recordRun(t, dir, nodes)
-	srv := record.NewTestServer(t, dir, record.ServerOptions{})
-	c, err := scrape.New(clientOptions(srv.URL))
+	srv := record.NewTestServer(t, dir, record.ServerOptions{Hold: 20 * time.Millisecond})
+	o := clientOptions(srv.URL)
+	o.Clock = clock.NewSim(time.Now())
+	c, err := scrape.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	got := run(t, c, nodes)
-	sameOutcomes(t, "served", live, got)
+	if !sameOutcomes(t, "served", live, got) {
+		f, _ := record.Open(dir)
+		for node, want := range live {
+			if got[node] != want {
+				for _, a := range f.Attempts[node] {
+					t.Logf("%s %d: %d %s %d bytes idle %v %q hdr %v", a.Node, a.Seq, a.Status, a.End, a.BodyBytes, a.Idle, a.Err, a.Header)
+				}
+			}
+		}
+	}
 	// Stalls may differ: a live client slow enough to let its stall timer
 	// fire after the body's last byte counts a stall the replay's fast
 	// client need not (the attempt fails either way).

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"time"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // Pace is how fast a Handler sends recorded bodies.
@@ -24,10 +26,19 @@ const (
 )
 
 // ServerOptions configures a Handler. The zero value matches as
-// TransportOptions does, sends at PaceFast and logs nothing.
+// TransportOptions does, sends at PaceFast, holds a recorded stall for
+// twice its recorded length (at least 2 s), logs nothing and keeps time
+// with the system clock.
 type ServerOptions struct {
 	Matcher Matcher
 	Pace    Pace
+	// Hold is how long a recorded stall keeps the connection silent
+	// before it is reset, for a client that waits longer than the
+	// recorded one did; 0: twice the recorded wait, at least 2 s.
+	Hold time.Duration
+	// Clock times the recorded pace and the stalls; nil: the system
+	// clock. (A test passes a clock.Fake to step through a paced body.)
+	Clock clock.Clock
 	// Strict, when set, also fails the test on an unrecorded request.
 	Strict TB
 	// Logger receives one line per request (Debug) and each unrecorded
@@ -39,14 +50,16 @@ type ServerOptions struct {
 // recorded attempt of its key, as the server sent it: status, header,
 // body streamed from disk, and the ending (a body cut short, a reset
 // connection, a stall: no more bytes until the client gives up, or a
-// reset after twice the recorded wait, at least 2 s). An unrecorded request gets 404 with the header
-// X-Sluice-Unrecorded: 1. Create it with NewHandler; it is safe for
-// concurrent use.
+// reset after ServerOptions.Hold). An unrecorded request gets 404 with
+// the header X-Sluice-Unrecorded: 1. Create it with NewHandler; it is
+// safe for concurrent use.
 type Handler struct {
-	f    *Folder
-	q    *queue
-	pace Pace
-	log  *slog.Logger
+	f     *Folder
+	q     *queue
+	pace  Pace
+	hold  time.Duration // 0: holdFor's default
+	clock clock.Clock
+	log   *slog.Logger
 }
 
 // NewHandler returns a Handler over f.
@@ -61,7 +74,7 @@ func NewHandler(f *Folder, o ServerOptions) (*Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{f: f, q: q, pace: o.Pace, log: o.Logger}, nil
+	return &Handler{f: f, q: q, pace: o.Pace, hold: o.Hold, clock: clock.Or(o.Clock), log: o.Logger}, nil
 }
 
 // Unrecorded returns the requests that found no recorded attempt.
@@ -105,7 +118,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Debug("serve", "node", a.Node, "seq", a.Seq, "status", a.Status, "end", a.End, "bytes", a.BodyBytes)
 	ctx := r.Context()
-	if h.pace == PaceRecorded && !wait(ctx, time.Duration(a.TTFB)) {
+	if h.pace == PaceRecorded && !h.wait(ctx, time.Duration(a.TTFB)) {
 		return
 	}
 	if a.Status == 0 {
@@ -113,7 +126,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case EndStall, EndTimeout:
 			// No answer until the client gives up (or, if it never
 			// does, a reset).
-			if wait(ctx, holdFor(a)) {
+			if h.wait(ctx, h.holdFor(a)) {
 				abort(w, true)
 			}
 		case EndReset:
@@ -157,7 +170,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case EndStall, EndTimeout:
 		flush(w)
-		if wait(ctx, holdFor(a)) {
+		if h.wait(ctx, h.holdFor(a)) {
 			abort(w, true)
 		}
 	case EndReset:
@@ -167,16 +180,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// send copies the body, at the recorded pace if asked; false: the client
-// went away.
+// send copies the body, at the recorded pace if asked: each recorded
+// point's bytes go out once its time since the headers has passed (the
+// recorded headers are sent when send starts). false: the client went
+// away.
 func (h *Handler) send(ctx context.Context, w http.ResponseWriter, body io.Reader, a *Attempt) bool {
 	if h.pace != PaceRecorded || len(a.Pace) == 0 {
 		_, err := io.Copy(w, body)
 		return err == nil
 	}
-	start := time.Now()
+	flush(w) // the headers, at the recorded time to first byte
+	start := h.clock.Now()
 	var sent int64
 	for _, p := range a.Pace {
+		if !h.wait(ctx, start.Add(time.Duration(p.At)).Sub(h.clock.Now())) {
+			return false
+		}
 		if p.Bytes > sent {
 			n, err := io.CopyN(w, body, p.Bytes-sent)
 			sent += n
@@ -185,34 +204,28 @@ func (h *Handler) send(ctx context.Context, w http.ResponseWriter, body io.Reade
 			}
 			flush(w)
 		}
-		if !wait(ctx, time.Until(start.Add(time.Duration(p.At)))) {
-			return false
-		}
 	}
 	_, err := io.Copy(w, body)
 	return err == nil
 }
 
 // holdFor is how long a recorded stall lasts before the connection is
-// reset, for a client that waits longer than the recorded one: twice the
-// recorded wait, at least two seconds.
-func holdFor(a *Attempt) time.Duration {
+// reset, for a client that waits longer than the recorded one:
+// ServerOptions.Hold, or twice the recorded wait, at least two seconds.
+func (h *Handler) holdFor(a *Attempt) time.Duration {
+	if h.hold > 0 {
+		return h.hold
+	}
 	return max(2*time.Duration(a.Idle), 2*time.Second)
 }
 
-// wait waits for d or until ctx ends; false: ctx ended.
-func wait(ctx context.Context, d time.Duration) bool {
+// wait waits for d on the handler's clock or until ctx ends; false: ctx
+// ended.
+func (h *Handler) wait(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return clock.Sleep(ctx, h.clock, d) == nil
 }
 
 func flush(w http.ResponseWriter) {

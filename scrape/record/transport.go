@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // TB is the part of testing.TB that Strict mode uses.
@@ -37,9 +39,8 @@ type TransportOptions struct {
 // fast as the client reads. Create it with NewTransport; it is safe for
 // concurrent use.
 type Transport struct {
-	f   *Folder
-	q   *queue
-	act activity
+	f *Folder
+	q *queue
 }
 
 // NewTransport returns a Transport over f.
@@ -65,20 +66,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.WroteRequest != nil {
 		tr.WroteRequest(httptrace.WroteRequestInfo{}) // clients arm their header timers here
 	}
-	t.act.add(1, 0)
 	a, err := t.q.next(req)
 	if err != nil {
-		t.act.add(-1, 0)
 		return nil, err
 	}
 	if a.Status == 0 {
-		err := t.failure(req, a)
-		t.act.add(-1, 0)
-		return nil, err
+		return nil, t.failure(req, a)
 	}
 	body, err := t.f.Body(a)
 	if err != nil {
-		t.act.add(-1, 0)
 		return nil, err
 	}
 	resp := &http.Response{
@@ -90,7 +86,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Header:        a.Header.Clone(),
 		ContentLength: -1,
 		Request:       req,
-		Body:          &replayBody{r: body, a: a, req: req, act: &t.act},
+		Body:          &replayBody{r: body, a: a, req: req},
 	}
 	if resp.Header == nil {
 		resp.Header = http.Header{}
@@ -109,8 +105,9 @@ func (t *Transport) failure(req *http.Request, a *Attempt) error {
 	case EndReset:
 		return resetError()
 	case EndStall, EndTimeout:
-		// No answer until the client's own timer gives up.
-		t.act.block(req.Context())
+		// No answer until the client's own timer gives up (on a
+		// replay's clock.Sim, time moves on to that timer).
+		clock.Wait(req.Context())
 		return req.Context().Err()
 	}
 	return errors.New("record: recorded error: " + a.Err)
@@ -133,7 +130,6 @@ type replayBody struct {
 	r      io.ReadCloser
 	a      *Attempt
 	req    *http.Request
-	act    *activity
 	done   bool
 	closed bool
 }
@@ -161,7 +157,7 @@ func (b *replayBody) endErr() error {
 	case EndReset:
 		return resetError()
 	case EndStall, EndTimeout:
-		b.act.block(b.req.Context())
+		clock.Wait(b.req.Context())
 		return b.req.Context().Err()
 	case EndError:
 		return errors.New("record: recorded error: " + b.a.Err)
@@ -170,9 +166,9 @@ func (b *replayBody) endErr() error {
 }
 
 func (b *replayBody) Close() error {
-	if !b.closed {
-		b.closed = true
-		b.act.add(-1, 0)
+	if b.closed {
+		return nil
 	}
+	b.closed = true
 	return b.r.Close()
 }
