@@ -53,7 +53,7 @@ func WriteMetrics(w io.Writer, m Metrics) error {
 	if !m.Running {
 		pw.family("sluice_run_end_timestamp_seconds", "gauge", "When the last run ended, in seconds since the epoch.")
 		pw.sample("sluice_run_end_timestamp_seconds", "", unix(s.End))
-		pw.family("sluice_run_exit_status", "gauge", "Exit status of the last run: 0 done, 1 dead letters or failure, 2 usage, 3 interrupted.")
+		pw.family("sluice_run_exit_status", "gauge", "Exit status of the last run: 0 done, 1 dead letters, 2 usage or configuration, 3 interrupted, 4 could not finish (a rerun may).")
 		pw.sample("sluice_run_exit_status", "", float64(m.ExitStatus))
 	}
 	if !m.LastSuccess.IsZero() {
@@ -84,9 +84,9 @@ func WriteMetrics(w io.Writer, m Metrics) error {
 	pw.sample("sluice_rate_limited_total", "", float64(s.Status429))
 	pw.family("sluice_retries_total", "counter", "Attempts of the last run that were followed by another.")
 	pw.sample("sluice_retries_total", "", float64(s.Retries))
-	pw.family("sluice_wire_bytes_total", "counter", "Body bytes read from the network by the last run, every attempt.")
+	pw.family("sluice_wire_bytes_total", "counter", "Response body bytes the last run read from its connections (before Content-Encoding is decoded), error answers included.")
 	pw.sample("sluice_wire_bytes_total", "", float64(s.WireBytes))
-	pw.family("sluice_body_bytes_total", "counter", "Decoded body bytes of the last run, every attempt.")
+	pw.family("sluice_body_bytes_total", "counter", "Decoded bytes of the 2xx bodies of the last run, every attempt.")
 	pw.sample("sluice_body_bytes_total", "", float64(s.BodyBytes))
 	pw.family("sluice_limiter_wait_seconds_total", "counter", "Time requests of the last run waited for the rate limit, summed.")
 	pw.sample("sluice_limiter_wait_seconds_total", "", s.Waited.Seconds())

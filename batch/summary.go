@@ -33,8 +33,8 @@ type Summary struct {
 	ByStatus  map[int]int64 // responses by HTTP status; Requests minus their sum got none
 	Status429 int64         // 429 answers
 	Stalls    int64         // attempts abandoned for sending nothing
-	WireBytes int64         // body bytes read from the network, every attempt
-	BodyBytes int64         // decoded body bytes, every attempt
+	WireBytes int64         // response body bytes read from the connection, error answers included (scrape.Stats.WireBytes)
+	BodyBytes int64         // decoded bytes of 2xx bodies, every attempt
 	Waited    time.Duration // time attempts waited to be sent (rate limit, server's gate), summed
 
 	Start, End time.Time // of the run (End: when the figures were read)

@@ -23,6 +23,11 @@ const visibleWait = 3 * time.Second
 // snippetLen is how much of an error response's body goes in its error.
 const snippetLen = 256
 
+// errorDrain is how much of an error response's body past the snippet is
+// read (and thrown away) so that its connection can be reused; a longer
+// body's connection is closed instead.
+const errorDrain = 64 << 10
+
 // attempt sends one request for node and, on a 2xx answer, streams its
 // body to consume. It returns nil on success, or the classified error.
 func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Reader) error, res *Result) *attemptError {
@@ -110,7 +115,7 @@ func (c *Client) attempt(ctx context.Context, node, u string, consume func(io.Re
 	o := c.observe(resp, node, seq, sent, got)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		aerr := c.statusError(resp)
+		aerr := c.statusError(resp, res)
 		aerr.throttled = resp.StatusCode == http.StatusTooManyRequests ||
 			resp.StatusCode == http.StatusServiceUnavailable && !o.delay.until.IsZero()
 		if !o.gateMoved && o.delay.until.After(got) {
@@ -164,12 +169,16 @@ func (c *Client) observe(resp *http.Response, node string, seq uint64, sent, got
 }
 
 // statusError reads the start of an error response for its message and
-// drains a little more so that the connection can be reused.
-func (c *Client) statusError(resp *http.Response) *attemptError {
+// drains a little more (errorDrain) so that the connection can be reused.
+// What it read counts as wire bytes: the figure is every body byte read
+// from the connection.
+func (c *Client) statusError(resp *http.Response, res *Result) *attemptError {
 	defer resp.Body.Close()
 	buf := make([]byte, snippetLen)
 	n, _ := io.ReadFull(resp.Body, buf)
-	io.CopyN(io.Discard, resp.Body, 64<<10)
+	drained, _ := io.CopyN(io.Discard, resp.Body, errorDrain)
+	res.WireBytes = int64(n) + drained
+	c.wire.Add(res.WireBytes)
 	snippet := buf[:n]
 	for len(snippet) > 0 && !utf8.Valid(snippet) {
 		snippet = snippet[:len(snippet)-1] // cut inside a rune

@@ -37,8 +37,8 @@ type Result struct {
 	Status    int           // HTTP status of the last response; 0 if none arrived
 	Attempts  int           // requests sent (what the server saw), the successful one included
 	Throttled int           // of those, answered 429 or 503 with Retry-After: not counted against MaxAttempts
-	WireBytes int64         // body bytes on the wire, of the last attempt
-	BodyBytes int64         // decoded body bytes, of the last attempt
+	WireBytes int64         // body bytes read from the connection, of the last attempt (see Stats.WireBytes)
+	BodyBytes int64         // decoded body bytes, of the last attempt (0 for an error answer)
 	TTFB      time.Duration // request sent to response headers, of the last attempt
 	Duration  time.Duration // the whole Fetch, waits and retries included
 	Waited    time.Duration // of Duration, the time attempts waited to be sent (slot, rate limit, server's gate), summed
@@ -50,10 +50,16 @@ type Stats struct {
 	Retries   int64 // attempts that were followed by another
 	Status429 int64
 	Status5xx int64
-	Stalls    int64   // attempts abandoned for StallTimeout
-	Failures  int64   // Fetch calls that returned a *FetchError
-	WireBytes int64   // body bytes read from the network, every attempt
-	BodyBytes int64   // decoded body bytes, every attempt
+	Stalls    int64 // attempts abandoned for StallTimeout
+	Failures  int64 // Fetch calls that returned a *FetchError
+	// WireBytes is every response body byte read from the connection:
+	// after HTTP framing (chunked), before Content-Encoding is decoded;
+	// of 2xx bodies, and of error answers what is read of them (up to
+	// snippetLen+errorDrain). Bytes a server sent but the client never
+	// read (a body cut short by a stall, a reset, an extraction error)
+	// are not counted.
+	WireBytes int64
+	BodyBytes int64   // decoded bytes of 2xx bodies, every attempt
 	Rate      float64 // current request rate limit; 0 means none
 	// ByStatus counts responses by HTTP status code; Requests minus
 	// their sum is the attempts that got no response.

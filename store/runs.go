@@ -22,8 +22,8 @@ type RunSummary struct {
 	Requests        RunRequests      `json:"requests"`
 	Retries         int64            `json:"retries"`
 	Status429       int64            `json:"status_429"`
-	WireBytes       int64            `json:"wire_bytes"`      // body bytes read from the network, every attempt
-	BodyBytes       int64            `json:"body_bytes"`      // decoded body bytes, every attempt
+	WireBytes       int64            `json:"wire_bytes"`      // response body bytes read from the connection (before Content-Encoding is decoded), error answers included
+	BodyBytes       int64            `json:"body_bytes"`      // decoded bytes of 2xx bodies, every attempt
 	ExtractedBytes  int64            `json:"extracted_bytes"` // decoded bytes of the bodies kept
 	WaitedSeconds   float64          `json:"waited_seconds"`  // attempts waiting to be sent (rate limit, server's gate), summed
 	Latency         RunLatency       `json:"fetch_latency_ms"`

@@ -14,7 +14,7 @@ type ClientStats struct {
 	Status4xx int64 `json:"status_4xx"` // other client errors (400, 404, 405)
 	Faults    int64 `json:"faults"`     // answers spoiled by a fault on purpose
 	Aborted   int64 `json:"aborted"`    // bodies the client stopped reading
-	Bytes     int64 `json:"bytes"`      // body bytes on the wire (after compression)
+	Bytes     int64 `json:"bytes"`      // body bytes written to the connection (after compression), error answers included: a client that reads every answer to its end reads as many
 	MaxOpen   int64 `json:"max_open"`   // most requests open at once
 	// MaxInWindow is the most admitted requests in one rate-limit window.
 	MaxInWindow int64 `json:"max_in_window"`
