@@ -210,12 +210,12 @@ func TestWindowOverTheCapIsInvalid(t *testing.T) {
 // raise the process's peak RSS before TestLargeRunMemory measures it.
 func TestBiggestRecordExports(t *testing.T) {
 	rec := store.Record{Node: "AS4200000000", Count: 1 << 62, Invalid: 1 << 62, Outside: 1 << 61, Bytes: 1 << 62,
-		Attempts: 5, DurationMS: 1 << 40, Mode: "stream", Buckets: make(map[string]int64, extract.MaxBuckets)}
+		Attempts: 5, DurationMS: 1 << 40, Mode: "stream", Buckets: make(store.Buckets, extract.MaxBuckets)}
 	first, last := int64(-62135596800), int64(253402300799)
 	rec.First, rec.Last = &first, &last
 	t9999 := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range extract.MaxBuckets {
-		rec.Buckets[t9999.Add(time.Duration(i)*time.Second).Format(time.RFC3339)] = 1<<62 + int64(i)
+		rec.Buckets[i] = store.Bucket{Start: t9999.Add(time.Duration(i) * time.Second).Format(time.RFC3339), Count: 1<<62 + int64(i)}
 	}
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Params{URL: "largest"}, store.OpenOptions{})

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/extract"
@@ -194,10 +196,13 @@ func toRecord(node string, t *extract.Tally, bytes int64, attempts int, lat time
 	}
 	rec.Outside = t.Outside
 	if n := t.NumBuckets(); n > 0 {
-		rec.Buckets = make(map[string]int64, n)
+		rec.Buckets = make(store.Buckets, 0, n)
 		t.EachBucket(func(start, n int64) {
-			rec.Buckets[time.Unix(start, 0).UTC().Format(time.RFC3339)] = n
+			rec.Buckets = append(rec.Buckets, store.Bucket{Start: time.Unix(start, 0).UTC().Format(time.RFC3339), Count: n})
 		})
+		// In key order, as store.Buckets are (EachBucket gives a map's
+		// buckets in any order); the keys are distinct times.
+		slices.SortFunc(rec.Buckets, func(a, b store.Bucket) int { return strings.Compare(a.Start, b.Start) })
 	}
 	return rec
 }

@@ -35,13 +35,13 @@ func checkRecord(t *testing.T, rec store.Record, body synth.Options) {
 	if *rec.First != truth.First || *rec.Last != truth.Last {
 		t.Fatalf("node %s: first/last %d/%d, truth %d/%d", rec.Node, *rec.First, *rec.Last, truth.First, truth.Last)
 	}
-	want := map[string]int64{}
-	for h, n := range truth.PerHour {
-		if n > 0 {
-			want[time.Unix(h, 0).UTC().Format(time.RFC3339)] = n
+	var want store.Buckets
+	for _, h := range slices.Sorted(maps.Keys(truth.PerHour)) {
+		if n := truth.PerHour[h]; n > 0 {
+			want = append(want, store.Bucket{Start: time.Unix(h, 0).UTC().Format(time.RFC3339), Count: n})
 		}
 	}
-	if !maps.Equal(rec.Buckets, want) {
+	if !rec.Buckets.Equal(want) {
 		t.Fatalf("node %s: buckets %v, truth %v", rec.Node, rec.Buckets, want)
 	}
 	if rec.Mode != "stream" || rec.Bytes != body.Size() {

@@ -46,7 +46,7 @@ func readRun(t *testing.T, dir string, p store.Params) (map[string]store.Record,
 func sameRecord(a, b store.Record) bool {
 	eq := func(x, y *int64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
 	return a.Node == b.Node && a.Count == b.Count && a.Invalid == b.Invalid && eq(a.First, b.First) && eq(a.Last, b.Last) &&
-		maps.Equal(a.Buckets, b.Buckets) && a.Bytes == b.Bytes && a.Mode == b.Mode
+		a.Buckets.Equal(b.Buckets) && a.Bytes == b.Bytes && a.Mode == b.Mode
 }
 
 // Against the real store: a run interrupted mid-batch and started again

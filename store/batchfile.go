@@ -44,11 +44,13 @@ func encodeBatch(enc *zstd.Encoder, recs []Record) ([]byte, error) {
 
 // newDecoder returns a zstd decoder for batch files: synchronous (no
 // goroutines), with a bounded window so that a hostile file cannot make
-// it allocate more than that.
+// it allocate more than that. It skips the frame's xxhash: every reader
+// checks the whole file against the manifest's sha256 before decoding.
 func newDecoder() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderLowmem(false),
+		zstd.IgnoreChecksum(true),
 		zstd.WithDecoderMaxWindow(64<<20))
 }
 
@@ -63,11 +65,11 @@ const maxInMemory = 64 << 20
 // go through a stream. Errors name the file and the line; an error from
 // fn is returned as is.
 //
-// seen maps the nodes read so far to their batch; batch is this file's.
-// o says what fn keeps and reads of each record.
-func decodeBatch(zr *zstd.Decoder, data []byte, name string, batch int, seen map[string]int, o readOptions,
+// seen holds the nodes read so far with their batch; batch is this
+// file's. dec is reused across the files of a folder: the bucket keys it
+// has learnt are the next file's too.
+func decodeBatch(zr *zstd.Decoder, dec *recordDecoder, data []byte, name string, batch int, seen *nodeSet,
 	scratch *[]byte, fn func(Record) error) error {
-	dec := recordDecoder{reuse: o.reuseBuckets, skip: o.skipBuckets}
 	line := 0
 	one := func(text []byte) error {
 		line++
@@ -84,12 +86,11 @@ func decodeBatch(zr *zstd.Decoder, data []byte, name string, batch int, seen map
 		if err := rec.validateFields(); err != nil { // the decoder checked the buckets
 			return fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
-		if b, dup := seen[rec.Node]; dup && b == batch {
+		if b, dup := seen.add(rec.Node, batch); dup && b == batch {
 			return fmt.Errorf("%s: line %d: node %s appears twice", name, line, rec.Node)
 		} else if dup {
 			return fmt.Errorf("%s: node %s is also in %s", name, rec.Node, batchName(b))
 		}
-		seen[rec.Node] = batch
 		return fn(rec)
 	}
 
@@ -148,7 +149,7 @@ func decodeBatchBytes(data []byte, name string) ([]Record, error) {
 	}
 	defer zr.Close()
 	var recs []Record
-	err = decodeBatch(zr, data, name, 0, map[string]int{}, readOptions{}, nil, func(r Record) error {
+	err = decodeBatch(zr, &recordDecoder{}, data, name, 0, newNodeSet(0), nil, func(r Record) error {
 		recs = append(recs, r)
 		return nil
 	})

@@ -14,9 +14,9 @@ func benchRecords(n int) []Record {
 	recs := make([]Record, n)
 	for i := range recs {
 		r := rec(fmt.Sprintf("AS%d", 64500+i), int64(1000+i))
-		r.Buckets = make(map[string]int64, 24)
+		r.Buckets = make(Buckets, 24)
 		for h := range 24 {
-			r.Buckets[fmt.Sprintf("2022-09-12T%02d:00:00Z", h)] = int64(40 + h + i%7)
+			r.Buckets[h] = Bucket{fmt.Sprintf("2022-09-12T%02d:00:00Z", h), int64(40 + h + i%7)}
 		}
 		recs[i] = r
 	}

@@ -99,7 +99,7 @@ func TestCommitRejects(t *testing.T) {
 	zeroWithFirst := rec("AS8", 0)
 	zeroWithFirst.First, zeroWithFirst.Last = ptr(1), ptr(1)
 	badBucket := rec("AS7", 1)
-	badBucket.Buckets = map[string]int64{"": 1}
+	badBucket.Buckets = Buckets{{"", 1}}
 	tests := []struct {
 		name  string
 		batch int

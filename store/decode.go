@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -22,11 +24,12 @@ type recordDecoder struct {
 	data []byte // the line being decoded
 	pos  int    // index of the next byte of data
 
-	reuse    bool              // decode buckets into the last line's map (the caller does not keep it)
-	skip     bool              // check the buckets but leave Buckets nil (the caller does not read it)
-	last     map[string]int64  // the map given out with the last line, when reuse
+	reuse    bool              // decode buckets into the last line's storage (the caller does not keep it)
+	slab     []Bucket          // the last line's buckets; with spare capacity for the next line's
+	ints     []int64           // storage of First and Last; see optInt
 	interned map[string]string // bucket keys and modes seen, by their text
-	keys     []string          // the i-th bucket key of the last line: the next line's likely i-th key
+	keys     []string          // the i-th bucket key of the last line if plain, else "": the next line's likely i-th key
+	ordered  []bool            // ordered[i]: keys[i-1] < keys[i], both plain; see setOrdered
 }
 
 // maxInterned bounds the strings kept across lines (a file of wild
@@ -52,22 +55,30 @@ func (d *recordDecoder) decode(line []byte, rec *Record) error {
 	if d.peek() == '}' {
 		d.pos++
 	} else {
+		guess := 0 // the field sluice writes next
 		for {
-			key, err := d.rawString()
-			if err != nil {
+			j := d.fastKey(guess)
+			if j < 0 {
+				key, err := d.rawString()
+				if err != nil {
+					return err
+				}
+				if err := d.expect(':'); err != nil {
+					return err
+				}
+				if j = slices.Index(fieldNames[:], string(key)); j < 0 {
+					return fmt.Errorf("json: unknown field %q", key)
+				}
+			}
+			guess = j + 1
+			if err := d.field(j, rec); err != nil {
 				return err
 			}
-			if err := d.expect(':'); err != nil {
-				return err
+			if bit := uint16(1) << j; seen&bit != 0 {
+				return fmt.Errorf("field %q given twice", fieldNames[j])
+			} else {
+				seen |= bit
 			}
-			bit, err := d.field(key, rec)
-			if err != nil {
-				return err
-			}
-			if seen&bit != 0 {
-				return fmt.Errorf("field %q given twice", key)
-			}
-			seen |= bit
 			c, err := d.next()
 			if err != nil {
 				return err
@@ -88,31 +99,51 @@ func (d *recordDecoder) decode(line []byte, rec *Record) error {
 	return nil
 }
 
-// field decodes the value of key into rec and returns the key's bit.
-func (d *recordDecoder) field(key []byte, rec *Record) (uint16, error) {
+// fieldNames are Record's JSON keys in the order encoding/json writes
+// them; field and the bits of decode's seen are by index in it.
+var fieldNames = [...]string{"node", "count", "invalid", "first", "last", "buckets", "outside", "bytes", "attempts", "duration_ms", "mode"}
+
+// fieldKeys are fieldNames as they start a member: `"node":`.
+var fieldKeys = func() (k [len(fieldNames)]string) {
+	for i, n := range fieldNames {
+		k[i] = `"` + n + `":`
+	}
+	return k
+}()
+
+// fastKey consumes the key and colon of the member at pos when it is the
+// guess-th field, or the next one (outside is omitted when zero), written
+// without white space; it returns the field's index, or -1 having
+// consumed nothing.
+func (d *recordDecoder) fastKey(guess int) int {
+	rest := d.data[d.pos:]
+	for j := guess; j < len(fieldKeys) && j <= guess+1; j++ {
+		if k := fieldKeys[j]; len(rest) >= len(k) && string(rest[:len(k)]) == k {
+			d.pos += len(k)
+			return j
+		}
+	}
+	return -1
+}
+
+// field decodes the value of the j-th field (fieldNames) into rec.
+func (d *recordDecoder) field(j int, rec *Record) error {
 	var err error
-	switch string(key) {
+	switch fieldNames[j] {
 	case "node":
 		rec.Node, err = d.str(false)
-		return 1 << 0, err
 	case "count":
 		rec.Count, err = d.int()
-		return 1 << 1, err
 	case "invalid":
 		rec.Invalid, err = d.int()
-		return 1 << 2, err
 	case "first":
 		rec.First, err = d.optInt()
-		return 1 << 3, err
 	case "last":
 		rec.Last, err = d.optInt()
-		return 1 << 4, err
 	case "buckets":
 		rec.Buckets, err = d.buckets()
-		return 1 << 5, err
 	case "bytes":
 		rec.Bytes, err = d.int()
-		return 1 << 6, err
 	case "attempts":
 		var n int64
 		n, err = d.int()
@@ -120,18 +151,14 @@ func (d *recordDecoder) field(key []byte, rec *Record) (uint16, error) {
 			err = fmt.Errorf("attempts %d out of range", n)
 		}
 		rec.Attempts = int(n)
-		return 1 << 7, err
 	case "duration_ms":
 		rec.DurationMS, err = d.int()
-		return 1 << 8, err
 	case "mode":
 		rec.Mode, err = d.str(true)
-		return 1 << 9, err
 	case "outside":
 		rec.Outside, err = d.int()
-		return 1 << 10, err
 	}
-	return 0, fmt.Errorf("json: unknown field %q", key)
+	return err
 }
 
 func (d *recordDecoder) skipSpace() {
@@ -265,16 +292,62 @@ func (d *recordDecoder) key(i int) (string, error) {
 			return d.keys[i], nil
 		}
 	}
+	start := d.pos
 	k, err := d.str(true)
 	if err != nil {
 		return "", err
 	}
-	if i < len(d.keys) {
-		d.keys[i] = k
-	} else if i < maxInterned {
-		d.keys = append(d.keys, k)
+	known := k
+	if !plain(d.data[start+1 : d.pos-1]) {
+		known = "" // keys holds plain keys only: fastBucket matches their text
 	}
+	if i < len(d.keys) {
+		d.keys[i] = known
+	} else if i < maxInterned {
+		d.keys = append(d.keys, known)
+		d.ordered = append(d.ordered, false)
+	}
+	d.setOrdered(i)
+	d.setOrdered(i + 1)
 	return k, nil
+}
+
+// setOrdered records whether keys[i-1] < keys[i], both plain.
+func (d *recordDecoder) setOrdered(i int) {
+	if i > 0 && i < len(d.keys) {
+		d.ordered[i] = d.keys[i-1] != "" && d.keys[i-1] < d.keys[i]
+	}
+}
+
+// fastBucket decodes `"key":count` followed by ',' or '}' (returned as
+// end) when it is written as sluice writes it: no white space, key the
+// i-th key of the line before, count of at most 18 digits. ok is false,
+// and nothing consumed, for anything else, which the general path then
+// reads (and reports).
+func (d *recordDecoder) fastBucket(i int) (k string, n int64, end byte, ok bool) {
+	if i >= len(d.keys) || d.keys[i] == "" {
+		return "", 0, 0, false
+	}
+	k = d.keys[i]
+	data, p := d.data, d.pos
+	if p+len(k)+4 > len(data) || data[p] != '"' || data[p+1+len(k)] != '"' || data[p+2+len(k)] != ':' ||
+		string(data[p+1:p+1+len(k)]) != k {
+		return "", 0, 0, false
+	}
+	p += len(k) + 3
+	digits := p
+	for p < len(data) && p-digits < 18 && data[p] >= '0' && data[p] <= '9' {
+		n = n*10 + int64(data[p]-'0')
+		p++
+	}
+	if p == digits || p == len(data) || (data[digits] == '0' && p-digits > 1) {
+		return "", 0, 0, false
+	}
+	if end = data[p]; end != ',' && end != '}' {
+		return "", 0, 0, false
+	}
+	d.pos = p + 1
+	return k, n, end, true
 }
 
 // quoted returns the text of the plain string (no escapes, ASCII) that
@@ -334,6 +407,9 @@ func (d *recordDecoder) int() (int64, error) {
 	return n, nil
 }
 
+// optInt decodes an integer or null. The integers live in a chunk
+// shared by the records of a file (one allocation per chunk, not two per
+// record).
 func (d *recordDecoder) optInt() (*int64, error) {
 	if d.null() {
 		return nil, nil
@@ -342,35 +418,54 @@ func (d *recordDecoder) optInt() (*int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &n, nil
+	if len(d.ints) == cap(d.ints) {
+		d.ints = make([]int64, 0, 1024)
+	}
+	d.ints = append(d.ints, n)
+	return &d.ints[len(d.ints)-1], nil
 }
 
-// buckets decodes the buckets object (or null: nil).
-func (d *recordDecoder) buckets() (map[string]int64, error) {
+// buckets decodes the buckets object (or null: nil) into the decoder's
+// slab: a reused one when the caller does not keep the records (reuse),
+// otherwise chunks shared by the records of a file, each record's part
+// capped so that appending to it cannot reach the next record's.
+func (d *recordDecoder) buckets() (Buckets, error) {
 	if d.null() {
 		return nil, nil
 	}
 	if err := d.expect('{'); err != nil {
 		return nil, err
 	}
-	if d.skip {
-		return nil, d.skipBuckets()
+	switch {
+	case d.reuse:
+		d.slab = d.slab[:0]
+	case cap(d.slab)-len(d.slab) < max(len(d.keys), 1):
+		d.slab = make([]Bucket, 0, max(slabBuckets, 2*len(d.keys)))
+	default:
+		d.slab = d.slab[len(d.slab):] // a reallocation copies this record's buckets only
 	}
-	var m map[string]int64
-	if d.reuse && d.last != nil {
-		m = d.last
-		clear(m)
-	} else {
-		m = make(map[string]int64, max(len(d.keys), 1))
-		if d.reuse {
-			d.last = m
-		}
-	}
+	bs := d.slab
 	if d.peek() == '}' {
 		d.pos++
-		return m, nil
+		return bs[:0:0], nil
 	}
+	sorted := true
 	for i := 0; ; i++ {
+		if k, n, end, ok := d.fastBucket(i); ok {
+			// The last bucket is keys[i-1] whenever ordered[i] (the slow
+			// path sets keys[i-1] to what it read, or "" when not plain).
+			if i > 0 && !d.ordered[i] && k <= bs[len(bs)-1].Start {
+				if k == bs[len(bs)-1].Start {
+					return nil, fmt.Errorf("bucket %q given twice", k)
+				}
+				sorted = false
+			}
+			bs = append(bs, Bucket{k, n})
+			if end == '}' {
+				break
+			}
+			continue
+		}
 		if d.peek() != '"' {
 			return nil, d.fail("want a bucket key")
 		}
@@ -385,72 +480,42 @@ func (d *recordDecoder) buckets() (map[string]int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch m[k] = n; {
-		case len(m) != i+1:
-			return nil, fmt.Errorf("bucket %q given twice", k)
+		switch {
 		case k == "":
 			return nil, errors.New("empty bucket key")
 		case n < 0:
 			return nil, fmt.Errorf("bucket %s: negative count %d", k, n)
+		case len(bs) > 0 && k <= bs[len(bs)-1].Start:
+			if k == bs[len(bs)-1].Start {
+				return nil, fmt.Errorf("bucket %q given twice", k)
+			}
+			sorted = false // not written by sluice, which sorts the keys
 		}
+		bs = append(bs, Bucket{k, n})
 		c, err := d.next()
 		if err != nil {
 			return nil, err
 		}
 		if c == '}' {
-			return m, nil
+			break
 		}
 		if c != ',' {
 			d.pos--
 			return nil, d.fail("want ',' or '}' in buckets")
 		}
 	}
-}
-
-// skipBuckets reads a buckets object after its '{' and checks its keys
-// and counts as buckets does, except that a key given twice goes
-// unnoticed: nothing is kept to compare with.
-func (d *recordDecoder) skipBuckets() error {
-	if d.peek() == '}' {
-		d.pos++
-		return nil
-	}
-	for {
-		if d.peek() != '"' {
-			return d.fail("want a bucket key")
-		}
-		k, err := d.rawString()
-		if err != nil {
-			return err
-		}
-		if !plain(k) { // escapes: check them as str does
-			d.pos -= len(k) + 2
-			if _, err := d.str(false); err != nil {
-				return err
+	d.slab = bs
+	bs = bs[:len(bs):len(bs)]
+	if !sorted {
+		slices.SortFunc(bs, func(a, b Bucket) int { return cmp.Compare(a.Start, b.Start) })
+		for i := 1; i < len(bs); i++ {
+			if bs[i-1].Start == bs[i].Start {
+				return nil, fmt.Errorf("bucket %q given twice", bs[i].Start)
 			}
 		}
-		if err := d.expect(':'); err != nil {
-			return err
-		}
-		n, err := d.int()
-		switch {
-		case err != nil:
-			return err
-		case len(k) == 0:
-			return errors.New("empty bucket key")
-		case n < 0:
-			return fmt.Errorf("bucket %s: negative count %d", k, n)
-		}
-		c, err := d.next()
-		if err != nil {
-			return err
-		}
-		if c == '}' {
-			return nil
-		}
-		if c != ',' {
-			d.pos--
-			return d.fail("want ',' or '}' in buckets")
-		}
 	}
+	return bs, nil
 }
+
+// slabBuckets is the size of a chunk of buckets shared by records.
+const slabBuckets = 4096

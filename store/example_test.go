@@ -32,7 +32,7 @@ func Example() {
 	}
 	err = run.CommitBatch(0,
 		[]store.Record{{Node: "AS3333", Count: 2, First: ptr(1662940800), Last: ptr(1662944400),
-			Buckets: map[string]int64{"2022-09-12T00:00:00Z": 1, "2022-09-12T01:00:00Z": 1}, Mode: "stream"}},
+			Buckets: store.Buckets{{Start: "2022-09-12T00:00:00Z", Count: 1}, {Start: "2022-09-12T01:00:00Z", Count: 1}}, Mode: "stream"}},
 		[]store.DeadLetter{{Node: "AS64500", Error: "HTTP 503", Status: 503, Attempts: 5}})
 	if err != nil {
 		log.Fatal(err)

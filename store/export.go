@@ -109,13 +109,17 @@ func exportDirs(w io.Writer, dirs []string, o ExportOptions) error {
 		return err
 	}
 	// The rows copy the buckets they need (none without Bucketed, but
-	// for Parquet, which always has them): one map serves every record.
-	ro := readOptions{reuseBuckets: true, skipBuckets: !o.Bucketed && o.Format != "parquet"}
+	// for Parquet, which always has them): one slice serves every record.
+	ro := readOptions{reuseBuckets: true}
+	needBuckets := o.Bucketed || o.Format == "parquet"
 	for _, f := range folders {
 		row := exportRow{folder: f}
+		var spare []bucketCount
 		err := readRecords(f.dir, ro, func(rec Record) error {
 			row.Record, row.dead = rec, nil
-			row.buckets = f.buckets(rec.Buckets, o.Dense, row.buckets[:0])
+			if needBuckets {
+				row.buckets, spare = f.buckets(rec.Buckets, o.Dense, row.buckets[:0], spare)
+			}
 			return rows.row(&row)
 		})
 		if err != nil {
@@ -145,6 +149,10 @@ type exportFolder struct {
 	start, end  time.Time     // the window; zero when its text does not parse
 	width       time.Duration // of the buckets; 0: none
 	windowStart string        // start as the export shows it
+
+	window          []bucketCount // with Dense: every bucket of the window, count 0, in time order
+	windowCanonical bool          // every key of window is canonical (knownKey)
+	known           []knownKey    // parsed bucket keys by position; see parseKey
 }
 
 func openExportFolder(dir string, dense bool) (*exportFolder, error) {
@@ -172,6 +180,13 @@ func openExportFolder(dir string, dense bool) (*exportFolder, error) {
 			return nil, fmt.Errorf("%s: --dense: the run's window %q to %q is not a time range", dir, m.Params.Start, m.Params.End)
 		case f.end.Sub(f.start)/f.width > 1_000_000:
 			return nil, fmt.Errorf("%s: --dense: %v of %v buckets is over a million per node", dir, f.end.Sub(f.start), f.width)
+		}
+		f.windowCanonical = true
+		for t := f.start.Truncate(f.width); t.Before(f.end); t = t.Add(f.width) {
+			k := t.Format(time.RFC3339)
+			canonical := len(k) == len(canonicalKey)
+			f.window = append(f.window, bucketCount{k, t, 0, canonical})
+			f.windowCanonical = f.windowCanonical && canonical
 		}
 	}
 	return f, nil
@@ -220,23 +235,77 @@ func sameJob(a, b *exportFolder) error {
 
 // A bucketCount is one bucket of a row, in time order.
 type bucketCount struct {
-	key   string    // RFC 3339 UTC, as stored
-	t     time.Time // key parsed; zero if beyond time.Parse (year > 9999)
-	count int64
+	key       string    // RFC 3339 UTC, as stored
+	t         time.Time // key parsed; zero if beyond time.Parse (year > 9999)
+	count     int64
+	canonical bool // key is canonical (knownKey): no CSV quoting or JSON escaping
 }
 
-// buckets returns m's buckets in time order, appended to dst; dense fills
-// the window's empty buckets with zeros.
-func (f *exportFolder) buckets(m map[string]int64, dense bool, dst []bucketCount) []bucketCount {
-	for k, n := range m {
-		t, _ := parseBucketKey(k)
-		dst = append(dst, bucketCount{k, t, n})
+// knownKey is a bucket key parsed once: records of a folder list the same
+// keys at the same positions, so f.known[i] is most often the key at
+// position i of the next record too.
+type knownKey struct {
+	key       string
+	t         time.Time
+	canonical bool // key is t in RFC 3339 UTC: key order is time order
+}
+
+// canonicalKey is the shape of a canonical key.
+const canonicalKey = "2006-01-02T15:04:05Z"
+
+// maxKnown bounds the positions cached.
+const maxKnown = 1 << 12
+
+// parseKey returns the parse of the i-th bucket key k of a record.
+func (f *exportFolder) parseKey(i int, k string) knownKey {
+	if i < len(f.known) && f.known[i].key == k {
+		return f.known[i]
+	}
+	t, _ := parseBucketKey(k)
+	kk := knownKey{key: k, t: t, canonical: !t.IsZero() && len(k) == len(canonicalKey) && t.Format(time.RFC3339) == k}
+	switch {
+	case i < len(f.known):
+		f.known[i] = kk
+	case i == len(f.known) && i < maxKnown:
+		f.known = append(f.known, kk)
+	}
+	return kk
+}
+
+// buckets returns bs's buckets in time order, appended to dst; dense fills
+// the window's empty buckets with zeros. spare is scratch space that it
+// may use and returns. bs is in key order (ReadRecords gives it so), which
+// is time order when every key is canonical: then nothing is sorted.
+func (f *exportFolder) buckets(bs Buckets, dense bool, dst, spare []bucketCount) ([]bucketCount, []bucketCount) {
+	canonical := true
+	for i, b := range bs {
+		k := f.parseKey(i, b.Start)
+		canonical = canonical && k.canonical
+		dst = append(dst, bucketCount{b.Start, k.t, b.Count, k.canonical})
+	}
+	if canonical && (!dense || f.windowCanonical) {
+		if dense { // merge two lists in time order
+			out := spare[:0]
+			j := 0
+			for _, w := range f.window {
+				for j < len(dst) && dst[j].key < w.key {
+					out = append(out, dst[j])
+					j++
+				}
+				if j < len(dst) && dst[j].key == w.key {
+					continue
+				}
+				out = append(out, w)
+			}
+			out = append(out, dst[j:]...)
+			return out, dst
+		}
+		return dst, spare
 	}
 	if dense {
-		for t := f.start.Truncate(f.width); t.Before(f.end); t = t.Add(f.width) {
-			k := t.Format(time.RFC3339)
-			if _, ok := m[k]; !ok {
-				dst = append(dst, bucketCount{k, t, 0})
+		for _, w := range f.window {
+			if _, ok := bs.Get(w.key); !ok {
+				dst = append(dst, w)
 			}
 		}
 	}
@@ -246,7 +315,7 @@ func (f *exportFolder) buckets(m map[string]int64, dense bool, dst []bucketCount
 		}
 		return cmp.Or(cmp.Compare(len(a.key), len(b.key)), cmp.Compare(a.key, b.key))
 	})
-	return dst
+	return dst, spare
 }
 
 // parseBucketKey parses a bucket key, years past 9999 (milliseconds read

@@ -35,9 +35,14 @@ type parquetBucket struct {
 
 // parquetRows buffers rows and writes them in row groups of
 // parquetGroup, so memory holds one group, not the export.
+// The rows' buckets and pointed-to values live in slabs that the next
+// group reuses, rather than in allocations per row.
 type parquetRows struct {
-	w    *parquet.GenericWriter[parquetRow]
-	rows []parquetRow
+	w       *parquet.GenericWriter[parquetRow]
+	rows    []parquetRow
+	buckets []parquetBucket // of the rows of the group
+	ints    []int64         // values that the rows' *int64 point to
+	times   []time.Time     // values that the rows' *time.Time point to
 }
 
 const parquetGroup = 4096
@@ -51,22 +56,23 @@ func (p *parquetRows) header() error { return nil }
 func (p *parquetRows) row(r *exportRow) error {
 	x := parquetRow{Node: r.Node, Status: r.status(), Shard: r.folder.params.Shard}
 	if !r.folder.start.IsZero() {
-		ws := r.folder.start
-		x.WindowStart = &ws
+		x.WindowStart = p.time(r.folder.start)
 	}
 	if d := r.dead; d != nil {
-		msg, code := d.Error, int64(d.Status)
-		x.Error, x.HTTPStatus, x.Attempts = &msg, &code, int64(d.Attempts)
+		msg := d.Error
+		x.Error, x.HTTPStatus, x.Attempts = &msg, p.int(int64(d.Status)), int64(d.Attempts)
 	} else {
-		count, invalid, bytes := r.Count, r.Invalid, r.Bytes
-		x.Count, x.Invalid, x.Bytes, x.Attempts = &count, &invalid, &bytes, int64(r.Attempts)
-		x.First, x.Last = unixPtr(r.First), unixPtr(r.Last)
-		x.Buckets = make([]parquetBucket, 0, len(r.buckets))
+		x.Count, x.Invalid, x.Bytes, x.Attempts = p.int(r.Count), p.int(r.Invalid), p.int(r.Bytes), int64(r.Attempts)
+		if r.First != nil {
+			x.First, x.Last = p.time(time.Unix(*r.First, 0).UTC()), p.time(time.Unix(*r.Last, 0).UTC())
+		}
+		start := len(p.buckets)
 		for _, b := range r.buckets {
 			if !b.t.IsZero() {
-				x.Buckets = append(x.Buckets, parquetBucket{b.t, b.count})
+				p.buckets = append(p.buckets, parquetBucket{b.t, b.count})
 			}
 		}
+		x.Buckets = p.buckets[start:len(p.buckets):len(p.buckets)]
 	}
 	p.rows = append(p.rows, x)
 	if len(p.rows) >= parquetGroup {
@@ -81,7 +87,28 @@ func (p *parquetRows) write() error {
 	}
 	clear(p.rows)
 	p.rows = p.rows[:0]
+	// The group is written: its slabs serve the next one.
+	p.buckets, p.ints, p.times = p.buckets[:0], p.ints[:0], p.times[:0]
 	return nil
+}
+
+// int returns a pointer to n in the group's slab. A full slab is
+// replaced, not grown, so that the pointers given out stay valid.
+func (p *parquetRows) int(n int64) *int64 {
+	if len(p.ints) == cap(p.ints) {
+		p.ints = make([]int64, 0, 4*parquetGroup)
+	}
+	p.ints = append(p.ints, n)
+	return &p.ints[len(p.ints)-1]
+}
+
+// time is int for times (3 per row).
+func (p *parquetRows) time(t time.Time) *time.Time {
+	if len(p.times) == cap(p.times) {
+		p.times = make([]time.Time, 0, 3*parquetGroup)
+	}
+	p.times = append(p.times, t)
+	return &p.times[len(p.times)-1]
 }
 
 func (p *parquetRows) flush() error {
@@ -89,12 +116,4 @@ func (p *parquetRows) flush() error {
 		return err
 	}
 	return p.w.Close()
-}
-
-func unixPtr(s *int64) *time.Time {
-	if s == nil {
-		return nil
-	}
-	t := time.Unix(*s, 0).UTC()
-	return &t
 }

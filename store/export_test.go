@@ -177,7 +177,7 @@ func TestExportFarFutureBuckets(t *testing.T) {
 	dir := t.TempDir()
 	r := openRun(t, dir, nil)
 	far := rec("AS1", 3)
-	far.Buckets = map[string]int64{"54666-07-01T00:00:00Z": 1, "9999-12-31T23:00:00Z": 1, "2022-09-12T00:00:00Z": 1}
+	far.Buckets = Buckets{{"54666-07-01T00:00:00Z", 1}, {"9999-12-31T23:00:00Z", 1}, {"2022-09-12T00:00:00Z", 1}} // not in order: the writer sorts
 	must(t, r.SetPlan(1, 1))
 	must(t, r.CommitBatch(0, []Record{far}, nil))
 	mustClose(t, r)

@@ -50,9 +50,9 @@ func rec(node string, count int64) Record {
 		Attempts: 1, DurationMS: 10 + count, Mode: "stream"}
 	if count > 0 {
 		r.First, r.Last = ptr(1662940800+count), ptr(1662940800+100*count)
-		r.Buckets = map[string]int64{"2022-09-12T00:00:00Z": count - count/2, "2022-09-12T01:00:00Z": count / 2}
-		if count/2 == 0 {
-			delete(r.Buckets, "2022-09-12T01:00:00Z")
+		r.Buckets = Buckets{{"2022-09-12T00:00:00Z", count - count/2}}
+		if count/2 != 0 {
+			r.Buckets = append(r.Buckets, Bucket{"2022-09-12T01:00:00Z", count / 2})
 		}
 	}
 	return r
@@ -143,7 +143,7 @@ func (s state) equal(o state) bool {
 func recEqual(a, b Record) bool {
 	pe := func(x, y *int64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
 	return a.Node == b.Node && a.Count == b.Count && a.Invalid == b.Invalid && pe(a.First, b.First) &&
-		pe(a.Last, b.Last) && maps.Equal(a.Buckets, b.Buckets) && a.Bytes == b.Bytes &&
+		pe(a.Last, b.Last) && a.Buckets.Equal(b.Buckets) && a.Bytes == b.Bytes &&
 		a.Attempts == b.Attempts && a.DurationMS == b.DurationMS && a.Mode == b.Mode
 }
 

@@ -29,12 +29,9 @@ func ReadRecords(dir string, fn func(Record) error) error {
 // readOptions let a caller that knows what it does with the records
 // (Export) skip work that ReadRecords must do for any caller.
 type readOptions struct {
-	// reuseBuckets: every record's Buckets is one map, cleared for the
-	// next record; fn must not keep it. Saves a map per node.
+	// reuseBuckets: every record's Buckets is one slice, overwritten by
+	// the next record's; fn must not keep it.
 	reuseBuckets bool
-	// skipBuckets: buckets are checked but not decoded, Buckets is nil;
-	// a bucket given twice in one record goes unnoticed.
-	skipBuckets bool
 }
 
 // readRecords is ReadRecords with options.
@@ -48,15 +45,20 @@ func readRecords(dir string, o readOptions, fn func(Record) error) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer zr.Close()
-	seen := make(map[string]int) // node → batch
-	var scratch []byte           // decompressed batch file, reused
+	hint := 0
+	if m.Plan != nil {
+		hint = min(m.Plan.Nodes, 1<<20) // sized once rather than grown
+	}
+	seen := newNodeSet(hint)
+	dec := &recordDecoder{reuse: o.reuseBuckets}
+	var scratch []byte // decompressed batch file, reused
 	for _, e := range m.Batches {
 		path, data, err := readCommittedFile(dir, e.File, e.SHA256)
 		if err != nil {
 			return err
 		}
 		var fnErr error // fn's errors are returned as is
-		err = decodeBatch(zr, data, path, e.Batch, seen, o, &scratch, func(rec Record) error {
+		err = decodeBatch(zr, dec, data, path, e.Batch, seen, &scratch, func(rec Record) error {
 			fnErr = fn(rec)
 			return fnErr
 		})

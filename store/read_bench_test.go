@@ -137,3 +137,54 @@ func reportRows(b *testing.B, rows int, cpu time.Duration) {
 		b.ReportMetric(float64(rows)/cpu.Seconds(), "rows/cpu-s")
 	}
 }
+
+// BenchmarkVsReference100k alternates, in every iteration, one read of
+// the 100,000-node folder by sluice (ReadRecords, or an export) with one
+// by the old two-pass encoding/json reader, so that both meet the same
+// machine load; it reports each one's rows per CPU second and per wall
+// second and the ratios (x-cpu, x-wall: how many times faster sluice
+// is), and MB of batch files read per second. CPU time is the process's, so the old reader's garbage collection
+// that spills into sluice's turn counts against sluice.
+func BenchmarkVsReference100k(b *testing.B) {
+	dir, size := benchRunFolder(b)
+	read := func(dir string) error { return ReadRecords(dir, func(Record) error { return nil }) }
+	export := func(o ExportOptions) func(string) error {
+		return func(dir string) error { return Export(io.Discard, dir, o) }
+	}
+	for _, bc := range []struct {
+		name string
+		run  func(string) error
+	}{
+		{"ReadRecords", read},
+		{"csv", export(ExportOptions{Format: "csv"})},
+		{"ndjson", export(ExportOptions{Format: "ndjson"})},
+		{"csv-bucketed", export(ExportOptions{Format: "csv", Bucketed: true})},
+		{"ndjson-bucketed", export(ExportOptions{Format: "ndjson", Bucketed: true})},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var cpu, refCPU, wall, refWall time.Duration
+			for b.Loop() {
+				c0, w0 := cpuTime(), time.Now()
+				if err := bc.run(dir); err != nil {
+					b.Fatal(err)
+				}
+				c1, w1 := cpuTime(), time.Now()
+				if err := readRecordsReference(dir, func(Record) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+				c2, w2 := cpuTime(), time.Now()
+				cpu, refCPU = cpu+c1-c0, refCPU+c2-c1
+				wall, refWall = wall+w1.Sub(w0), refWall+w2.Sub(w1)
+			}
+			rows := float64(benchFolderNodes * b.N)
+			b.ReportMetric(rows/cpu.Seconds(), "rows/cpu-s")
+			b.ReportMetric(rows/wall.Seconds(), "rows/s")
+			b.ReportMetric(rows/refCPU.Seconds(), "ref-rows/cpu-s")
+			mb := float64(size*int64(b.N)) / 1e6 // of batch files read
+			b.ReportMetric(mb/cpu.Seconds(), "MB/cpu-s")
+			b.ReportMetric(mb/wall.Seconds(), "MB/s")
+			b.ReportMetric(refCPU.Seconds()/cpu.Seconds(), "x-cpu")
+			b.ReportMetric(refWall.Seconds()/wall.Seconds(), "x-wall")
+		})
+	}
+}

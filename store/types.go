@@ -11,17 +11,17 @@ import (
 // Record is the aggregate of one node: one line of a batch file.
 // First and Last are nil exactly when Count is 0.
 type Record struct {
-	Node       string           `json:"node"`
-	Count      int64            `json:"count"`             // valid values
-	Invalid    int64            `json:"invalid"`           // values that did not parse
-	First      *int64           `json:"first"`             // unix s of the earliest valid value
-	Last       *int64           `json:"last"`              // unix s of the latest valid value
-	Buckets    map[string]int64 `json:"buckets,omitempty"` // RFC 3339 UTC bucket start → count
-	Outside    int64            `json:"outside,omitempty"` // valid values outside the run's window (counted in Count, in no bucket)
-	Bytes      int64            `json:"bytes"`             // body bytes read
-	Attempts   int              `json:"attempts"`          // HTTP attempts made
-	DurationMS int64            `json:"duration_ms"`       // wall time of the node
-	Mode       string           `json:"mode"`              // extraction mode
+	Node       string  `json:"node"`
+	Count      int64   `json:"count"`             // valid values
+	Invalid    int64   `json:"invalid"`           // values that did not parse
+	First      *int64  `json:"first"`             // unix s of the earliest valid value
+	Last       *int64  `json:"last"`              // unix s of the latest valid value
+	Buckets    Buckets `json:"buckets,omitempty"` // in Start order; a JSON object Start → count
+	Outside    int64   `json:"outside,omitempty"` // valid values outside the run's window (counted in Count, in no bucket)
+	Bytes      int64   `json:"bytes"`             // body bytes read
+	Attempts   int     `json:"attempts"`          // HTTP attempts made
+	DurationMS int64   `json:"duration_ms"`       // wall time of the node
+	Mode       string  `json:"mode"`              // extraction mode
 }
 
 // DeadLetter is a node that failed for good: one line of dead-letter.ndjson.
@@ -108,16 +108,19 @@ func (r *Record) validateFields() error {
 // validateBuckets is the part of validate that the batch-file decoder
 // checks as it reads each bucket.
 func (r *Record) validateBuckets() error {
-	for k, n := range r.Buckets {
+	for _, b := range r.Buckets {
 		// Keys are not parsed: a timestamp far in the future (milliseconds
 		// read as seconds) gives a year past 9999, which time.Parse refuses,
 		// and must not fail the batch.
-		if k == "" {
+		if b.Start == "" {
 			return fmt.Errorf("node %s: empty bucket key", r.Node)
 		}
-		if n < 0 {
-			return fmt.Errorf("node %s: bucket %s: negative count %d", r.Node, k, n)
+		if b.Count < 0 {
+			return fmt.Errorf("node %s: bucket %s: negative count %d", r.Node, b.Start, b.Count)
 		}
+	}
+	if _, err := r.Buckets.Sorted(); err != nil {
+		return fmt.Errorf("node %s: %w", r.Node, err)
 	}
 	return nil
 }

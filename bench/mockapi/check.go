@@ -2,8 +2,6 @@ package mockapi
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/sluicehq/sluice/bench/synth"
@@ -83,8 +81,8 @@ func RecordDiff(r store.Record, t synth.Truth) string {
 		return fmt.Sprintf("%d hourly buckets, truth %d", len(r.Buckets), len(t.PerHour))
 	}
 	// In key order, so that the diff names the same bucket every time.
-	for _, k := range slices.Sorted(maps.Keys(r.Buckets)) {
-		n := r.Buckets[k]
+	for _, b := range r.Buckets {
+		k, n := b.Start, b.Count
 		at, err := time.Parse(time.RFC3339, k)
 		if err != nil {
 			return fmt.Sprintf("bucket %q: %v", k, err)

@@ -12,7 +12,7 @@ func TestRecordDiff(t *testing.T) {
 	first, last := int64(3600), int64(7300)
 	truth := synth.Truth{Count: 3, First: first, Last: last, PerHour: map[int64]int64{3600: 2, 7200: 1}}
 	good := store.Record{Node: "AS1", Count: 3, First: &first, Last: &last,
-		Buckets: map[string]int64{"1970-01-01T01:00:00Z": 2, "1970-01-01T02:00:00Z": 1}}
+		Buckets: store.Buckets{{Start: "1970-01-01T01:00:00Z", Count: 2}, {Start: "1970-01-01T02:00:00Z", Count: 1}}}
 	if d := RecordDiff(good, truth); d != "" {
 		t.Fatalf("equal record: %s", d)
 	}
@@ -24,9 +24,9 @@ func TestRecordDiff(t *testing.T) {
 		"count":          {func(r *store.Record) { r.Count = 4 }, "count 4"},
 		"invalid":        {func(r *store.Record) { r.Invalid = 1 }, "invalid 1"},
 		"last":           {func(r *store.Record) { r.Last = &other }, "first/last"},
-		"missing bucket": {func(r *store.Record) { r.Buckets = map[string]int64{"1970-01-01T01:00:00Z": 3} }, "1 hourly buckets, truth 2"},
+		"missing bucket": {func(r *store.Record) { r.Buckets = store.Buckets{{Start: "1970-01-01T01:00:00Z", Count: 3}} }, "1 hourly buckets, truth 2"},
 		"wrong bucket": {func(r *store.Record) {
-			r.Buckets = map[string]int64{"1970-01-01T01:00:00Z": 1, "1970-01-01T03:00:00Z": 2}
+			r.Buckets = store.Buckets{{Start: "1970-01-01T01:00:00Z", Count: 1}, {Start: "1970-01-01T03:00:00Z", Count: 2}}
 		}, "bucket 1970-01-01T01:00:00Z: 1, truth 2"},
 		"no buckets": {func(r *store.Record) { r.Buckets = nil }, "0 hourly buckets"},
 	} {
