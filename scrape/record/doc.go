@@ -39,7 +39,8 @@
 // the URL template the run used ({node} is unescaped; other placeholders
 // match anything; scheme and host are ignored, so a folder recorded
 // against one host serves requests for another). ByRequest keys by method
-// and redacted path and query. Once a key's attempts are used up, or for a
+// and redacted path and query, with the built-in secret names and the
+// recording's own (the run's --redact names, kept in the index). Once a key's attempts are used up, or for a
 // key never recorded, the Transport fails the request with ErrNotRecorded
 // (and, in Strict mode, fails the test).
 //

@@ -133,6 +133,10 @@ type Index struct {
 	Template string `json:"template,omitempty"`
 	// Vars are the template's variables, secret-named ones redacted.
 	Vars map[string]string `json:"vars,omitempty"`
+	// Redact are the run's own secret names (scrape.Secrets.Names, the
+	// --redact flags) on top of the built-in ones: ByRequest redacts a
+	// request with them as the recorder redacted the recorded URLs.
+	Redact []string `json:"redact,omitempty"`
 	// Params are the job's parameters as the recording program saw them
 	// (sluice: the command, the extraction flags, the client's options).
 	Params map[string]string `json:"params,omitempty"`

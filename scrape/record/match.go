@@ -18,20 +18,30 @@ type Matcher interface {
 }
 
 // ByRequest keys by method, path and query, redacted as the recorder
-// redacts URLs (so apikey=… matches the recorded apikey=REDACTED). Scheme
-// and host are ignored. A secret in a parameter without a telltale name
-// was redacted by its value when recorded and cannot match: use ByNode.
+// redacted URLs: the built-in secret names and the recording's own
+// (Index.Redact, the run's --redact names), so apikey=… matches the
+// recorded apikey=REDACTED. Scheme and host are ignored. A secret in a
+// parameter without a secret name was redacted by its value when
+// recorded and cannot match: use ByNode.
 var ByRequest Matcher = byRequest{}
 
-type byRequest struct{}
+type byRequest struct{ names scrape.Secrets }
 
-func (byRequest) Key(method string, u *url.URL) (string, bool) {
+func (m byRequest) Key(method string, u *url.URL) (string, bool) {
 	s := u.EscapedPath()
 	if u.RawQuery != "" {
 		s += "?" + u.RawQuery
 	}
-	return method + " " + scrape.Redact(s), true
+	return method + " " + m.names.Redact(s), true
 }
+
+// forFolder is ByRequest with the secret names of f's recording.
+func (byRequest) forFolder(f *Folder) Matcher {
+	return byRequest{names: f.secrets()}
+}
+
+// secrets are the secret names the recording was redacted with.
+func (f *Folder) secrets() scrape.Secrets { return scrape.Secrets{Names: f.Index.Redact} }
 
 // NodeMatcher keys a request by the node its URL holds. Create it with
 // ByNode; it is immutable and safe for concurrent use.

@@ -1,11 +1,16 @@
 package record_test
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/scrape"
 	"github.com/sluicehq/sluice/scrape/record"
 )
 
@@ -75,5 +80,83 @@ func TestStrictFailsOnUnrecorded(t *testing.T) {
 	}
 	if got := tr.Unrecorded(); len(got) != 2 {
 		t.Errorf("Unrecorded() = %q", got)
+	}
+}
+
+// TestByRequestWithCustomSecretNames: a run that named its own secret
+// (--redact acct) recorded acct=REDACTED; matching by request redacts the
+// replayed requests the same way, so they find their attempts, through a
+// Transport and over HTTP, and what is reported of an unrecorded request
+// holds no secret.
+func TestByRequestWithCustomSecretNames(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cret-acct-77"
+	for _, template := range []string{"/x?acct={acct}&r={node}", ""} {
+		t.Run("template="+template, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "answer for "+r.URL.Query().Get("r"))
+			}))
+			defer api.Close()
+			tmpl := template
+			if tmpl != "" {
+				tmpl = api.URL + tmpl
+			}
+			rec, err := record.Create(dir, record.Options{Template: tmpl, Vars: map[string]string{"acct": secret},
+				Names: scrape.Secrets{Names: []string{"acct"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			live := &http.Client{Transport: rec.Wrap(http.DefaultTransport)}
+			for _, n := range []string{"A", "B"} {
+				resp, err := live.Get(api.URL + "/x?acct=" + secret + "&r=" + n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if err := rec.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f, err := record.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Attempts["A"]; tmpl != "" && (len(got) != 1 || strings.Contains(got[0].URL, secret)) {
+				t.Fatalf("recorded %v", got)
+			}
+
+			tb := &fakeTB{}
+			tr, err := record.NewTransport(f, record.TransportOptions{Matcher: record.ByRequest, Strict: tb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := record.NewTestServer(t, dir, record.ServerOptions{Matcher: record.ByRequest})
+			for _, c := range []struct {
+				name string
+				base string
+				hc   *http.Client
+			}{{"transport", "http://elsewhere.example", &http.Client{Transport: tr}}, {"server", srv.URL, http.DefaultClient}} {
+				resp, err := c.hc.Get(c.base + "/x?acct=" + secret + "&r=B")
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || string(b) != "answer for B" {
+					t.Errorf("%s: %d %q, want the recorded answer for B", c.name, resp.StatusCode, b)
+				}
+			}
+			if _, err := (&http.Client{Transport: tr}).Get("http://elsewhere.example/x?acct=" + secret + "&r=C"); err == nil {
+				t.Error("an unrecorded request got an answer")
+			} else if !errors.Is(err, record.ErrNotRecorded) || !strings.Contains(err.Error(), "exchange for this request: GET http://elsewhere.example/x?acct=REDACTED&r=C") {
+				t.Errorf("the error of an unrecorded request: %v", err) // (net/http's own prefix shows the URL as it was)
+			}
+			if len(tb.errs) != 1 || strings.Contains(tb.errs[0], secret) || len(tr.Unrecorded()) != 1 || strings.Contains(tr.Unrecorded()[0], secret) {
+				t.Errorf("strict mode reported %q, unrecorded %q: want one report of C, without the secret", tb.errs, tr.Unrecorded())
+			}
+		})
 	}
 }

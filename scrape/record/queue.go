@@ -14,6 +14,7 @@ import (
 type queue struct {
 	dir    string
 	m      Matcher
+	names  scrape.Secrets // the recording's, for what the queue reports
 	strict TB
 
 	mu         sync.Mutex
@@ -26,7 +27,7 @@ func newQueue(f *Folder, m Matcher, strict TB) (*queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &queue{dir: f.Dir, m: m, strict: strict, queues: make(map[string][]*Attempt)}
+	q := &queue{dir: f.Dir, m: m, names: f.secrets(), strict: strict, queues: make(map[string][]*Attempt)}
 	for _, node := range f.Nodes() {
 		for _, a := range f.Attempts[node] {
 			u, err := url.Parse(a.URL)
@@ -44,14 +45,20 @@ func newQueue(f *Folder, m Matcher, strict TB) (*queue, error) {
 }
 
 func matcherFor(f *Folder, m Matcher) (Matcher, error) {
+	if fm, ok := m.(interface{ forFolder(*Folder) Matcher }); ok {
+		return fm.forFolder(f), nil // ByRequest, with the recording's secret names
+	}
 	if m != nil {
 		return m, nil
 	}
 	if f.Index.Template == "" {
-		return ByRequest, nil
+		return byRequest{names: f.secrets()}, nil
 	}
 	return ByNode(f.Index.Template)
 }
+
+// redact removes the values of the recording's secret names from s.
+func (q *queue) redact(s string) string { return q.names.Redact(s) }
 
 // next pops the attempt that answers req, or returns an error wrapping
 // ErrNotRecorded (and fails the test in strict mode).
@@ -64,7 +71,7 @@ func (q *queue) next(req *http.Request) (*Attempt, error) {
 		q.queues[k] = q.queues[k][1:]
 		return a, nil
 	}
-	what := req.Method + " " + scrape.Redact(req.URL.String())
+	what := req.Method + " " + q.names.Redact(req.URL.String())
 	q.unrecorded = append(q.unrecorded, what)
 	if q.strict != nil {
 		q.strict.Helper()

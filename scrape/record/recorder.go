@@ -95,6 +95,7 @@ func Create(dir string, o Options) (*Recorder, error) {
 		return nil, fmt.Errorf("record: %s: %w; record into another folder", dir, ErrLegacyFolder)
 	}
 	r.index.Template = r.red(o.Template)
+	r.index.Redact = o.Names.Names
 	r.index.Params = o.Params
 	if len(o.Vars) > 0 {
 		r.index.Vars = make(map[string]string, len(o.Vars))

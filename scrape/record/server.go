@@ -111,7 +111,7 @@ func NewTestServer(t interface {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a, err := h.q.next(r)
 	if err != nil {
-		h.log.Warn("unrecorded request", "method", r.Method, "url", r.URL.String())
+		h.log.Warn("unrecorded request", "method", r.Method, "url", h.q.redact(r.URL.String()))
 		w.Header().Set("X-Sluice-Unrecorded", "1")
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
