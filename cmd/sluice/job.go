@@ -176,18 +176,20 @@ func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
 	if err != nil {
 		return err
 	}
-	closeRec, err := startRecorder(c, bj)
+	recErr, closeRec, err := startRecorder(c, bj)
 	if err != nil {
 		return err
 	}
 	defer closeRec()
 	if c.String("coord") != "" {
-		return runCoordJob(c, io, bj)
+		return recordError(runCoordJob(c, io, bj), closeRec())
 	}
 	out := bj.Out
-	bj.ExitStatus = func(sum batch.Summary, err error) int { return exitStatus(jobError(bj, sum, err)) }
+	bj.ExitStatus = func(sum batch.Summary, err error) int {
+		return exitStatus(recordError(jobError(bj, sum, err), recErr()))
+	}
 	sum, err := bj.Run(c.Context)
-	err = jobError(bj, sum, err)
+	err = recordError(jobError(bj, sum, err), closeRec())
 	if sum.Start.IsZero() { // the run never started
 		if err == nil && bj.RetryDead {
 			rep.log.Info("no dead letters: nothing to retry", "out", out)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,23 +28,26 @@ func recordFlags() []cli.Flag {
 }
 
 // startRecorder sets bj's client up to record into --record (or
-// OUT/captures for --capture) and returns the function that closes the
-// recording (a no-op when the run records nothing).
-func startRecorder(c *cli.Context, bj *batch.Job) (func(), error) {
-	nop := func() {}
+// OUT/captures for --capture). It returns the recording's first write
+// error so far (nil: none, or no recording), for the run's exit status,
+// and the function that closes the recording and returns its error: a
+// recording that lost attempts is lost data, exit 4, reported once the
+// run's own output is committed.
+func startRecorder(c *cli.Context, bj *batch.Job) (recErr func() error, closeRec func() error, err error) {
+	nop := func() error { return nil }
 	if !c.IsSet("record") && !c.IsSet("capture") {
-		return nop, nil
+		return nop, nop, nil
 	}
 	dir := c.String("record")
 	if c.Bool("capture") {
 		capt := filepath.Join(bj.Out, "captures")
 		if dir != "" && filepath.Clean(dir) != capt {
-			return nil, usageError(fmt.Errorf("--capture records into %s; give --record DIR or --capture, not both", capt))
+			return nil, nil, usageError(fmt.Errorf("--capture records into %s; give --record DIR or --capture, not both", capt))
 		}
 		dir = capt
 	}
 	if dir == "" || bj.Fetcher != nil {
-		return nop, nil
+		return nop, nop, nil
 	}
 	o := &bj.Scrape
 	params := map[string]string{"command": c.Command.Name}
@@ -68,15 +72,32 @@ func startRecorder(c *cli.Context, bj *batch.Job) (func(), error) {
 		Stopping: func() bool { return c.Context.Err() != nil },
 	})
 	if err != nil {
-		return nil, usageError(fmt.Errorf("--record %s: %w", dir, err))
+		return nil, nil, usageError(fmt.Errorf("--record %s: %w", dir, err))
 	}
 	o.WrapTransport = rec.Wrap
-	log := bj.Options.Logger
-	return func() {
-		if err := rec.Close(); err != nil && log != nil {
-			log.Error("recording incomplete", "dir", dir, "err", err)
-		}
+	var once sync.Once
+	var closeErr error
+	return rec.Err, func() error {
+		once.Do(func() { closeErr = rec.Close() })
+		return closeErr
 	}, nil
+}
+
+// recordError adds a recording's write error to the run's error: exit
+// 4 (data the user asked for was lost), unless the run has a status of
+// its own that says more (usage, interruption, its own I/O error).
+func recordError(runErr, recErr error) error {
+	if recErr == nil {
+		return runErr
+	}
+	recErr = fmt.Errorf("the recording is incomplete (the run's output is committed): %w", recErr)
+	switch exitStatus(runErr) {
+	case exitOK:
+		return retryable(recErr)
+	case exitFailed:
+		return retryable(fmt.Errorf("%w; and %w", runErr, recErr))
+	}
+	return fmt.Errorf("%w; and %v", runErr, recErr)
 }
 
 // recordedOptions rebuilds the client options of a recorded run.

@@ -195,3 +195,71 @@ func TestServeCapturesFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordWriteErrorExits4: when the recording folder refuses a write
+// (a file where a node's folder goes, a folder where an attempt's
+// metadata goes: real failures of the file system), the run's own output
+// is committed whole, the recording keeps what it could, and the run
+// exits 4 with an error that names the path; a replay of the folder says
+// it is incomplete.
+func TestRecordWriteErrorExits4(t *testing.T) {
+	t.Parallel()
+	inst := startMock(t, mockapi.Config{Seed: 31, Sizes: mustSizes(t, "fixed:4KiB")})
+	nodes := demoNodes(12)
+	nodesFile := writeNodes(t, nodes)
+	for _, tt := range []struct {
+		name  string
+		block func(t *testing.T, rec string) string // returns the path the error must name
+	}{
+		{"node folder is a file", func(t *testing.T, rec string) string {
+			p := filepath.Join(rec, record.NodesDir, scrape.CaptureName(nodes[2]))
+			must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			must(t, os.WriteFile(p, []byte("in the way"), 0o644))
+			return p
+		}},
+		{"metadata is a folder", func(t *testing.T, rec string) string {
+			p := filepath.Join(rec, record.NodesDir, scrape.CaptureName(nodes[5]), "000001.json")
+			must(t, os.MkdirAll(p, 0o755))
+			return p
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			rec := filepath.Join(tmp, "rec")
+			path := tt.block(t, rec)
+			out := filepath.Join(tmp, "out")
+			code, stderr := runCLI(t, "ripestat", "--out", out, "--date", e2eDay, "--base-url", inst.URL, "--rate", "0",
+				"--nodes", nodesFile, "--batch-size", "5", "--progress", "none", "--record", rec)
+			if code != exitRetry {
+				t.Fatalf("exit %d, want %d: %s", code, exitRetry, tail(stderr))
+			}
+			if !strings.Contains(stderr, "recording is incomplete") || !strings.Contains(stderr, path) {
+				t.Errorf("stderr does not name %s as the recording's failure:\n%s", path, tail(stderr))
+			}
+			recs, dead := runResult(t, out)
+			if len(recs) != len(nodes) || len(dead) != 0 {
+				t.Errorf("the run committed %d records and %d dead letters, want all %d nodes", len(recs), len(dead), len(nodes))
+			}
+			f, err := record.Open(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Index.Incomplete == "" || len(f.Attempts) < len(nodes)-1 {
+				t.Errorf("recording: incomplete %q, %d nodes recorded", f.Index.Incomplete, len(f.Attempts))
+			}
+			code, stderr = runCLI(t, "replay", "--captures", rec, "--out", filepath.Join(tmp, "replayed"), "--nodes", nodesFile,
+				"--status-path", "status", "--batch-size", "5", "--progress", "none")
+			if code != exitFailed || !strings.Contains(stderr, "could not write every attempt") {
+				t.Errorf("replay: exit %d, want %d (a node is missing) and a warning:\n%s", code, exitFailed, tail(stderr))
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

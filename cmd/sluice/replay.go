@@ -92,6 +92,9 @@ func replayClient(f *record.Folder, c clock.Clock) (*scrape.Client, *record.Tran
 
 // reportSkipped says what of a recording replay does not trust.
 func reportSkipped(log *slog.Logger, f *record.Folder) {
+	if f.Index.Incomplete != "" {
+		log.Warn("replay: the recording run could not write every attempt; those are missing", "captures", f.Dir, "error", f.Index.Incomplete)
+	}
 	if len(f.Skipped) == 0 {
 		return
 	}

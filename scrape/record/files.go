@@ -134,7 +134,7 @@ func (b *bodyFile) commit() (int64, error) {
 	}
 	if err != nil {
 		os.Remove(b.f.Name())
-		return 0, fmt.Errorf("body %s: %w", filepath.Base(b.final), err)
+		return 0, fmt.Errorf("body %s: %w", b.final, err)
 	}
 	return size, nil
 }

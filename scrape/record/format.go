@@ -129,6 +129,10 @@ type Index struct {
 	// complete. A folder of a killed run has Closed false; Open then
 	// lists the attempts from the files themselves.
 	Closed bool `json:"closed"`
+	// Incomplete is the first error the recorder met writing the
+	// folder (a full disk, a file in the way); "": none. Attempts it
+	// could not write are missing.
+	Incomplete string `json:"incomplete,omitempty"`
 	// Template is the run's URL template (redacted), for ByNode.
 	Template string `json:"template,omitempty"`
 	// Vars are the template's variables, secret-named ones redacted.

@@ -139,10 +139,16 @@ func (r *Recorder) Err() error {
 }
 
 // Close writes the final index. It returns the first error met while
-// recording, if any: a recording with an error is not complete.
+// recording, if any (it names the file or folder): a recording with an
+// error is not complete, and its index says so (Index.Incomplete).
+// Recording errors never fail the fetches themselves: the run goes on,
+// and its caller reports the error once the run's own work is safe.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.err != nil {
+		r.index.Incomplete = r.err.Error()
+	}
 	if err := r.writeIndex(r.o.Now().UTC(), true); err != nil && r.err == nil {
 		r.err = err
 	}
@@ -152,8 +158,9 @@ func (r *Recorder) Close() error {
 // writeIndex writes the index; the caller holds r.mu (or owns r).
 func (r *Recorder) writeIndex(now time.Time, closed bool) error {
 	r.index.Updated, r.index.Closed = now, closed
-	if err := writeJSONAtomic(filepath.Join(r.dir, IndexFile), &r.index); err != nil {
-		return fmt.Errorf("record: index: %w", err)
+	path := filepath.Join(r.dir, IndexFile)
+	if err := writeJSONAtomic(path, &r.index); err != nil {
+		return fmt.Errorf("record: write %s: %w", path, err)
 	}
 	return nil
 }
@@ -212,14 +219,15 @@ func (r *Recorder) fail(err error) error {
 // finish writes a's metadata (the body file, if any, is committed) and
 // lists it in the index.
 func (r *Recorder) finish(nl *nodeLog, a *Attempt) {
-	err := writeJSONAtomic(filepath.Join(nl.dir, seqName(a.Seq)+metaExt), a)
+	path := filepath.Join(nl.dir, seqName(a.Seq)+metaExt)
+	err := writeJSONAtomic(path, a)
 	if err == nil {
 		err = syncDir(nl.dir)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		r.fail(fmt.Errorf("record: node %q attempt %d: %w", a.Node, a.Seq, err))
+		r.fail(fmt.Errorf("record: node %q attempt %d: write %s: %w", a.Node, a.Seq, path, err))
 		return
 	}
 	e := &r.index.Nodes[nl.idx]

@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -25,7 +26,9 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	node := r.nodeOf(req)
 	nl, seq, err := r.begin(node)
 	if err != nil {
-		return nil, err // the folder is broken: the run must not go on unrecorded
+		// The folder cannot take this node: the error is kept for
+		// Close (the run ends with it), the fetch itself goes on.
+		return t.next.RoundTrip(req)
 	}
 	start := r.o.Now()
 	a := &Attempt{
@@ -123,7 +126,7 @@ func (b *teeBody) Read(p []byte) (int, error) {
 			f, ferr := createBody(filepath.Join(b.nl.dir, b.a.BodyFile), &b.r.pool)
 			if ferr != nil {
 				b.r.mu.Lock()
-				b.r.fail(ferr)
+				b.r.fail(fmt.Errorf("record: node %q attempt %d: body: %w", b.a.Node, b.a.Seq, ferr))
 				b.r.mu.Unlock()
 				b.done = true
 				return n, err
@@ -200,7 +203,7 @@ func (b *teeBody) end(err error) {
 		size, ferr := b.file.commit()
 		if ferr != nil {
 			b.r.mu.Lock()
-			b.r.fail(ferr)
+			b.r.fail(fmt.Errorf("record: node %q attempt %d: %w", a.Node, a.Seq, ferr))
 			b.r.mu.Unlock()
 			return
 		}
