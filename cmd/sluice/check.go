@@ -49,7 +49,7 @@ func checkJobFlags(c *cli.Context) error {
 			return fmt.Errorf("--%s %d: want %d to %d", n.name, v, n.min, n.max)
 		}
 	}
-	for _, name := range []string{"bucket", "drain-timeout", "max-node-time", "min-backoff", "max-backoff", "request-timeout", "stall-timeout"} {
+	for _, name := range []string{"bucket", "drain-timeout", "max-node-time", "min-backoff", "max-backoff", "request-timeout", "stall-timeout", "speed-time"} {
 		if has[name] && c.Duration(name) < 0 {
 			return fmt.Errorf("--%s %v: must not be negative", name, c.Duration(name))
 		}
@@ -57,6 +57,13 @@ func checkJobFlags(c *cli.Context) error {
 	for _, name := range []string{"buffer-size", "max-value-size"} {
 		if v := sizeOf(c, name); has[name] && v > 1<<30 {
 			return fmt.Errorf("--%s %s: want at most 1GiB", name, units.ExactSize(v))
+		}
+	}
+	if has["speed-limit"] && has["speed-time"] {
+		// A minimum that asks for less than one byte per span can never
+		// fire: a typo (--speed-time 30ms for 30s), not a setting.
+		if v, d := sizeOf(c, "speed-limit"), c.Duration("speed-time"); v > 0 && d > 0 && float64(v)*d.Seconds() < 1 {
+			return fmt.Errorf("--speed-limit %s over --speed-time %v: less than one byte; raise either (0 turns the minimum off)", units.ExactSize(v), d)
 		}
 	}
 	for _, name := range []string{"rate"} {

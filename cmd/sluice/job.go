@@ -77,6 +77,8 @@ func fetchFlags(rate float64) []cli.Flag {
 		&cli.DurationFlag{Name: "max-backoff", Value: scrape.DefaultMaxBackoff, Usage: "longest back-off between attempts", EnvVars: env("max-backoff")},
 		&cli.DurationFlag{Name: "request-timeout", Usage: "cap on one attempt, body included (0: none; the stall timeout still applies)", EnvVars: env("request-timeout")},
 		&cli.DurationFlag{Name: "stall-timeout", Value: scrape.DefaultStallTimeout, Usage: "abandon and retry a body that sends nothing for this long", EnvVars: env("stall-timeout")},
+		sizeFlag("speed-limit", scrape.DefaultSpeedLimit, "minimum transfer speed, a `SIZE` per second: an attempt whose body moves less than this on average over --speed-time is abandoned and retried (0: no minimum)", env("speed-limit")...),
+		&cli.DurationFlag{Name: "speed-time", Value: scrape.DefaultSpeedTime, Usage: "the span over which --speed-limit is averaged (0: no minimum)", EnvVars: env("speed-time")},
 		sizeFlag("max-body-size", scrape.DefaultMaxBodySize, "largest decoded body, a `SIZE` (e.g. 16GiB)", env("max-body-size")...),
 		sizeFlag("bytes-per-second", 0, "bandwidth budget on body reads, a `SIZE` per second (e.g. 10MB; 0: none)", env("bytes-per-second")...),
 		&cli.StringSliceFlag{Name: "header", Usage: "extra request header 'K: V' (repeatable; never logged)", EnvVars: env("header")},
@@ -117,11 +119,16 @@ func scrapeOptions(c *cli.Context, j job, log *slog.Logger) (scrape.Options, err
 		MaxNodeTime:    c.Duration("max-node-time"),
 		RequestTimeout: c.Duration("request-timeout"),
 		StallTimeout:   c.Duration("stall-timeout"),
+		SpeedLimit:     sizeOf(c, "speed-limit"),
+		SpeedTime:      c.Duration("speed-time"),
 		MaxBodySize:    sizeOf(c, "max-body-size"),
 		BytesPerSecond: float64(sizeOf(c, "bytes-per-second")),
 		MinBackoff:     min(c.Duration("min-backoff"), c.Duration("max-backoff")),
 		MaxBackoff:     c.Duration("max-backoff"),
 		Logger:         log,
+	}
+	if o.SpeedLimit == 0 || o.SpeedTime == 0 {
+		o.SpeedLimit, o.SpeedTime = -1, 0 // either at 0 turns the minimum off (scrape: negative)
 	}
 	if c.Bool("adaptive") {
 		// The pool may grow to 4× (batch.AdaptOptions); the client's

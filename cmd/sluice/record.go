@@ -17,7 +17,7 @@ import (
 // recordedFlags are the fetch flags a recording keeps in its index, so
 // that sluice replay runs the client as the live run did.
 var recordedFlags = []string{"rate", "burst", "max-attempts", "max-node-time", "min-backoff", "max-backoff",
-	"request-timeout", "stall-timeout", "max-body-size", "concurrency", "adaptive"}
+	"request-timeout", "stall-timeout", "speed-limit", "speed-time", "max-body-size", "concurrency", "adaptive"}
 
 // recordFlag is --record, and --capture its old spelling.
 func recordFlags() []cli.Flag {
@@ -52,7 +52,7 @@ func startRecorder(c *cli.Context, bj *batch.Job) (recErr func() error, closeRec
 	o := &bj.Scrape
 	params := map[string]string{"command": c.Command.Name}
 	for _, name := range recordedFlags {
-		if name == "max-body-size" { // a size flag: bytes
+		if name == "max-body-size" || name == "speed-limit" { // a size flag: bytes
 			params[name] = strconv.FormatInt(sizeOf(c, name), 10)
 			continue
 		}
@@ -128,11 +128,16 @@ func recordedOptions(ix record.Index) (scrape.Options, error) {
 	num("max-attempts", func(v float64) { o.MaxAttempts = int(v) })
 	num("max-body-size", func(v float64) { o.MaxBodySize = int64(v) })
 	num("concurrency", func(v float64) { o.Concurrency = int(v) })
+	num("speed-limit", func(v float64) { o.SpeedLimit = int64(v) })
+	dur("speed-time", func(v time.Duration) { o.SpeedTime = v })
 	dur("max-node-time", func(v time.Duration) { o.MaxNodeTime = v })
 	dur("min-backoff", func(v time.Duration) { o.MinBackoff = v })
 	dur("max-backoff", func(v time.Duration) { o.MaxBackoff = v })
 	dur("request-timeout", func(v time.Duration) { o.RequestTimeout = v })
 	dur("stall-timeout", func(v time.Duration) { o.StallTimeout = v })
+	if _, ok := p["speed-limit"]; ok && (o.SpeedLimit == 0 || o.SpeedTime == 0) {
+		o.SpeedLimit, o.SpeedTime = -1, 0 // as scrapeOptions: either at 0 is off
+	}
 	if p["adaptive"] == "true" {
 		o.Concurrency *= 4 // as httpFetcher
 	}
