@@ -17,45 +17,71 @@ import (
 // overload is the limit; the send rate is not (it counts the refusals),
 // nor is the configured ceiling.
 //
-//   - Measure: admitted answers (anything but 429) per second over the
-//     current stretch: from the later of the last cut, the gate's last
-//     reopening and 2 s ago, to now; a stretch shorter than 100 ms counts
-//     as 100 ms.
-//   - Cut, on a 429 for a request sent after the epoch: rate =
-//     clamp(0.95·admitted, 0.5·rate, 0.95·rate). 0.95 leaves the server's
-//     burst room to absorb jitter; the floor of half the rate keeps one
-//     short stretch (the burst of a fresh bucket inflates a short
-//     stretch's count) from cutting too deep or too shallow twice in a
-//     row; the cap of 0.95·rate makes every cut a cut. A stretch with
-//     fewer than aimdMinAdmitted admitted answers says nothing (a fixed
-//     window is spent, or the server refuses everything for now): no cut,
-//     only a new epoch, so a spent window cannot collapse the rate.
-//   - Epoch: 429s for requests sent before the cut plus aimdSettle (or
-//     before the gate reopens, plus aimdSettle) are answers to the old
-//     rate and are ignored. aimdSettle is short (200 ms) because GCRA
-//     answers at once: the next cut can follow as soon as the new rate
-//     has been seen by the server, which is what brings a client started
-//     at 3× the limit inside 85–105 % of it within a second.
+//   - Stretches. A stretch runs from one cut (or the gate's reopening)
+//     to the next 429. After a 429 the server's bucket is empty, so a
+//     stretch that starts at a cut is spent in overload as soon as the
+//     client sends faster than R: its admitted rate is R. A stretch that
+//     starts with the bucket full (the run's first, or one after a
+//     Retry-After pause) admits n = 1 + B + R·d: burst and rate mixed.
+//     Admitted answers count in the stretch their request was sent in,
+//     even when they come after the 429 (a body takes longer than a
+//     refusal: at the first 429 of an unlimited client most of its
+//     admitted answers are still on their way).
+//   - First cut: one stretch from a full bucket cannot tell B from R, so
+//     guess B = R·100 ms: rate = 0.95·(n−1)/(d + 100 ms) (prior). Late
+//     answers of the stretch raise the guess. Without Retry-After the
+//     probe after a guess is quick (10 %/s): a 429 is cheap and the next
+//     one measures R.
+//   - Cut from a stretch that began at a cut: rate = clamp(0.95·admitted,
+//     0.5·rate, 0.95·rate), admitted over the stretch (at most its last
+//     2 s, at least 100 ms). 0.95 leaves the burst room for jitter; the
+//     floor of half the rate bounds one bad measurement; the cap makes
+//     every cut a cut. A cut deeper than 0.8·rate was measured on a
+//     stretch that misread (a fixed window spent for part of it): it
+//     probes back quickly too. A stretch with fewer than aimdMinAdmitted
+//     admitted answers says nothing (a spent window): no cut.
+//   - Retry-After (the gate): every 429 pauses every worker, so a second
+//     pause must be avoided rather than measured. Two stretches from a
+//     full bucket (the first and the one after the pause) fit
+//     n = B + R·d; its slope is R. A stretch longer than 2 s was not spent
+//     in overload and is measured as above instead. Once R is known
+//     (a fit over stretches 2 s apart, or a measure of 2 s), the probe
+//     runs 5× slower, and 25× slower past 97 % of R: an overshoot costs a
+//     second of every worker's time, a probe step a fraction of a request.
+//   - Epoch: 429s for requests sent before the cut plus aimdSettle are
+//     answers to the old rate and are ignored (after a pause, nothing is
+//     in flight: the epoch is the reopening). aimdSettle is short (200 ms)
+//     because GCRA answers at once.
+//   - Turns already handed out at the old rate are revoked at a cut
+//     (pacer.go): 32 workers at 300/s hold 100 ms of turns, which would
+//     otherwise go out after the cut and spend the server's burst.
 //   - Probe: after the epoch the rate grows by 1 % of the cut rate per
-//     second (additive). Slowly, because every overshoot costs refusals
-//     (GCRA refuses (rate−R) per second once the burst is spent) and,
-//     with Retry-After, a whole pause of the client; 1 %/s keeps the
+//     second (additive): every overshoot costs refusals (GCRA refuses
+//     (rate−R) per second once the burst is spent); 1 %/s keeps the
 //     saw-tooth between 95 % and ~100 % of the limit.
 //
 // TestControlLaw (sim_test.go) is the simulation that tunes these numbers:
-// a GCRA server with and without Retry-After and a fixed-window server,
-// clients at 3× the limit and unlimited, 8 and 32 workers; it prints the
-// share of the limit achieved, the 429 share and the rate after the first
-// 429.
+// nginx's GCRA (100/s, burst 10) with and without Retry-After, clients at
+// 3× the limit and unlimited, 8 and 32 workers, over BenchmarkNginxLimit's
+// run lengths (6 s, and 30 s with Retry-After); it prints the share of the
+// limit achieved, the 429 share and the rate after the first 429.
+// TestLimitsSettleUnderServerLimit is its fixed-window counterpart (the
+// mock's shape, with and without X-RateLimit-* headers).
 const (
-	aimdDecrease    = 0.95 // cut to this fraction of the admitted rate, and at least this much
-	aimdDeepest     = 0.5  // never below this fraction of the rate in one cut
-	aimdIncrease    = 0.01 // per second, as a fraction of the rate after the last cut
-	aimdFloor       = 0.05 // requests per second; never slower than one per 20 s
-	aimdSettle      = 200 * time.Millisecond
-	aimdMinAdmitted = 3               // admitted answers a stretch needs to be measured
-	aimdStretch     = 2 * time.Second // longest stretch measured
-	aimdFitSpan     = 2 * time.Second // stretches this far apart in length make a fit precise
+	aimdDecrease      = 0.95 // cut to this fraction of the admitted rate, and at least this much
+	aimdDeepest       = 0.5  // never below this fraction of the rate in one cut
+	aimdFitDeepest    = 0.25 // nor below this fraction when two stretches fit the limit
+	aimdDeepCut       = 0.8  // a cut below this fraction of the rate is deep: it probes back quickly
+	aimdIncrease      = 0.01 // per second, as a fraction of the rate after the last cut
+	aimdGuessIncrease = 0.1  // the same after a cut that guessed (prior), without Retry-After
+	aimdFloor         = 0.05 // requests per second; never slower than one per 20 s
+	aimdSettle        = 200 * time.Millisecond
+	aimdMinAdmitted   = 3                      // admitted answers a stretch needs to be measured
+	aimdStretch       = 2 * time.Second        // longest stretch measured
+	aimdFitSpan       = 2 * time.Second        // stretches this far apart in length make a fit precise
+	aimdBurstSpan     = 100 * time.Millisecond // a server's burst, guessed as this much of its rate
+	aimdPausedSlow    = 5                      // with Retry-After, the probe is this many times slower
+	aimdHold          = 0.97                   // with a fitted limit, the probe slows again past this fraction of it
 )
 
 // aimd adapts the shared request rate to a server's limit as the control
@@ -80,6 +106,16 @@ type aimd struct {
 	points  [4]point // the last stretches that began full, oldest overwritten
 	npoints int
 	known   float64 // the last limit the fit found; 0: none
+	gated   bool    // the last cut came with a client-wide pause (Retry-After)
+
+	// The stretch of the last point, [pointFrom, closed): admitted
+	// answers to its requests that arrive after the cut still count in
+	// it (closedAt: npoints when it was closed). guessCur > 0: the
+	// last cut guessed from that one point (prior), from the rate
+	// guessCur.
+	pointFrom, closed time.Time
+	closedAt          int
+	guessCur          float64
 }
 
 // point is one stretch that began with a full bucket: n admitted in d.
@@ -140,6 +176,11 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		resume = open
 	}
 	a.epoch = resume.Add(aimdSettle)
+	if gated {
+		// Nothing sent before the pause is still in flight when
+		// it ends: every later 429 answers the new rate.
+		a.epoch = resume
+	}
 	a.grown = a.epoch
 	cur := a.rate
 	adm, n := a.admittedRateAt(t)
@@ -148,24 +189,52 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 	}
 	var r float64
 	startFull := a.full || a.from.IsZero()
-	if startFull {
-		a.points[a.npoints%len(a.points)] = point{d: t.Sub(a.from), n: a.fullN}
-		if a.from.IsZero() { // the first stretch: since the first request
-			a.points[a.npoints%len(a.points)] = point{d: t.Sub(a.sent.first), n: n}
-		}
-		a.npoints++
+	if startFull && !a.from.IsZero() && t.Sub(a.from) > aimdStretch {
+		// A long stretch from a full bucket was not spent in overload
+		// (the probe crossed the limit near its end): B + R·d does not
+		// hold, the admitted rate of its last seconds does.
+		startFull = false
 	}
+	var last point
+	if startFull {
+		last = point{d: t.Sub(a.from), n: a.fullN}
+		if a.from.IsZero() { // the first stretch: since the first request
+			first := a.sent.first
+			if first.IsZero() || a.admitted.first.Before(first) {
+				first = a.admitted.first
+			}
+			last = point{d: t.Sub(first), n: n}
+		}
+		a.points[a.npoints%len(a.points)] = last
+		a.npoints++
+		a.pointFrom, a.closed, a.closedAt = t.Add(-last.d), t, a.npoints
+	}
+	a.guessCur = 0
 	switch est, span, ok := a.slope(); {
 	case startFull && ok:
-		r = aimdDecrease * est
 		if span >= aimdFitSpan {
 			a.known = est // precise enough to slow the probe near it
 		}
-	case startFull && gated && a.points[(a.npoints-1)%len(a.points)].d < aimdFitSpan:
-		// One short stretch from a full bucket mixes burst and rate:
-		// halve, so that the next stretch differs enough to tell them
-		// apart. A long one is mostly rate: it is measured as below.
-		r = aimdDeepest * cur
+		return a.apply(a.cut(aimdDecrease*est, cur, aimdFitDeepest), resume, gated)
+	case startFull:
+		// One stretch from a full bucket holds B + R·d: burst and
+		// rate cannot be told apart, so take the burst to be
+		// aimdBurstSpan of the rate. The next stretch from a full
+		// bucket corrects the guess through the fit; one from an
+		// empty bucket (after this cut) measures R itself.
+		a.guessCur = cur
+		r := aimdDeepest * cur // refused from the start, so far
+		if last.n >= aimdMinAdmitted {
+			r = prior(last)
+		}
+		r, changed := a.apply(a.cut(r, cur, 0), resume, gated)
+		if !gated {
+			// A guess: probe quickly to the next 429, which measures
+			// the limit. With Retry-After that 429 would cost a
+			// pause of the client: probe as after a measure.
+			a.step = r * aimdGuessIncrease
+		}
+		return r, changed
 	case n < aimdMinAdmitted && !math.IsInf(a.rate, 1):
 		a.from, a.full, a.fullN = resume, gated, 0
 		return a.rate, false // nothing admitted to measure: wait and see
@@ -173,13 +242,40 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		r = aimdDeepest * cur // unlimited, and refused from the start
 	default:
 		r = aimdDecrease * adm
+		if gated && t.Sub(a.from) > aimdStretch {
+			a.known = adm // measured over seconds near the limit
+		}
 	}
-	r = max(min(r, aimdDecrease*cur), aimdDeepest*cur)
-	r = max(aimdFloor, min(a.ceiling, r))
+	r, changed := a.apply(a.cut(r, cur, aimdDeepest), resume, gated)
+	if r < aimdDeepCut*cur && !gated {
+		// A deep cut measured a short stretch (a fixed window spent in
+		// part of it reads low): probe back quickly, as after a guess.
+		a.step = r * aimdGuessIncrease
+	}
+	return r, changed
+}
+
+// prior is the rate to send at after one stretch from a full bucket, p:
+// its first admitted request found the bucket full, the next B were the
+// burst and the rest came at the rate R, so n − 1 = B + R·d; with B taken
+// as R·aimdBurstSpan, R = (n − 1) / (d + aimdBurstSpan).
+func prior(p point) float64 {
+	return aimdDecrease * float64(p.n-1) / (p.d + aimdBurstSpan).Seconds()
+}
+
+// apply sets the rate r of a cut and starts the next stretch at resume.
+func (a *aimd) apply(r float64, resume time.Time, gated bool) (float64, bool) {
 	changed := r != a.rate
 	a.rate, a.step = r, r*aimdIncrease
-	a.from, a.full, a.fullN = resume, gated, 0
+	a.from, a.full, a.fullN, a.gated = resume, gated, 0, gated
 	return a.rate, changed
+}
+
+// cut bounds a new rate r from the current cur: a cut by at least
+// aimdDecrease, by at most (1-deepest), within the floor and the ceiling.
+func (a *aimd) cut(r, cur, deepest float64) float64 {
+	r = max(min(r, aimdDecrease*cur), deepest*cur)
+	return max(aimdFloor, min(a.ceiling, r))
 }
 
 // slope fits n = B + R·d to the stretches that began full and returns R,
@@ -208,19 +304,33 @@ func (a *aimd) slope() (float64, time.Duration, bool) {
 // succeededAt records an admitted answer at t and grows the rate by the
 // time elapsed since the last growth. It returns the new rate and whether
 // it changed.
-func (a *aimd) succeededAt(t time.Time) (float64, bool) {
+func (a *aimd) succeededAt(t, sent time.Time) (float64, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.admitted.addAt(t)
-	if !t.Before(a.from) {
+	switch {
+	case !sent.Before(a.pointFrom) && sent.Before(a.closed) && !t.Before(a.closed) && a.npoints == a.closedAt:
+		// A late answer of the stretch the last cut measured (a body
+		// takes longer than a 429): it belongs to that stretch, and a
+		// guess made from it rises with it.
+		p := &a.points[(a.npoints-1)%len(a.points)]
+		p.n++
+		if r := a.cut(prior(*p), a.guessCur, 0); a.guessCur > 0 && p.n >= aimdMinAdmitted && r > a.rate {
+			a.rate, a.step = r, a.step*r/a.rate
+			return a.rate, true
+		}
+	case !sent.Before(a.from):
 		a.fullN++
 	}
 	if a.rate >= a.ceiling || !t.After(a.grown) {
 		return a.rate, false
 	}
 	step := a.step
-	if a.known > 0 && a.rate >= aimdDecrease*a.known {
-		step /= 5 // past the fitted limit's margin: every overshoot costs a pause
+	if a.gated && a.known > 0 {
+		step /= aimdPausedSlow // every overshoot costs a pause of every worker
+		if a.rate >= aimdHold*a.known {
+			step /= aimdPausedSlow // past the fitted limit's margin
+		}
 	}
 	a.rate = min(a.ceiling, a.rate+step*t.Sub(a.grown).Seconds())
 	a.grown = t

@@ -7,13 +7,14 @@ import (
 )
 
 // TestAIMDSteps drives the control law of aimd.go through fixed instants
-// (milliseconds after t0): each 429 cuts to 95 % of the rate the server
-// admitted over the stretch, never by more than half in one cut.
+// (milliseconds after t0): the first 429 guesses from the first stretch,
+// each later one cuts to 95 % of the rate the server admitted over the
+// stretch, never by more than half in one cut.
 func TestAIMDSteps(t *testing.T) {
 	a := newAIMD(100)
 	oks := func(from, to, every int) { // admitted answers at from+every, …, to
 		for ms := from + every; ms <= to; ms += every {
-			a.succeededAt(at(ms))
+			a.succeededAt(at(ms), at(ms))
 		}
 	}
 	type step struct {
@@ -24,12 +25,13 @@ func TestAIMDSteps(t *testing.T) {
 		wantRate    float64
 		wantChanged bool
 	}
+	guess := aimdDecrease * 99 / 1.1 // the first stretch, from a full bucket: (n−1)/(d+100 ms), 100 admitted in 1 s
 	steps := []step{
-		{"100/s admitted: cut to 95", func() { oks(-10, 990, 10) }, 1000, 999, 0, 95, true},
-		{"429 in flight during the cut is ignored", nil, 1010, 1005, 0, 95, false},
-		{"429 inside the settling time is ignored", nil, 1150, 1190, 0, 95, false},
-		// grown to 95.76 since the epoch at 1200; halved
-		{"40/s admitted: cut at most by half", func() { oks(1000, 2000, 25) }, 2000, 1999, 0, 47.88, true},
+		{"first stretch: a guess", func() { oks(-10, 990, 10) }, 1000, 999, 0, guess, true},
+		{"429 in flight during the cut is ignored", nil, 1010, 1005, 0, guess, false},
+		{"429 inside the settling time is ignored", nil, 1150, 1190, 0, guess, false},
+		// grown at 10 %/s (the guess's probe) from the epoch at 1200 for 0.8 s; halved
+		{"40/s admitted: cut at most by half", func() { oks(1000, 2000, 25) }, 2000, 1999, 0, guess * 1.08 / 2, true},
 		// 41 counted: 20 ms buckets
 		{"40/s again: cut to 95 % of it", func() { oks(2000, 3000, 25) }, 3000, 2999, 0, 41 * 0.95, true},
 		{"nothing admitted (a spent window): no cut", nil, 3300, 3250, 0, 41 * 0.95, false},
@@ -53,19 +55,29 @@ func TestAIMDSteps(t *testing.T) {
 	}
 }
 
-// TestAIMDGrowth: after the epoch the rate grows by 1 % of the cut rate
-// per second, up to the ceiling.
+// TestAIMDGrowth: after the epoch a guess probes at 10 % of its rate per
+// second, a measured cut at 1 %, up to the ceiling.
 func TestAIMDGrowth(t *testing.T) {
 	a := newAIMD(100)
 	for ms := 0; ms < 1000; ms += 10 {
-		a.succeededAt(at(ms))
+		a.succeededAt(at(ms), at(ms))
 	}
-	a.throttledAt(at(1000), at(1000), time.Time{}) // 95, epoch at 1200
-	if r, _ := a.succeededAt(at(1100)); r != 95 {
+	g, _ := a.throttledAt(at(1000), at(1000), time.Time{}) // a guess, epoch at 1200
+	if r, _ := a.succeededAt(at(1100), at(1100)); r != g {
 		t.Errorf("grew before the epoch: %v", r)
 	}
-	if r, _ := a.succeededAt(at(2200)); math.Abs(r-95*1.01) > 1e-9 {
-		t.Errorf("after 1 s of growth: %v, want %v", r, 95*1.01)
+	for ms := 1200; ms < 2200; ms += 10 { // 100/s admitted
+		a.succeededAt(at(ms), at(ms))
+	}
+	if r, _ := a.succeededAt(at(2200), at(2200)); math.Abs(r-g*1.1) > 1e-9 {
+		t.Errorf("after 1 s of a guess's growth: %v, want %v", r, g*1.1)
+	}
+	for ms := 2210; ms <= 3200; ms += 10 { // 100/s admitted, measured
+		a.succeededAt(at(ms), at(ms))
+	}
+	m, _ := a.throttledAt(at(3200), at(3200), time.Time{}) // epoch at 3400
+	if r, _ := a.succeededAt(at(4400), at(4400)); math.Abs(r-m*1.01) > 1e-9 {
+		t.Errorf("after 1 s of a measured cut's growth: %v, want %v", r, m*1.01)
 	}
 }
 
@@ -78,15 +90,15 @@ func TestAIMDRetryAfterFit(t *testing.T) {
 	a.sentAt(t0)
 	// stretch 1 from t0 at 120/s: B + R·d admitted, d = B/(120−R) = 125 ms
 	for i := 1; i <= 15; i++ {
-		a.succeededAt(at(i * 125 / 15))
+		a.succeededAt(at(i*125/15), at(i*125/15))
 	}
 	r, _ := a.throttledAt(at(125), at(125), at(1125))
-	if r != 60 {
-		t.Fatalf("first cut with Retry-After: %v, want half of 120", r)
+	if want := aimdDecrease * 14 / 0.225; math.Abs(r-want) > 1e-9 {
+		t.Fatalf("first cut with Retry-After: %v, want the guess %v", r, want)
 	}
 	// stretch 2 from the reopening at 60/s: d = B/(60−R) = 500 ms, 30 admitted
 	for i := 1; i <= 30; i++ {
-		a.succeededAt(at(1125 + i*500/30))
+		a.succeededAt(at(1125+i*500/30), at(1125+i*500/30))
 	}
 	r, _ = a.throttledAt(at(1625), at(1625), at(2625))
 	if want := aimdDecrease * R; math.Abs(r-want) > 1 {
@@ -98,7 +110,7 @@ func TestAIMDNeverPassesCeilingOrFloor(t *testing.T) {
 	a := newAIMD(10)
 	for i := range 200 { // 200 cuts, 2 s apart, 5/s admitted before each
 		for k := range 10 {
-			a.succeededAt(at(2000*i - 1900 + 200*k))
+			a.succeededAt(at(2000*i-1900+200*k), at(2000*i-1900+200*k))
 		}
 		a.throttledAt(at(2000*i), at(2000*i), time.Time{})
 	}
@@ -107,28 +119,37 @@ func TestAIMDNeverPassesCeilingOrFloor(t *testing.T) {
 	}
 	b := newAIMD(10)
 	for i := range 3 {
-		b.succeededAt(at(2000*i - 10))
+		b.succeededAt(at(2000*i-10), at(2000*i-10))
 		b.throttledAt(at(2000*i), at(2000*i), time.Time{})
 	}
 	for i := range 1000 { // 1000 s of successes
-		b.succeededAt(at(500_000 + 1000*i))
+		b.succeededAt(at(500_000+1000*i), at(500_000+1000*i))
 	}
 	if r := b.rateAt(t0); r != 10 {
 		t.Fatalf("after growth rate = %v, want the ceiling 10", r)
 	}
 }
 
-func TestAIMDUnlimitedCutsFromMeasuredRate(t *testing.T) {
+// TestAIMDUnlimitedFirstCut: an unlimited client's first 429 guesses from
+// what was admitted so far; answers to requests of that stretch that come
+// after the 429 (bodies take longer than refusals) raise the guess.
+func TestAIMDUnlimitedFirstCut(t *testing.T) {
 	a := newAIMD(0)
 	for i := range 50 { // 50 requests in 500 ms: 100/s
 		a.sentAt(at(500 + 10*i))
 	}
-	for i := range 40 { // 40 of them admitted: 80/s
-		a.succeededAt(at(505 + 12*i))
+	for i := range 40 { // 40 of them admitted
+		a.succeededAt(at(505+12*i), at(500+12*i))
 	}
 	r, changed := a.throttledAt(at(1000), at(990), time.Time{})
-	if !changed || math.Abs(r-80*aimdDecrease) > 1.5 {
-		t.Fatalf("rate %v changed %v, want %v", r, changed, 80*aimdDecrease)
+	if want := aimdDecrease * 39 / 0.6; !changed || math.Abs(r-want) > 1e-9 {
+		t.Fatalf("rate %v changed %v, want %v", r, changed, want)
+	}
+	for i := range 5 { // late answers of the stretch
+		a.succeededAt(at(1001+i), at(980+i))
+	}
+	if r, _ := a.succeededAt(at(1010), at(985)); math.Abs(r-aimdDecrease*45/0.6) > 1e-9 {
+		t.Fatalf("after 6 late answers: %v, want %v", r, aimdDecrease*45/0.6)
 	}
 	b := newAIMD(0)
 	for i := range 50 {

@@ -151,7 +151,7 @@ func (c *Client) observe(resp *http.Response, node string, seq uint64, sent, got
 			"status", resp.StatusCode, "node", node)
 	}
 	if o.rateChanged {
-		c.limiter.SetLimitAt(got, limitOf(o.rate))
+		c.pacer.setRateAt(got, o.rate)
 		if resp.StatusCode == http.StatusTooManyRequests {
 			c.log.Info("rate lowered", "rate", o.rate)
 		}

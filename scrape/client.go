@@ -77,7 +77,7 @@ type Client struct {
 	header  http.Header // sent with every request (cloned per request)
 	hc      *http.Client
 	tr      *http.Transport
-	limiter *rate.Limiter    // requests
+	pacer   *pacer           // requests
 	bw      *rate.Limiter    // body bytes; nil: no budget
 	slots   *clock.Semaphore // Concurrency tokens
 	limits  limits
@@ -125,7 +125,7 @@ func New(o Options) (*Client, error) {
 		opts:    o,
 		tmpl:    tmpl,
 		header:  o.Header.Clone(),
-		limiter: rate.NewLimiter(limitOf(o.Rate), o.Burst),
+		pacer:   newPacer(o.Rate, o.Burst),
 		slots:   clock.NewSemaphore(o.Concurrency),
 		limits:  limits{aimd: newAIMD(o.Rate)},
 		backoff: backoff{base: o.MinBackoff, max: o.MaxBackoff},

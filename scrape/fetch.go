@@ -172,10 +172,13 @@ func (c *Client) waitTurn(ctx context.Context) (uint64, error) {
 		// Reserve rather than Wait: Wait gives up at once when the
 		// wait would pass ctx's deadline, which would blame the node
 		// for the caller's deadline.
-		now := c.now()
-		r := c.limiter.ReserveN(now, 1)
-		if err := c.sleep(ctx, r.DelayFrom(now)); err != nil {
-			r.CancelAt(c.now())
+		tn := c.pacer.reserveAt(ctx, c.now())
+		err := c.sleep(tn.ctx, tn.d)
+		if c.pacer.done(tn) {
+			continue // a cut: this turn was at the old rate
+		}
+		if err != nil {
+			tn.res.CancelAt(c.now())
 			return 0, err
 		}
 		if c.limits.gate.delayAt(c.now()) > 0 {

@@ -129,7 +129,7 @@ func (l *limits) observeAt(status int, h http.Header, seq uint64, sent, got time
 	case status == http.StatusTooManyRequests:
 		o.rate, o.rateChanged = l.aimd.throttledAt(got, sent, l.gate.untilAt(got))
 	case status >= 200 && status <= 299:
-		o.rate, o.rateChanged = l.aimd.succeededAt(got)
+		o.rate, o.rateChanged = l.aimd.succeededAt(got, sent)
 	default:
 		o.rate = l.aimd.rateAt(got)
 	}
