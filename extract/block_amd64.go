@@ -6,7 +6,8 @@ package extract
 
 // indexBlocksAVX2 indexes the n 64-byte blocks at p: for block k it writes
 // quotes[k], the quotes that no backslash escapes, and brackets[k], the
-// brackets { } [ ] outside strings (bit i for byte i of the block).
+// brackets { } [ ] outside strings (bit i for byte i of the block), and
+// odd[k], the backslashes, control characters and non-ASCII bytes.
 // state holds what one block hands the next: state[0] is all ones if a
 // string is open, state[1] is 1 if the next byte is escaped. It stops
 // at the first block with a backslash outside a string, whose words it
@@ -14,4 +15,4 @@ package extract
 // block's number; otherwise it returns n. It needs AVX2 and PCLMULQDQ.
 //
 //go:noescape
-func indexBlocksAVX2(p *byte, n int, quotes *uint64, brackets *uint64, state *[3]uint64) int
+func indexBlocksAVX2(p *byte, n int, quotes *uint64, brackets *uint64, odd *uint64, state *[3]uint64) int

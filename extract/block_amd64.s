@@ -4,125 +4,134 @@
 
 #include "textflag.h"
 
-// func indexBlocksAVX2(p *byte, n int, quotes *uint64, brackets *uint64, state *[3]uint64) int
+// func indexBlocksAVX2(p *byte, n int, quotes *uint64, brackets *uint64, odd *uint64, state *[3]uint64) int
 // Requires: AVX, AVX2, PCLMULQDQ
-TEXT ·indexBlocksAVX2(SB), NOSPLIT, $0-48
+TEXT ·indexBlocksAVX2(SB), NOSPLIT, $0-56
 	MOVQ         p+0(FP), AX
 	MOVQ         quotes+16(FP), CX
 	MOVQ         brackets+24(FP), DX
-	MOVQ         state+32(FP), BX
-	MOVQ         $0x0000000000000022, SI
-	VMOVQ        SI, X0
+	MOVQ         odd+32(FP), BX
+	MOVQ         state+40(FP), SI
+	MOVQ         $0x0000000000000022, DI
+	VMOVQ        DI, X0
 	VPBROADCASTB X0, Y0
-	MOVQ         $0x000000000000005c, SI
-	VMOVQ        SI, X1
+	MOVQ         $0x000000000000005c, DI
+	VMOVQ        DI, X1
 	VPBROADCASTB X1, Y1
-	MOVQ         $0x0000000000000020, SI
-	VMOVQ        SI, X2
+	MOVQ         $0x0000000000000020, DI
+	VMOVQ        DI, X2
 	VPBROADCASTB X2, Y2
-	MOVQ         $0x000000000000007b, SI
-	VMOVQ        SI, X3
+	MOVQ         $0x000000000000007b, DI
+	VMOVQ        DI, X3
 	VPBROADCASTB X3, Y3
-	MOVQ         $0x000000000000007d, SI
-	VMOVQ        SI, X4
+	MOVQ         $0x000000000000007d, DI
+	VMOVQ        DI, X4
 	VPBROADCASTB X4, Y4
 	VPCMPEQB     X5, X5, X5
-	MOVQ         (BX), SI
-	MOVQ         8(BX), BX
-	XORQ         DI, DI
+	MOVQ         (SI), DI
+	MOVQ         8(SI), SI
+	XORQ         R8, R8
 
 loop:
-	CMPQ      DI, n+8(FP)
+	CMPQ      R8, n+8(FP)
 	JAE       done
 	VMOVDQU   (AX), Y6
 	VMOVDQU   32(AX), Y7
 	VPCMPEQB  Y0, Y6, Y8
-	VPMOVMSKB Y8, R8
+	VPMOVMSKB Y8, R9
 	VPCMPEQB  Y0, Y7, Y8
-	VPMOVMSKB Y8, R9
-	SHLQ      $0x20, R9
-	ORQ       R9, R8
-	VPCMPEQB  Y1, Y6, Y8
-	VPMOVMSKB Y8, R9
-	VPCMPEQB  Y1, Y7, Y8
 	VPMOVMSKB Y8, R10
 	SHLQ      $0x20, R10
 	ORQ       R10, R9
-	MOVQ      BX, R10
-	MOVQ      R9, R11
-	ORQ       BX, R11
+	VPCMPEQB  Y1, Y6, Y8
+	VPMOVMSKB Y8, R10
+	VPCMPEQB  Y1, Y7, Y8
+	VPMOVMSKB Y8, R11
+	SHLQ      $0x20, R11
+	ORQ       R11, R10
+	VPCMPGTB  Y6, Y2, Y8
+	VPMOVMSKB Y8, R11
+	VPCMPGTB  Y7, Y2, Y8
+	VPMOVMSKB Y8, R12
+	SHLQ      $0x20, R12
+	ORQ       R12, R11
+	ORQ       R10, R11
+	MOVQ      R11, (BX)(R8*8)
+	MOVQ      SI, R11
+	MOVQ      R10, R12
+	ORQ       SI, R12
 	JZ        noescape
-	MOVQ      BX, R11
-	NOTQ      R11
-	ANDQ      R9, R11
-	MOVQ      R11, BX
-	SHLQ      $0x01, BX
-	NOTQ      BX
-	ANDQ      R11, BX
+	MOVQ      SI, R12
+	NOTQ      R12
+	ANDQ      R10, R12
+	MOVQ      R12, SI
+	SHLQ      $0x01, SI
+	NOTQ      SI
+	ANDQ      R12, SI
+	MOVQ      $0x5555555555555555, R13
+	ANDQ      SI, R13
+	MOVQ      $0xaaaaaaaaaaaaaaaa, R14
+	ANDQ      SI, R14
+	ADDQ      R12, R13
+	ADDQ      R12, R14
+	SETCS     SI
+	MOVBQZX   SI, SI
+	NOTQ      R12
+	ANDQ      R12, R13
+	ANDQ      R12, R14
+	MOVQ      $0xaaaaaaaaaaaaaaaa, R12
+	ANDQ      R12, R13
 	MOVQ      $0x5555555555555555, R12
-	ANDQ      BX, R12
-	MOVQ      $0xaaaaaaaaaaaaaaaa, R13
-	ANDQ      BX, R13
-	ADDQ      R11, R12
-	ADDQ      R11, R13
-	SETCS     BL
-	MOVBQZX   BL, BX
-	NOTQ      R11
-	ANDQ      R11, R12
-	ANDQ      R11, R13
-	MOVQ      $0xaaaaaaaaaaaaaaaa, R11
-	ANDQ      R11, R12
-	MOVQ      $0x5555555555555555, R11
-	ANDQ      R11, R13
-	ORQ       R12, R10
-	ORQ       R13, R10
+	ANDQ      R12, R14
+	ORQ       R13, R11
+	ORQ       R14, R11
 
 noescape:
-	NOTQ       R10
-	ANDQ       R10, R8
+	NOTQ       R11
+	ANDQ       R11, R9
 	VPOR       Y2, Y6, Y6
 	VPCMPEQB   Y3, Y6, Y8
 	VPCMPEQB   Y4, Y6, Y6
 	VPOR       Y8, Y6, Y6
-	VPMOVMSKB  Y6, R10
+	VPMOVMSKB  Y6, R11
 	VPOR       Y2, Y7, Y6
 	VPCMPEQB   Y3, Y6, Y7
 	VPCMPEQB   Y4, Y6, Y6
 	VPOR       Y7, Y6, Y6
-	VPMOVMSKB  Y6, R11
-	SHLQ       $0x20, R11
-	ORQ        R11, R10
-	VMOVQ      R8, X6
+	VPMOVMSKB  Y6, R12
+	SHLQ       $0x20, R12
+	ORQ        R12, R11
+	VMOVQ      R9, X6
 	VPCLMULQDQ $0x00, X5, X6, X6
-	VMOVQ      X6, R11
-	XORQ       SI, R11
-	MOVQ       R11, SI
-	NOTQ       SI
-	ANDQ       SI, R10
-	MOVQ       R8, (CX)(DI*8)
-	MOVQ       R10, (DX)(DI*8)
-	ANDQ       SI, R9
+	VMOVQ      X6, R12
+	XORQ       DI, R12
+	MOVQ       R12, DI
+	NOTQ       DI
+	ANDQ       DI, R11
+	MOVQ       R9, (CX)(R8*8)
+	MOVQ       R11, (DX)(R8*8)
+	ANDQ       DI, R10
 	JNZ        stray
-	SARQ       $0x3f, R11
-	MOVQ       R11, SI
+	SARQ       $0x3f, R12
+	MOVQ       R12, DI
 	ADDQ       $0x40, AX
-	INCQ       DI
+	INCQ       R8
 	JMP        loop
 
 stray:
-	MOVQ state+32(FP), AX
-	MOVQ R9, 16(AX)
-	SARQ $0x3f, R11
-	MOVQ R11, (AX)
-	MOVQ BX, 8(AX)
+	MOVQ state+40(FP), AX
+	MOVQ R10, 16(AX)
+	SARQ $0x3f, R12
+	MOVQ R12, (AX)
+	MOVQ SI, 8(AX)
 	VZEROUPPER
-	MOVQ DI, ret+40(FP)
+	MOVQ R8, ret+48(FP)
 	RET
 
 done:
-	MOVQ state+32(FP), AX
-	MOVQ SI, (AX)
-	MOVQ BX, 8(AX)
+	MOVQ state+40(FP), AX
+	MOVQ DI, (AX)
+	MOVQ SI, 8(AX)
 	VZEROUPPER
-	MOVQ DI, ret+40(FP)
+	MOVQ R8, ret+48(FP)
 	RET

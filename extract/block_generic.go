@@ -8,6 +8,6 @@ const haveAVX2 = false
 
 // indexBlocksAVX2 is not called where haveAVX2 is false; it stands in for
 // the assembly so that the scanner compiles everywhere.
-func indexBlocksAVX2(p *byte, n int, quotes, brackets *uint64, state *[3]uint64) int {
+func indexBlocksAVX2(p *byte, n int, quotes, brackets, odd *uint64, state *[3]uint64) int {
 	panic("extract: indexBlocksAVX2 without AVX2")
 }

@@ -285,14 +285,14 @@ func (s *streamScanner) capture(n *pathNode, c byte) error {
 	s.mark, s.markLimit, s.markDrop = s.pos, s.maxValue, false
 	var err error
 	if c == '"' {
-		// The index finds the closing quote; a string of plain ASCII up
-		// to it is valid. Anything else goes to strictString, which
-		// finds the first fault.
+		// The index finds the closing quote; a string without odd bytes
+		// (index.odd) up to it is valid. Anything else goes to
+		// strictString, which finds the first fault.
 		q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
 		if q < 0 {
 			q = s.closeQuoteSlow(s.pos)
 		}
-		if q >= 0 && plainASCII(s.buf[s.pos+1:q]) {
+		if q >= 0 && s.ix.plain(s.pos+1, q) {
 			s.pos = q + 1
 			goto captured
 		}

@@ -53,6 +53,7 @@ type index struct {
 	open   int      // with hi == end: the opening quote of a string still open there, or -1
 	quotes []uint64 // unescaped quotes; empty when stale (no index since the last refill)
 	brack  []uint64 // brackets outside strings
+	odd    []uint64 // backslashes, control characters and non-ASCII bytes: what a strict string must look at
 	tail   [64]byte // the last, partial block, padded with spaces
 }
 
@@ -83,12 +84,13 @@ func (s *streamScanner) buildIndex(i int) {
 	if cap(x.quotes) < words {
 		x.quotes = make([]uint64, words, max(words, len(s.buf)/64+1))
 		x.brack = make([]uint64, words, cap(x.quotes))
+		x.odd = make([]uint64, words, cap(x.quotes))
 	}
-	x.quotes, x.brack = x.quotes[:words], x.brack[:words]
+	x.quotes, x.brack, x.odd = x.quotes[:words], x.brack[:words], x.odd[:words]
 	x.lo, x.hi, x.open = i, s.end, -1
 	var st [3]uint64
 	if full > 0 {
-		if k := s.indexBlocks(s.buf[i:s.end], full, x.quotes, x.brack, &st); k < full {
+		if k := s.indexBlocks(s.buf[i:s.end], full, x.quotes, x.brack, x.odd, &st); k < full {
 			x.hi = i + 64*k + bits.TrailingZeros64(st[2])
 			return
 		}
@@ -99,7 +101,7 @@ func (s *streamScanner) buildIndex(i int) {
 		for j := m; j < len(t); j++ {
 			t[j] = ' '
 		}
-		if s.indexBlocks(t[:], 1, x.quotes[full:], x.brack[full:], &st) == 0 {
+		if s.indexBlocks(t[:], 1, x.quotes[full:], x.brack[full:], x.odd[full:], &st) == 0 {
 			x.hi = i + 64*full + bits.TrailingZeros64(st[2])
 			return
 		}
@@ -116,13 +118,48 @@ func (s *streamScanner) buildIndex(i int) {
 
 // indexBlocks indexes the first n blocks of b into quotes and brackets;
 // see indexBlocksAVX2 for st and the result.
-func (s *streamScanner) indexBlocks(b []byte, n int, quotes, brackets []uint64, st *[3]uint64) int {
+func (s *streamScanner) indexBlocks(b []byte, n int, quotes, brackets, odd []uint64, st *[3]uint64) int {
 	if s.blocks == blocksAVX2 {
 		_ = b[64*n-1]
-		_, _ = quotes[n-1], brackets[n-1]
-		return indexBlocksAVX2(unsafe.SliceData(b), n, unsafe.SliceData(quotes), unsafe.SliceData(brackets), st)
+		_, _, _ = quotes[n-1], brackets[n-1], odd[n-1]
+		return indexBlocksAVX2(unsafe.SliceData(b), n, unsafe.SliceData(quotes), unsafe.SliceData(brackets), unsafe.SliceData(odd), st)
 	}
-	return indexBlocksGo(b, n, quotes, brackets, st)
+	return indexBlocksGo(b, n, quotes, brackets, odd, st)
+}
+
+// plainShort is plain for a span within one word, the common case, small
+// enough to inline; for a longer span it reports false.
+func (x *index) plainShort(i, j int) bool {
+	a := uint(i - x.lo)
+	w := a >> 6
+	return w < uint(len(x.odd)) && uint(j-i) <= 64-a&63 && x.odd[w]>>(a&63)&(1<<uint(j-i)-1) == 0
+}
+
+// plain reports whether buf[i:j] has no odd byte (see index.odd). The
+// index must cover it.
+func (x *index) plain(i, j int) bool {
+	a, b := uint(i-x.lo), uint(j-x.lo)
+	if a >= b {
+		return true
+	}
+	wa, wb := a>>6, (b-1)>>6
+	if wb >= uint(len(x.odd)) {
+		return false
+	}
+	lo := ^uint64(0) << (a & 63)
+	hi := ^uint64(0) >> (63 - (b-1)&63)
+	if wa == wb {
+		return x.odd[wa]&lo&hi == 0
+	}
+	if x.odd[wa]&lo != 0 || x.odd[wb]&hi != 0 {
+		return false
+	}
+	for w := wa + 1; w < wb; w++ {
+		if x.odd[w] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // closeQuote returns the index of the quote that closes the string whose
@@ -239,10 +276,11 @@ end:
 }
 
 // indexBlocksGo is indexBlocksAVX2 in Go.
-func indexBlocksGo(b []byte, n int, quotes, brackets []uint64, st *[3]uint64) int {
+func indexBlocksGo(b []byte, n int, quotes, brackets, odd []uint64, st *[3]uint64) int {
 	inStr, esc := st[0], st[1]
 	for k := range n {
 		q, bs, op, cl := blockMasksGo((*[64]byte)(b[64*k:]))
+		odd[k] = bs | oddMaskGo((*[64]byte)(b[64*k:]))
 		escaped := esc
 		if bs|esc != 0 {
 			escaped, esc = escapedChars(bs, esc)
@@ -305,6 +343,15 @@ func blockMasksGo(b *[64]byte) (quote, bslash, open, close uint64) {
 		close |= gatherBytes(eqBytes(f, '}')) << (8 * w)
 	}
 	return quote, bslash, open, close
+}
+
+// oddMaskGo returns the bitmask of the bytes of b below 0x20 or from 0x80.
+func oddMaskGo(b *[64]byte) (m uint64) {
+	for w := 0; w < 8; w++ {
+		x := binary.LittleEndian.Uint64(b[8*w:])
+		m |= gatherBytes(eqBytes(x&(0xe0*swarLo), 0)|x&swarHi) << (8 * w)
+	}
+	return m
 }
 
 // eqBytes sets the high bit of exactly the bytes of x equal to c.

@@ -151,8 +151,8 @@ func TestBlockMasks(t *testing.T) {
 }
 
 // TestIndexBlocks: the AVX2 and Go indexers agree with a byte-by-byte
-// reading (strings, escapes, brackets outside strings, the first backslash
-// outside a string) on runs of blocks rich in the bytes they look for, with
+// reading (strings, escapes, brackets outside strings, bytes a strict
+// string must look at, the first backslash outside a string) on runs of blocks rich in the bytes they look for, with
 // the state carried from block to block and from call to call.
 func TestIndexBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
@@ -171,7 +171,12 @@ func TestIndexBlocks(t *testing.T) {
 			}
 		}
 		// The reference: byte by byte, up to the first stray backslash.
-		wantQ, wantB := make([]uint64, n), make([]uint64, n)
+		wantQ, wantB, wantO := make([]uint64, n), make([]uint64, n), make([]uint64, n)
+		for i, c := range b {
+			if c < 0x20 || c >= 0x80 || c == '\\' {
+				wantO[i/64] |= 1 << (i % 64)
+			}
+		}
 		stray := len(b)
 		in, esc := false, false
 		for i, c := range b {
@@ -198,16 +203,16 @@ func TestIndexBlocks(t *testing.T) {
 		}
 		for _, kind := range kinds {
 			s := &streamScanner{blocks: kind}
-			gotQ, gotB := make([]uint64, n), make([]uint64, n)
+			gotQ, gotB, gotO := make([]uint64, n), make([]uint64, n), make([]uint64, n)
 			var st [3]uint64
 			// In two calls, to carry the state between them.
 			split := rng.IntN(n + 1)
 			k := split
 			if split > 0 {
-				k = s.indexBlocks(b, split, gotQ, gotB, &st)
+				k = s.indexBlocks(b, split, gotQ, gotB, gotO, &st)
 			}
 			if k == split && split < n {
-				k = split + s.indexBlocks(b[64*split:], n-split, gotQ[split:], gotB[split:], &st)
+				k = split + s.indexBlocks(b[64*split:], n-split, gotQ[split:], gotB[split:], gotO[split:], &st)
 			}
 			got := len(b)
 			if k < n {
@@ -222,6 +227,9 @@ func TestIndexBlocks(t *testing.T) {
 					break
 				} else if w == stray/64 {
 					valid = 1<<(stray%64) - 1
+				}
+				if (gotO[w]^wantO[w])&valid != 0 {
+					t.Fatalf("%s %q block %d: odd bytes %064b, want %064b", blockModeName[kind], b, w, gotO[w]&valid, wantO[w]&valid)
 				}
 				if (gotQ[w]^wantQ[w])&valid != 0 || (gotB[w]^wantB[w])&valid != 0 {
 					t.Fatalf("%s %q block %d: quotes %064b brackets %064b, want %064b %064b", blockModeName[kind], b, w, gotQ[w]&valid, gotB[w]&valid, wantQ[w]&valid, wantB[w]&valid)
@@ -337,3 +345,33 @@ func FuzzBlocks(f *testing.F) {
 }
 
 var _ = bits.Len64 // keep math/bits for the reference readings above
+
+// TestIndexPlain holds index.plain and plainShort to a bit-by-bit reading of the odd
+// words, over spans that start and end anywhere in them.
+func TestIndexPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for range sweep(20000, 2000) {
+		x := index{lo: rng.IntN(100), odd: make([]uint64, 1+rng.IntN(4))}
+		for w := range x.odd {
+			if rng.IntN(2) == 0 {
+				x.odd[w] = 1 << rng.IntN(64)
+			}
+		}
+		i := x.lo + rng.IntN(64*len(x.odd)+1)
+		j := i + rng.IntN(x.lo+64*len(x.odd)-i+1)
+		want := true
+		for k := i; k < j; k++ {
+			if x.odd[(k-x.lo)/64]>>((k-x.lo)%64)&1 != 0 {
+				want = false
+			}
+		}
+		if got := x.plain(i, j); got != want {
+			t.Fatalf("lo %d odd %x: plain(%d, %d) = %v, want %v", x.lo, x.odd, i, j, got, want)
+		}
+		// plainShort may say false ("ask plain") for a span that is not
+		// within one word, never true wrongly.
+		if got := x.plainShort(i, j); got && !want || !got && want && j > i && (i-x.lo)/64 == (j-1-x.lo)/64 {
+			t.Fatalf("lo %d odd %x: plainShort(%d, %d) = %v, want %v", x.lo, x.odd, i, j, got, want)
+		}
+	}
+}

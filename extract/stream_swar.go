@@ -34,21 +34,3 @@ func scanStr(buf []byte, i int) int {
 	}
 	return len(buf)
 }
-
-// plainASCII reports whether b holds only the bytes a string may hold
-// unescaped that are ASCII: 0x20 to 0x7f but the quote and the backslash.
-func plainASCII(b []byte) bool {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if zeroBytes(x^('"'*swarLo))|zeroBytes(x^('\\'*swarLo))|(x-0x20*swarLo)&^x&swarHi|x&swarHi != 0 {
-			return false
-		}
-	}
-	for ; i < len(b); i++ {
-		if !strSafe[b[i]] {
-			return false
-		}
-	}
-	return true
-}

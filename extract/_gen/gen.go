@@ -17,10 +17,11 @@ import (
 
 func main() {
 	ConstraintExpr("!purego")
-	TEXT("indexBlocksAVX2", NOSPLIT, "func(p *byte, n int, quotes, brackets *uint64, state *[3]uint64) int")
+	TEXT("indexBlocksAVX2", NOSPLIT, "func(p *byte, n int, quotes, brackets, odd *uint64, state *[3]uint64) int")
 	Doc("indexBlocksAVX2 indexes the n 64-byte blocks at p: for block k it writes",
 		"quotes[k], the quotes that no backslash escapes, and brackets[k], the",
-		"brackets { } [ ] outside strings (bit i for byte i of the block).",
+		"brackets { } [ ] outside strings (bit i for byte i of the block), and",
+		"odd[k], the backslashes, control characters and non-ASCII bytes.",
 		"state holds what one block hands the next: state[0] is all ones if a",
 		"string is open, state[1] is 1 if the next byte is escaped. It stops",
 		"at the first block with a backslash outside a string, whose words it",
@@ -35,6 +36,7 @@ func main() {
 	nAddr := nParam.Addr
 	qp := Load(Param("quotes"), GP64())
 	bp := Load(Param("brackets"), GP64())
+	op := Load(Param("odd"), GP64())
 	sp := Load(Param("state"), GP64())
 
 	bcast := func(c byte) VecVirtual {
@@ -77,6 +79,11 @@ func main() {
 	}
 	quote := mask(func(v, t VecVirtual) { VPCMPEQB(vQuote, v, t) })
 	bslash := mask(func(v, t VecVirtual) { VPCMPEQB(vBslash, v, t) })
+	odd := mask(func(v, t VecVirtual) {
+		VPCMPGTB(v, vLower, t) // 0x20 > v as signed bytes: below 0x20, or 0x80 and above
+	})
+	ORQ(bslash, odd)
+	MOVQ(odd, Mem{Base: op, Index: k, Scale: 8})
 
 	// Escaped bytes: the byte after each odd-length run of backslashes
 	// (escapedChars in stream_blocks.go, which says how).
