@@ -98,7 +98,7 @@ func tsRIPEStat(b *[19]byte) (int64, bool) {
 	t2 := binary.LittleEndian.Uint64(b[11:19]) ^ tmpl2
 	// A byte above 9 sets its high bit in t+0x76 or in t; a carry out of
 	// a byte only comes from one that is flagged already.
-	over := (t0 + 0x76*swarLo | t0 | t1 + 0x76*swarLo | t1 | t2 + 0x76*swarLo | t2) & swarHi
+	over := ((t0 + 0x76*swarLo) | t0 | (t1 + 0x76*swarLo) | t1 | (t2 + 0x76*swarLo) | t2) & swarHi
 	if over|t0&sepMask0|t1&sepMask1|t2&sepMask2 != 0 {
 		return 0, false
 	}
