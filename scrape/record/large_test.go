@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,9 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/batch"
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/bench/testenv"
+	"github.com/sluicehq/sluice/extract"
+	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/scrape/record"
+	"github.com/sluicehq/sluice/store"
 )
 
 // vmHWM reads the process's peak resident set (VmHWM) in bytes.
@@ -43,11 +49,15 @@ func resetHWM(t *testing.T) {
 	}
 }
 
-// TestLargeRecordAndServe2GiB records a 2 GiB body (identity on the wire)
-// and serves it back, with the process's peak RSS (VmHWM, which counts
-// the in-process mock too) growing by a bounded amount, not with the body.
-func TestLargeRecordAndServe2GiB(t *testing.T) {
-	testenv.SkipUnlessLarge(t, "record and serve a 2 GiB body")
+// TestLargeRecordServeReplay2GiB records a 2 GiB body (identity on the
+// wire), serves it back, and replays it through the batch pipeline (the
+// scrape client on a clock.Sim over a Transport, the extractor, the
+// store), with the process's peak RSS (VmHWM, which counts the
+// in-process mock too) growing by a bounded amount in each phase, not
+// with the body. The peak is reset before each phase, so no phase (and
+// no other test: this is the package's only Large one) raises another's.
+func TestLargeRecordServeReplay2GiB(t *testing.T) {
+	testenv.SkipUnlessLarge(t, "record, serve and replay a 2 GiB body")
 	const size = 2 << 30
 	inst, err := mockapi.Start(mockapi.Config{Seed: 1, Overrides: map[string]mockapi.Override{"AS3333": {Size: size}}}, "")
 	if err != nil {
@@ -107,7 +117,41 @@ func TestLargeRecordAndServe2GiB(t *testing.T) {
 	if n < size*9/10 || served != n || a.BodyBytes != n || a.End != record.EndComplete {
 		t.Errorf("live %d bytes, served %d, recorded %d (%s)", n, served, a.BodyBytes, a.End)
 	}
-	for what, grew := range map[string]int64{"recording": recorded - base, "serving": peak - base2} {
+
+	// The replay through the pipeline, and the count it must find: the
+	// recorded body's timestamps, counted straight from the file.
+	want := countUpdates(t, f, a)
+	resetHWM(t)
+	base3 := vmHWM(t)
+	tr, err := record.NewTransport(f, record.TransportOptions{Strict: t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := scrape.New(scrape.Options{URL: tmpl, Clock: clock.NewSim(f.Start()),
+		WrapTransport: func(http.RoundTripper) http.RoundTripper { return tr }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	out := t.TempDir()
+	start = time.Now()
+	sum, err := (&batch.Job{Nodes: []string{"AS3333"}, Out: out, Fetcher: cl, Source: "replay:" + dir,
+		Options: batch.Options{Extract: extract.Options{Paths: []string{"data.updates[*].timestamp"}}, StatusPath: "status"},
+	}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed := vmHWM(t)
+	var got []store.Record
+	if err := store.ReadRecords(out, func(r store.Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("replayed through the pipeline in %v: %d timestamps; peak RSS +%d MiB", time.Since(start).Round(time.Millisecond),
+		want, (replayed-base3)>>20)
+	if sum.OK != 1 || len(got) != 1 || got[0].Count != want || got[0].Bytes != n || got[0].Attempts != 1 {
+		t.Errorf("replay: summary %d ok, records %+v; want one record of %d timestamps, %d bytes, 1 attempt", sum.OK, got, want, n)
+	}
+	for what, grew := range map[string]int64{"recording": recorded - base, "serving": peak - base2, "replaying": replayed - base3} {
 		if grew > 96<<20 {
 			t.Errorf("peak RSS grew by %s while %s a %d MiB body, want < 96 MiB", fmtMiB(grew), what, n>>20)
 		}
@@ -115,3 +159,25 @@ func TestLargeRecordAndServe2GiB(t *testing.T) {
 }
 
 func fmtMiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// countUpdates counts the timestamps of a's recorded body, streamed.
+func countUpdates(t *testing.T, f *record.Folder, a *record.Attempt) int64 {
+	t.Helper()
+	body, err := f.Body(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	ex, err := extract.New(extract.Options{Paths: []string{"data.updates[*].timestamp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if _, err := ex.Run(body, func(int, []byte) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("the recorded body holds no timestamp: the test proves nothing")
+	}
+	return n
+}
