@@ -24,6 +24,14 @@ type Config struct {
 	// MaxConcurrent is how many data requests a client may have open at
 	// once; one more is answered 429. 0 means no limit.
 	MaxConcurrent int
+	// RetryAfter is the unit of the Retry-After the mock sends with a 429
+	// over MaxConcurrent (one unit) and with 500 (one) and 503 faults
+	// (one or two); 0 means one second, written in whole seconds as most
+	// servers do. Another unit is written as decimal seconds ("0.05"),
+	// which clients read too: tests pass a short one so that the waits a
+	// server asks for do not take seconds. The rate-limit window's own
+	// Retry-After is the time left in the window.
+	RetryAfter time.Duration
 	// Latency delays the first byte and caps the bandwidth of data answers.
 	Latency Latency
 	// Faults says how often each fault strikes.
@@ -144,6 +152,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxConcurrent < 0 {
 		errs = append(errs, fmt.Errorf("MaxConcurrent %d is negative", c.MaxConcurrent))
+	}
+	if c.RetryAfter < 0 {
+		errs = append(errs, fmt.Errorf("RetryAfter %v is negative", c.RetryAfter))
 	}
 	if err := c.Faults.validate(); err != nil {
 		errs = append(errs, err)

@@ -29,7 +29,7 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(now, v.reset), 10))
 		msg := fmt.Sprintf("Rate limit exceeded: %d requests per %s for client %q; retry after the window resets", s.cfg.Limit, s.cfg.Window, client)
 		if v.overOpen {
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", s.retryAfterUnits(1))
 			msg = fmt.Sprintf("Too many concurrent requests: at most %d open requests per client %q", s.cfg.MaxConcurrent, client)
 		}
 		n := writeError(w, now, http.StatusTooManyRequests, msg)
@@ -106,7 +106,7 @@ func (s *Server) answer(w *wire, r *http.Request, o synth.Options, fault Fault, 
 	switch fault {
 	case Fault500:
 		if rng.IntN(3) == 0 {
-			h.Set("Retry-After", "1")
+			h.Set("Retry-After", s.retryAfterUnits(1))
 		}
 		writeError(w, now, http.StatusInternalServerError, "Internal server error")
 		return false
@@ -114,7 +114,7 @@ func (s *Server) answer(w *wire, r *http.Request, o synth.Options, fault Fault, 
 		writeHTML(w, http.StatusBadGateway, html502)
 		return false
 	case Fault503:
-		h.Set("Retry-After", strconv.Itoa(1+rng.IntN(2)))
+		h.Set("Retry-After", s.retryAfterUnits(1+rng.IntN(2)))
 		writeError(w, now, http.StatusServiceUnavailable, "Service temporarily unavailable: too many requests in the queue")
 		return false
 	case FaultHTML:

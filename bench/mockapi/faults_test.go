@@ -184,3 +184,39 @@ func TestFaultsReproducible(t *testing.T) {
 		}
 	}
 }
+
+// Config.RetryAfter sets the unit of the Retry-After that 500 and 503
+// faults send: whole seconds by default, decimal seconds otherwise.
+func TestRetryAfterUnit(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		unit time.Duration
+		want map[Fault][]string // the values a fault may send
+	}{
+		{0, map[Fault][]string{Fault500: {"", "1"}, Fault503: {"1", "2"}}},
+		{50 * time.Millisecond, map[Fault][]string{Fault500: {"", "0.05"}, Fault503: {"0.05", "0.1"}}},
+	} {
+		ov := map[string]Override{}
+		for i := range 40 {
+			ov[fmt.Sprintf("AS%d", 100+i)] = Override{Fault: []Fault{Fault500, Fault503}[i%2]}
+		}
+		inst := start(t, Config{Seed: 1, RetryAfter: tt.unit, Overrides: ov})
+		c := client()
+		seen := map[Fault]map[string]bool{Fault500: {}, Fault503: {}}
+		for i := range 40 {
+			f := []Fault{Fault500, Fault503}[i%2]
+			r := get(t, c, dataURL(inst, fmt.Sprintf("AS%d", 100+i)))
+			seen[f][r.header.Get("Retry-After")] = true
+		}
+		for f, want := range tt.want {
+			if len(seen[f]) != len(want) {
+				t.Errorf("unit %v: %s sent Retry-After %v, want each of %q", tt.unit, f, seen[f], want)
+			}
+			for _, v := range want {
+				if !seen[f][v] {
+					t.Errorf("unit %v: %s never sent Retry-After %q (sent %v)", tt.unit, f, v, seen[f])
+				}
+			}
+		}
+	}
+}

@@ -202,6 +202,15 @@ func ceilUnix(t time.Time) int64 {
 	return s
 }
 
+// retryAfterUnits is the Retry-After of n units of Config.RetryAfter:
+// whole seconds by default, decimal seconds for another unit.
+func (s *Server) retryAfterUnits(n int) string {
+	if s.cfg.RetryAfter == 0 {
+		return strconv.Itoa(n)
+	}
+	return strconv.FormatFloat((time.Duration(n) * s.cfg.RetryAfter).Seconds(), 'f', -1, 64)
+}
+
 // retryAfter is the whole seconds until reset, at least 1.
 func retryAfter(now, reset time.Time) int64 {
 	d := reset.Sub(now)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"strings"
-	"testing"
 )
 
 // The bench commands start this executable as `sluice bench child`. Under
@@ -21,7 +20,9 @@ func init() {
 
 // quickRaceExit makes the children of the bench commands skip the second
 // a -race binary sleeps at exit (so that late races get reported): the
-// children are many and short. They inherit the environment.
-func quickRaceExit(t *testing.T) {
-	t.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+// children are many and short. They inherit the environment; TestMain
+// sets it once for the process, so that the bench tests can run in
+// parallel (t.Setenv forbids that).
+func quickRaceExit() {
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 }

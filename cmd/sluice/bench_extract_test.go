@@ -22,12 +22,12 @@ import (
 func runSluice(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), append([]string{"sluice"}, args...), &stdio{in: strings.NewReader(""), out: &out, err: &errOut})
+	code := runTest(context.Background(), append([]string{"sluice"}, args...), &stdio{in: strings.NewReader(""), out: &out, err: &errOut})
 	return code, out.String(), errOut.String()
 }
 
 func TestBenchExtractReport(t *testing.T) {
-	quickRaceExit(t)
+	t.Parallel()
 	dir := t.TempDir()
 	args := []string{"bench", "extract", "--sizes", "64KiB,256KiB", "--reps", "2", "--sweep", "4KiB,64KiB",
 		"--sweep-size", "64KiB", "--min-bytes", "0", "--seed", "3", "--report", dir, "--log-format", "json"}
@@ -189,6 +189,7 @@ func checkSVG(t *testing.T, path string) {
 }
 
 func TestBenchExtractUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -216,8 +217,9 @@ func TestBenchExtractUsageErrors(t *testing.T) {
 }
 
 func TestBenchChildBadRequest(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"sluice", "bench", "child"}, &stdio{in: strings.NewReader(`{"extract":{"kind":"fast"}}`), out: &out, err: &errOut})
+	code := runTest(context.Background(), []string{"sluice", "bench", "child"}, &stdio{in: strings.NewReader(`{"extract":{"kind":"fast"}}`), out: &out, err: &errOut})
 	if code != exitFailed || out.Len() != 0 || !strings.Contains(errOut.String(), `unknown kind "fast"`) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestBenchScrapeReport(t *testing.T) {
-	quickRaceExit(t)
+	t.Parallel()
 	dir := t.TempDir()
 	code, stdout, stderr := runSluice(t, "bench", "scrape", "--nodes", "24", "--sizes", "uniform:2KiB:32KiB",
 		"--latency", "fixed:1ms", "--limit", "30", "--window", "250ms", "--concurrency", "1,8",
@@ -61,6 +61,7 @@ func TestBenchScrapeReport(t *testing.T) {
 }
 
 func TestBenchScrapeUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -224,6 +224,7 @@ func writtenOnce(t *testing.T, out string, ws []*worker) {
 // folder equals a single process's, and the 429s stay under 5 % of the
 // requests.
 func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
+	t.Parallel()
 	s := newCoordSetup(t)
 	before := s.mock.Server.Stats().Total
 	out := filepath.Join(t.TempDir(), "shared")
@@ -249,7 +250,7 @@ func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 
 	// sluice status reads the finished run: exit 0, the counts.
 	var out2, errb bytes.Buffer
-	code := run(t.Context(), []string{"sluice", "status", "--coord", s.srv.URL(), "--json"}, &stdio{in: strings.NewReader(""), out: &out2, err: &errb})
+	code := runTest(t.Context(), []string{"sluice", "status", "--coord", s.srv.URL(), "--json"}, &stdio{in: strings.NewReader(""), out: &out2, err: &errb})
 	var st2 struct {
 		Batches, Done int
 		Finalized     bool
@@ -271,6 +272,7 @@ func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 // to a single process's run), no batch file written twice with different
 // content.
 func TestCoordKilledWorkersAreReplaced(t *testing.T) {
+	t.Parallel()
 	s := newCoordSetup(t)
 	out := filepath.Join(t.TempDir(), "shared")
 	var ws []*worker
@@ -373,6 +375,7 @@ func TestCoordFinalizerKilled(t *testing.T) {
 // restarted from its AOF; the workers wait it out and the run finishes
 // with nothing lost or doubled.
 func TestCoordSurvivesRedisKill(t *testing.T) {
+	t.Parallel()
 	s := newCoordSetup(t)
 	out := filepath.Join(t.TempDir(), "shared")
 	var ws []*worker
@@ -396,6 +399,7 @@ func TestCoordSurvivesRedisKill(t *testing.T) {
 // worker sends no request (no token without Redis), keeps trying for
 // --coord-timeout and exits 4.
 func TestCoordUnreachableExits4(t *testing.T) {
+	t.Parallel()
 	mock := startMock(t, mockapi.Config{Seed: 1})
 	out := filepath.Join(t.TempDir(), "out")
 	code, stderr := runCLI(t, "ripestat", "--nodes", writeNodes(t, demoNodes(5)), "--out", out, "--date", e2eDay,
@@ -413,6 +417,7 @@ func TestCoordUnreachableExits4(t *testing.T) {
 // mock that refuses a third open request, share --global-concurrency 2:
 // no 429, every node recorded.
 func TestCoordGlobalConcurrency(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	mock := startMock(t, mockapi.Config{Seed: 4, MaxConcurrent: 2, Latency: mustLatency(t, "fixed:10ms"), Sizes: mustSizes(t, "fixed:4KiB")})
 	nodes := writeNodes(t, demoNodes(40))

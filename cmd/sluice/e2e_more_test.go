@@ -22,7 +22,7 @@ func TestReplayEqualsLiveRun(t *testing.T) {
 		Faults: mustFaults(t, "500=0.05,truncate=0.05,maintenance=0.05"),
 		Sizes:  mustSizes(t, "lognormal:8KiB:1:128KiB"),
 	})
-	nodes := demoNodes(200)[1:]
+	nodes := demoNodes(120)[1:]
 	nodesFile := writeNodes(t, nodes)
 	live := filepath.Join(t.TempDir(), "live")
 	common := []string{"--nodes", nodesFile, "--batch-size", "50", "--progress", "none"}
@@ -83,7 +83,7 @@ func TestSignalInterruptsThenResumes(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
 	inst := startMock(t, mockapi.Config{Seed: 23, Latency: mustLatency(t, "fixed:20ms"), Sizes: mustSizes(t, "fixed:8KiB")})
-	nodes := demoNodes(600)[1:]
+	nodes := demoNodes(200)[1:]
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"ripestat", "--nodes", writeNodes(t, nodes), "--out", out, "--date", e2eDay,
 		"--base-url", inst.URL, "--rate", "0", "--concurrency", "4", "--batch-size", "20",

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/bench/synth"
@@ -28,9 +33,16 @@ import (
 
 const e2eDay = "2026-11-21"
 
-// startMock starts the mock API for a test and stops it at the end.
+// startMock starts the mock API for a test and stops it at the end. Its
+// Retry-After unit is 50 ms unless cfg says otherwise: the client obeys
+// it on the real clock as it would whole seconds (read by the same
+// parser, tested with both forms in scrape), without the test waiting
+// seconds for every 503.
 func startMock(t *testing.T, cfg mockapi.Config) *mockapi.Instance {
 	t.Helper()
+	if cfg.RetryAfter == 0 {
+		cfg.RetryAfter = 50 * time.Millisecond
+	}
 	inst, err := mockapi.Start(cfg, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -62,20 +74,41 @@ func truthOf(t *testing.T, inst *mockapi.Instance) func(string) (synth.Truth, er
 	return func(node string) (synth.Truth, error) { return inst.Server.Truth(node, start, end) }
 }
 
-// inProcess serialises runCLI: urfave/cli writes package-level values
-// (the help and version flags, the help command) on every run, so two
-// apps must not run at once in one process. Tests of the real binary run
-// in parallel with them.
+// inProcess serialises the part of runCLI that urfave/cli runs before a
+// command's action: it writes package-level values (the help flag's
+// defaults, the help command's names) while it parses, so two apps must
+// not parse at once in one process. The actions, where a job spends its
+// time, run in parallel.
 var inProcess sync.Mutex
 
 // runCLI runs sluice in process and returns its exit status and stderr.
 func runCLI(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	inProcess.Lock()
-	defer inProcess.Unlock()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"sluice"}, args...), &stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	var errb bytes.Buffer
+	code := runTest(context.Background(), append([]string{"sluice"}, args...), &stdio{in: strings.NewReader(""), out: io.Discard, err: &errb})
 	return code, errb.String()
+}
+
+// runTest is run for tests that may run in parallel: it holds inProcess
+// until the command's action starts.
+func runTest(ctx context.Context, args []string, stdio *stdio) int {
+	inProcess.Lock()
+	parsed := sync.OnceFunc(inProcess.Unlock)
+	defer parsed()
+	return runWith(ctx, args, stdio, func(app *cli.App) { afterParse(app.Commands, parsed) })
+}
+
+// afterParse makes each command's action call parsed first.
+func afterParse(cmds []*cli.Command, parsed func()) {
+	for _, c := range cmds {
+		afterParse(c.Subcommands, parsed)
+		if act := c.Action; act != nil {
+			c.Action = func(c *cli.Context) error {
+				parsed()
+				return act(c)
+			}
+		}
+	}
 }
 
 func mustFaults(t *testing.T, spec string) mockapi.Faults {
@@ -109,9 +142,9 @@ func TestRipestatEveryFault(t *testing.T) {
 		Seed:   7,
 		Limit:  1000,
 		Window: time.Second,
-		// 503s are rarer: each carries a Retry-After that pauses the
-		// whole client, as it should.
-		Faults: mustFaults(t, "500=0.02,502=0.02,503=0.002,html=0.02,reset=0.02,truncate=0.02,stall=0.01,length=0.02,maintenance=0.02,error=0.02,stall-for=2s"),
+		// Each 503 carries a Retry-After (50 ms units here) that pauses
+		// the whole client, as it should.
+		Faults: mustFaults(t, "500=0.02,502=0.02,503=0.01,html=0.02,reset=0.02,truncate=0.02,stall=0.01,length=0.02,maintenance=0.02,error=0.02,stall-for=2s"),
 		Sizes:  mustSizes(t, "lognormal:4KiB:1:256KiB"),
 		Overrides: map[string]mockapi.Override{
 			"AS1": {Fault: mockapi.Fault502},   // always fails: a dead letter
@@ -124,7 +157,7 @@ func TestRipestatEveryFault(t *testing.T) {
 	code, stderr := runCLI(t, "ripestat", "--nodes", writeNodes(t, nodes), "--out", out,
 		"--date", e2eDay, "--base-url", inst.URL, "--sourceapp", "e2e",
 		"--rate", "0", "--concurrency", "32", "--batch-size", "100",
-		"--stall-timeout", "300ms", "--max-attempts", "8", "--max-backoff", "1s", "--progress", "none")
+		"--stall-timeout", "300ms", "--max-attempts", "5", "--min-backoff", "10ms", "--max-backoff", "50ms", "--progress", "none")
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d (dead letters); stderr:\n%s", code, exitFailed, tail(stderr))
 	}
@@ -142,11 +175,11 @@ func TestRipestatEveryFault(t *testing.T) {
 	var names []string
 	for _, d := range dead {
 		names = append(names, d.Node)
-		// attempts counts the requests sent: 8 failures, plus any 503
+		// attempts counts the requests sent: 5 failures, plus any 503
 		// with Retry-After, which sends the node back without spending
 		// one of --max-attempts.
-		if d.Attempts < 8 || d.Error == "" {
-			t.Errorf("dead letter %+v: want at least 8 attempts and an error", d)
+		if d.Attempts < 5 || d.Error == "" {
+			t.Errorf("dead letter %+v: want at least 5 attempts and an error", d)
 		}
 	}
 	if !slices.Contains(names, "AS1") || !slices.Contains(names, "AS2") {
@@ -212,7 +245,7 @@ func TestRetryDeadMovesRecoveredNodes(t *testing.T) {
 func TestShardsCoverListOnce(t *testing.T) {
 	t.Parallel()
 	inst := startMock(t, mockapi.Config{Seed: 5, Sizes: mustSizes(t, "fixed:4KiB")})
-	nodes := demoNodes(400)[1:] // without the doomed one: nothing fails here
+	nodes := demoNodes(150)[1:] // without the doomed one: nothing fails here
 	nodesFile := writeNodes(t, nodes)
 	seen := map[string]int{}
 	for k := 1; k <= 2; k++ {
@@ -241,11 +274,16 @@ func TestShardsCoverListOnce(t *testing.T) {
 }
 
 // TestDemo runs `sluice demo` at a small size; its own check must pass.
+// It runs as the real binary: the demo starts a second app in its
+// process, which would parse beside the other tests' apps.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	code, stderr := runCLI(t, "demo", "--nodes", "300", "--out", t.TempDir(), "--progress", "none")
-	if code != exitOK || !strings.Contains(stderr, "check passed") {
-		t.Fatalf("demo: exit %d, stderr:\n%s", code, tail(stderr))
+	var stderr bytes.Buffer
+	cmd := exec.Command(binary(t), "demo", "--nodes", "300", "--out", t.TempDir(), "--progress", "none")
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err != nil || !strings.Contains(stderr.String(), "check passed") {
+		t.Fatalf("demo: %v, stderr:\n%s", err, tail(stderr.String()))
 	}
 }
 
@@ -253,6 +291,7 @@ func TestDemo(t *testing.T) {
 var binDir string
 
 func TestMain(m *testing.M) {
+	quickRaceExit()
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -310,7 +349,10 @@ func comparable(t *testing.T, dir string) (map[string]store.Record, []string) {
 
 // TestKillAndResume: the real binary is SIGKILLed at random moments and
 // started again until it finishes; the result equals an uninterrupted run,
-// with no temporary file left behind.
+// with no temporary file left behind. Each kill comes a random moment
+// after one or two batches of that start are committed, so every start
+// makes progress whatever the machine's load, and the kills land in
+// fetches, extraction and commits alike.
 func TestKillAndResume(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
@@ -318,16 +360,16 @@ func TestKillAndResume(t *testing.T) {
 		Seed:      11,
 		Latency:   mustLatency(t, "uniform:1ms:20ms"),
 		Faults:    mustFaults(t, "500=0.02,reset=0.02,truncate=0.02"),
-		Sizes:     mustSizes(t, "lognormal:16KiB:1:512KiB"),
+		Sizes:     mustSizes(t, "lognormal:8KiB:1:128KiB"),
 		Overrides: map[string]mockapi.Override{"AS7": {Fault: mockapi.Fault502}},
 	})
-	nodes := demoNodes(800)
+	nodes := demoNodes(300)
 	nodes = append(nodes, "AS7")
 	nodesFile := writeNodes(t, nodes)
 	args := func(out string) []string {
 		return []string{"ripestat", "--nodes", nodesFile, "--out", out, "--date", e2eDay,
-			"--base-url", inst.URL, "--rate", "0", "--concurrency", "16", "--batch-size", "40",
-			"--max-attempts", "10", "--max-backoff", "500ms", "--progress", "none"}
+			"--base-url", inst.URL, "--rate", "0", "--concurrency", "16", "--batch-size", "15",
+			"--max-attempts", "10", "--min-backoff", "10ms", "--max-backoff", "100ms", "--progress", "none"}
 	}
 
 	ref := filepath.Join(t.TempDir(), "ref")
@@ -338,13 +380,14 @@ func TestKillAndResume(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "killed")
 	rng := rand.New(rand.NewPCG(1, 2))
+	committed := regexp.MustCompile(`msg="batch committed"`)
 	kills := 0
 	for attempt := 0; ; attempt++ {
 		if attempt == 40 {
 			t.Fatalf("not finished after %d starts", attempt)
 		}
 		cmd := exec.Command(bin, args(out)...)
-		var stderr bytes.Buffer
+		var stderr lockedBuffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -353,11 +396,7 @@ func TestKillAndResume(t *testing.T) {
 		go func() { done <- cmd.Wait() }()
 		var err error
 		if kills < 6 {
-			select {
-			case err = <-done:
-			case <-time.After(time.Duration(50+rng.IntN(700)) * time.Millisecond):
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				<-done
+			if err = killAfterCommits(t, cmd, &stderr, committed, 1+rng.IntN(2), time.Duration(rng.IntN(30))*time.Millisecond, done); err == errKilled {
 				kills++
 				continue
 			}
@@ -395,6 +434,38 @@ func TestKillAndResume(t *testing.T) {
 		}
 	}
 	t.Logf("%d kills, %d records, dead %v", kills, len(gotRecs), gotDead)
+}
+
+// errKilled is what killAfterCommits returns when it killed the process.
+var errKilled = errors.New("killed")
+
+// killAfterCommits waits until the process's stderr shows n commits (a
+// line matching committed each), then SIGKILLs it after delay; it returns
+// errKilled then, or the process's own end (from done) if that came first.
+func killAfterCommits(t *testing.T, cmd *exec.Cmd, stderr *lockedBuffer, committed *regexp.Regexp, n int, delay time.Duration, done <-chan error) error {
+	t.Helper()
+	stderr.mu.Lock()
+	wake := stderr.wake()
+	stderr.mu.Unlock()
+	deadline := time.NewTimer(time.Minute) // turns a hang into a failure
+	defer deadline.Stop()
+	for len(committed.FindAllStringIndex(stderr.String(), -1)) < n {
+		select {
+		case err := <-done:
+			return err
+		case <-wake:
+		case <-deadline.C:
+			t.Fatalf("no %d commits in a minute: %s", n, tail(stderr.String()))
+		}
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(delay): // a random moment of the next batches' work
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+	return errKilled
 }
 
 func mustLatency(t *testing.T, spec string) mockapi.Latency {

@@ -138,6 +138,7 @@ func TestExitStatusLiveRun(t *testing.T) {
 
 // exitStatus maps the errors no command wraps itself.
 func TestExitStatusOfErrors(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		err  error
 		want int

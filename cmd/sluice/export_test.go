@@ -20,7 +20,7 @@ var (
 func runExport(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"sluice", "export"}, args...), &stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	code = runTest(context.Background(), append([]string{"sluice", "export"}, args...), &stdio{in: strings.NewReader(""), out: &out, err: &errb})
 	return code, out.String(), errb.String()
 }
 
@@ -61,6 +61,7 @@ func TestExportCommand(t *testing.T) {
 }
 
 func TestExportCommandErrors(t *testing.T) {
+	t.Parallel()
 	damaged := t.TempDir()
 	for _, name := range []string{"manifest.json", "dead-letter.ndjson", "batch-000000.ndjson.zst", "batch-000001.ndjson.zst", "batch-000002.ndjson.zst"} {
 		data, err := os.ReadFile(filepath.Join(exportRun, name))
@@ -112,6 +113,7 @@ func TestExportCommandErrors(t *testing.T) {
 // Issue 10 item 3: `sluice export` of a run stopped after its first batch
 // fails with exit 4 and says so, unless --partial, which warns and exports.
 func TestExportUnfinishedRun(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r, err := store.Open(dir, store.Params{URL: "http://127.0.0.1/x"}, store.OpenOptions{})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 // testdata/extract and compares stdout with NAME.golden files; every case
 // also checks the exit status and stderr.
 func TestExtractGolden(t *testing.T) {
+	t.Parallel()
 	const dir = "testdata/extract"
 	tests := []struct {
 		name   string
@@ -76,7 +77,7 @@ func TestExtractGolden(t *testing.T) {
 				}
 			}
 			var out, errOut bytes.Buffer
-			code := run(context.Background(), args, &stdio{in: iotest.HalfReader(bytes.NewReader(in)), out: &out, err: &errOut})
+			code := runTest(context.Background(), args, &stdio{in: iotest.HalfReader(bytes.NewReader(in)), out: &out, err: &errOut})
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, errOut.String())
 			}
@@ -115,10 +116,11 @@ func TestExtractGolden(t *testing.T) {
 // TestExtractModesAgree runs every mode over the same file: the summaries
 // differ only in "mode".
 func TestExtractModesAgree(t *testing.T) {
+	t.Parallel()
 	var first string
 	for _, mode := range []string{"stream", "full", "regex"} {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), []string{"sluice", "extract", "--mode", mode, "--path", "[*].ts", "testdata/extract/unix_ms.json"},
+		code := runTest(context.Background(), []string{"sluice", "extract", "--mode", mode, "--path", "[*].ts", "testdata/extract/unix_ms.json"},
 			&stdio{in: strings.NewReader(""), out: &out, err: &errOut})
 		if code != exitOK {
 			t.Fatalf("%s: exit %d: %s", mode, code, errOut.String())
@@ -135,16 +137,18 @@ func TestExtractModesAgree(t *testing.T) {
 // TestExtractCanceled: a cancelled context stops the read and maps to
 // exit status 3.
 func TestExtractCanceled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errOut bytes.Buffer
-	code := run(ctx, []string{"sluice", "extract", "-"}, &stdio{in: strings.NewReader(`{"data":{}}`), out: &out, err: &errOut})
+	code := runTest(ctx, []string{"sluice", "extract", "-"}, &stdio{in: strings.NewReader(`{"data":{}}`), out: &out, err: &errOut})
 	if code != exitInterrupted || out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q; want %d and nothing", code, out.String(), exitInterrupted)
 	}
 }
 
 func TestCtxReader(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &scrape.ContextReader{Ctx: ctx, R: strings.NewReader("abc")}
 	if n, err := r.Read(make([]byte, 2)); n != 2 || err != nil {

@@ -9,6 +9,7 @@ import (
 
 // Go's flag package names flags with one dash; the user typed two.
 func TestFlagErrorsShowDoubleDash(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -21,7 +22,7 @@ func TestFlagErrorsShowDoubleDash(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(context.Background(), append([]string{"sluice"}, tt.args...), &stdio{in: strings.NewReader(""), out: &out, err: &errb})
+			code := runTest(context.Background(), append([]string{"sluice"}, tt.args...), &stdio{in: strings.NewReader(""), out: &out, err: &errb})
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
 			}

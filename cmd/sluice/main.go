@@ -58,7 +58,11 @@ func (s *stdio) logHandler(level slog.Level) slog.Handler {
 func (s *stdio) logger() *slog.Logger { return slog.New(s.logHandler(slog.LevelInfo)) }
 
 // run is main without the process around it, so tests can call it.
-func run(ctx context.Context, args []string, io *stdio) int {
+func run(ctx context.Context, args []string, io *stdio) int { return runWith(ctx, args, io, nil) }
+
+// runWith is run with a hook that may change the app before it runs: a
+// test wraps the commands' actions with it.
+func runWith(ctx context.Context, args []string, io *stdio, prepare func(*cli.App)) int {
 	logJSON, err := logFormatOf(args[min(1, len(args)):], os.Getenv)
 	if err != nil {
 		return exitCode(usageError(err), io)
@@ -69,7 +73,11 @@ func run(ctx context.Context, args []string, io *stdio) int {
 	// comes with an error (a missing required flag prints the help), which
 	// exitCode reports as one line or record on stderr instead.
 	var own bytes.Buffer
-	err = missingFlags(newApp(io, &own).RunContext(ctx, args))
+	app := newApp(io, &own)
+	if prepare != nil {
+		prepare(app)
+	}
+	err = missingFlags(app.RunContext(ctx, args))
 	if err == nil {
 		_, _ = own.WriteTo(io.out)
 	}

@@ -82,8 +82,8 @@ func TestRecordReplayServeEveryFault(t *testing.T) {
 	tmp := t.TempDir()
 	rec := filepath.Join(tmp, "rec")
 	fetch := []string{"--nodes", nodesFile, "--date", e2eDay, "--sourceapp", "e2e", "--rate", "0",
-		"--concurrency", "16", "--batch-size", "40", "--stall-timeout", "300ms", "--max-attempts", "5",
-		"--max-backoff", "50ms", "--progress", "none"}
+		"--concurrency", "16", "--batch-size", "40", "--stall-timeout", "500ms", "--max-attempts", "4",
+		"--min-backoff", "10ms", "--max-backoff", "50ms", "--progress", "none"}
 	live := filepath.Join(tmp, "live")
 	code, stderr := runCLI(t, append([]string{"ripestat", "--out", live, "--base-url", inst.URL, "--record", rec}, fetch...)...)
 	if code != exitFailed {

@@ -25,6 +25,7 @@ import (
 // --summary-json, the manifest's run and --metrics-file all carry the
 // figures the mock counted itself.
 func TestRunReportsTrueFigures(t *testing.T) {
+	t.Parallel()
 	inst := startMock(t, mockapi.Config{
 		Seed:          21,
 		MaxConcurrent: 3,
@@ -39,7 +40,7 @@ func TestRunReportsTrueFigures(t *testing.T) {
 	sumPath := filepath.Join(dir, "summary.json")
 	promPath := filepath.Join(dir, "sluice.prom")
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"sluice", "ripestat", "--nodes", writeNodes(t, nodes), "--out", out,
+	code := runTest(context.Background(), []string{"sluice", "ripestat", "--nodes", writeNodes(t, nodes), "--out", out,
 		"--date", e2eDay, "--base-url", inst.URL, "--rate", "0", "--concurrency", "6", "--batch-size", "25",
 		"--max-attempts", "4", "--min-backoff", "10ms", "--max-backoff", "50ms",
 		"--log-format", "json", "--progress", "log", "--summary-json", sumPath, "--metrics-file", promPath},
@@ -197,6 +198,7 @@ func readManifestRuns(t *testing.T, out string) []store.RunSummary {
 // --quiet leaves the summary (and warnings) only: no progress, no batch
 // commits.
 func TestQuiet(t *testing.T) {
+	t.Parallel()
 	inst := startMock(t, mockapi.Config{Seed: 4, Sizes: mustSizes(t, "fixed:2KiB")})
 	out := filepath.Join(t.TempDir(), "out")
 	code, stderr := runCLI(t, "ripestat", "--nodes", writeNodes(t, demoNodes(30)[1:]), "--out", out, "--date", e2eDay,

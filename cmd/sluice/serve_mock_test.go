@@ -70,12 +70,13 @@ func waitFor(t *testing.T, log *lockedBuffer, re *regexp.Regexp) []string {
 }
 
 func TestServeMock(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errs lockedBuffer
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, []string{"sluice", "serve-mock", "--addr", "127.0.0.1:0", "--seed", "3",
+		code <- runTest(ctx, []string{"sluice", "serve-mock", "--addr", "127.0.0.1:0", "--seed", "3",
 			"--limit", "2", "--window", "1h", "--size-dist", "fixed:8KiB", "--faults", "none",
 			"--override", "AS9=updates:7", "--override", "AS10=503", "--log-interval", "20ms"},
 			&stdio{in: strings.NewReader(""), out: &out, err: &errs})
@@ -139,6 +140,7 @@ func TestServeMock(t *testing.T) {
 }
 
 func TestServeMockUsageErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args    []string
 		mention string
@@ -157,7 +159,7 @@ func TestServeMockUsageErrors(t *testing.T) {
 	for _, c := range cases {
 		var out, errs bytes.Buffer
 		args := append([]string{"sluice", "serve-mock", "--addr", "127.0.0.1:0"}, c.args...)
-		got := run(context.Background(), args, &stdio{in: strings.NewReader(""), out: &out, err: &errs})
+		got := runTest(context.Background(), args, &stdio{in: strings.NewReader(""), out: &out, err: &errs})
 		if got != exitUsage || !strings.Contains(errs.String(), c.mention) {
 			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", c.args, got, errs.String(), exitUsage, c.mention)
 		}
@@ -166,19 +168,21 @@ func TestServeMockUsageErrors(t *testing.T) {
 
 // A port in use is a failure (exit 1), not a usage error.
 func TestServeMockPortInUse(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	var out, errs bytes.Buffer
-	got := run(context.Background(), []string{"sluice", "serve-mock", "--addr", ln.Addr().String()}, &stdio{in: strings.NewReader(""), out: &out, err: &errs})
+	got := runTest(context.Background(), []string{"sluice", "serve-mock", "--addr", ln.Addr().String()}, &stdio{in: strings.NewReader(""), out: &out, err: &errs})
 	if got != exitFailed || !strings.Contains(errs.String(), "listen") {
 		t.Errorf("exit %d, stderr %q", got, errs.String())
 	}
 }
 
 func TestIsLoopback(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		ip   string
 		want bool

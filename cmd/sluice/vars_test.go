@@ -5,6 +5,7 @@ import (
 )
 
 func TestParseVars(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in      []string
 		wantErr bool

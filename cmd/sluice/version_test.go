@@ -10,6 +10,7 @@ import (
 )
 
 func TestVersionOf(t *testing.T) {
+	t.Parallel()
 	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "310dc31a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"}, {Key: "vcs.time", Value: "2026-12-01T19:00:00Z"}}
 	tests := []struct {
 		name string
@@ -33,8 +34,9 @@ func TestVersionOf(t *testing.T) {
 }
 
 func TestVersionFlag(t *testing.T) {
+	t.Parallel()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"sluice", "--version"}, &stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	code := runTest(context.Background(), []string{"sluice", "--version"}, &stdio{in: strings.NewReader(""), out: &out, err: &errb})
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
@@ -49,6 +51,7 @@ func TestVersionFlag(t *testing.T) {
 // After `go run ./cmd/sluice demo` the hints must not name a binary the
 // user does not have.
 func TestSelfCommand(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ exe, want string }{
 		{"/tmp/go-build2731/b001/exe/sluice", "go run ./cmd/sluice"},
 		{"/home/u/go/bin/sluice", "sluice"},
