@@ -19,24 +19,62 @@ import (
 // now if zero. Nodes must be unique among recs and dead; a node must not
 // be in another batch planned by the caller (the plan guarantees it).
 func (r *Run) CommitBatch(batch int, recs []Record, dead []DeadLetter) error {
-	if err := r.commitBatch(batch, recs, dead); err != nil {
-		return fmt.Errorf("store: commit batch %d in %s: %w", batch, r.dir, err)
+	return r.commit(kindBatch, batch, recs, dead)
+}
+
+// commitKind is which of the three commits runs, for its error.
+type commitKind int
+
+const (
+	kindBatch commitKind = iota // CommitBatch
+	kindRetry                   // CommitRetry
+	kindPart                    // CommitPart
+)
+
+// op names the operation of kind on batch in an error.
+func (k commitKind) op(batch int) string {
+	switch k {
+	case kindRetry:
+		return "commit retry"
+	case kindPart:
+		return fmt.Sprintf("commit part of batch %d", batch)
+	}
+	return fmt.Sprintf("commit batch %d", batch)
+}
+
+// commit is the one way into the three commits: it checks the batch
+// number (a retry has none: 0) and the nodes, takes the run's lock,
+// checks that the run is still usable, runs the kind's own steps under
+// the lock, and wraps their error with the operation and the folder.
+func (r *Run) commit(kind commitKind, batch int, recs []Record, dead []DeadLetter) error {
+	err := func() error {
+		if batch < 0 {
+			return fmt.Errorf("negative batch number")
+		}
+		if err := checkNodes(recs, dead); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err := r.usable(); err != nil {
+			return err
+		}
+		switch kind {
+		case kindRetry:
+			return r.commitRetry(recs, dead)
+		case kindPart:
+			return r.commitPart(batch, recs, dead)
+		}
+		return r.commitBatch(batch, recs, dead)
+	}()
+	if err != nil {
+		return fmt.Errorf("store: %s in %s: %w", kind.op(batch), r.dir, err)
 	}
 	return nil
 }
 
+// commitBatch is CommitBatch under the run's lock.
 func (r *Run) commitBatch(batch int, recs []Record, dead []DeadLetter) error {
-	if batch < 0 {
-		return fmt.Errorf("negative batch number")
-	}
-	if err := checkNodes(recs, dead); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.usable(); err != nil {
-		return err
-	}
 	// A retry batch took this number (--retry-dead ran before the plan was
 	// done): move it out of the way in a commit of its own, because the new
 	// file replaces the old one under the same name.

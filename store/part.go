@@ -20,24 +20,11 @@ import (
 // Nodes must be unique among recs and dead, and not already in a part of
 // batch or dead-lettered.
 func (r *Run) CommitPart(batch int, recs []Record, dead []DeadLetter) error {
-	if err := r.commitPart(batch, recs, dead); err != nil {
-		return fmt.Errorf("store: commit part of batch %d in %s: %w", batch, r.dir, err)
-	}
-	return nil
+	return r.commit(kindPart, batch, recs, dead)
 }
 
+// commitPart is CommitPart under the run's lock.
 func (r *Run) commitPart(batch int, recs []Record, dead []DeadLetter) error {
-	if batch < 0 {
-		return fmt.Errorf("negative batch number")
-	}
-	if err := checkNodes(recs, dead); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.usable(); err != nil {
-		return err
-	}
 	if i := r.man.find(batch); i >= 0 && !r.man.Batches[i].Retry {
 		return fmt.Errorf("batch is already committed")
 	}

@@ -15,21 +15,11 @@ import (
 // they are, so a retry can be committed in parts. One manifest update
 // commits it all.
 func (r *Run) CommitRetry(recs []Record, dead []DeadLetter) error {
-	if err := r.commitRetry(recs, dead); err != nil {
-		return fmt.Errorf("store: commit retry in %s: %w", r.dir, err)
-	}
-	return nil
+	return r.commit(kindRetry, 0, recs, dead)
 }
 
+// commitRetry is CommitRetry under the run's lock.
 func (r *Run) commitRetry(recs []Record, dead []DeadLetter) error {
-	if err := checkNodes(recs, dead); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.usable(); err != nil {
-		return err
-	}
 	for _, rec := range recs {
 		if _, ok := r.dead[rec.Node]; !ok {
 			return fmt.Errorf("node %s: not dead-lettered", rec.Node)
