@@ -548,6 +548,41 @@ func TestBytesPerSecond(t *testing.T) {
 	}
 }
 
+// TestNewOptionErrors: each negative option is refused by an
+// *OptionError that names that one field and its value.
+func TestNewOptionErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		field string
+		set   func(*Options)
+		value string
+	}{
+		{"Rate", func(o *Options) { o.Rate = -1 }, "-1"},
+		{"BytesPerSecond", func(o *Options) { o.BytesPerSecond = -2 }, "-2"},
+		{"Burst", func(o *Options) { o.Burst = -3 }, "-3"},
+		{"Concurrency", func(o *Options) { o.Concurrency = -4 }, "-4"},
+		{"MaxAttempts", func(o *Options) { o.MaxAttempts = -5 }, "-5"},
+		{"MaxNodeTime", func(o *Options) { o.MaxNodeTime = -time.Second }, "-1s"},
+		{"RequestTimeout", func(o *Options) { o.RequestTimeout = -time.Second }, "-1s"},
+		{"StallTimeout", func(o *Options) { o.StallTimeout = -time.Second }, "-1s"},
+		{"SpeedTime", func(o *Options) { o.SpeedTime = -time.Second }, "-1s"},
+		{"MinBackoff", func(o *Options) { o.MinBackoff = -time.Second }, "-1s"},
+		{"MaxBackoff", func(o *Options) { o.MaxBackoff = -time.Second }, "-1s"},
+	} {
+		o := Options{URL: "http://h/{node}"}
+		tt.set(&o)
+		_, err := New(o)
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Field != tt.field || fmt.Sprint(oe.Value) != tt.value {
+			t.Errorf("%s: err = %v, want an OptionError for %s %s", tt.field, err, tt.field, tt.value)
+			continue
+		}
+		if want := "option " + tt.field + " " + tt.value + ": must be ≥ 0"; !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %q lacks %q", tt.field, err, want)
+		}
+	}
+}
+
 func TestNewErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -555,8 +590,7 @@ func TestNewErrors(t *testing.T) {
 		want string
 	}{
 		{"no URL", Options{}, "empty"},
-		{"negative rate", Options{URL: "http://h/{node}", Rate: -1}, "negative Rate"},
-		{"backoff order", Options{URL: "http://h/{node}", MinBackoff: time.Second, MaxBackoff: time.Millisecond}, "MaxBackoff"},
+		{"backoff order", Options{URL: "http://h/{node}", MinBackoff: time.Second, MaxBackoff: time.Millisecond}, "option MaxBackoff 1ms: must be ≥ MinBackoff 1s"},
 		{"secret var in error", Options{URL: "http://h/{node}?key={key}&x={nope}", Vars: map[string]string{"key": "zzsecretzz"}}, "unknown placeholder {nope}"},
 	}
 	for _, tt := range tests {

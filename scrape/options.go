@@ -1,7 +1,6 @@
 package scrape
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -124,13 +123,26 @@ type Options struct {
 
 // withDefaults checks o and fills its zero fields.
 func (o Options) withDefaults() (Options, error) {
-	switch {
-	case o.Rate < 0 || o.BytesPerSecond < 0:
-		return o, errors.New("negative Rate or BytesPerSecond")
-	case o.Burst < 0 || o.Concurrency < 0 || o.MaxAttempts < 0:
-		return o, errors.New("negative Burst, Concurrency or MaxAttempts")
-	case o.MaxNodeTime < 0 || o.RequestTimeout < 0 || o.StallTimeout < 0 || o.SpeedTime < 0 || o.MinBackoff < 0 || o.MaxBackoff < 0:
-		return o, errors.New("negative duration")
+	for _, f := range []struct {
+		name  string
+		value any
+		bad   bool
+	}{
+		{"Rate", o.Rate, o.Rate < 0},
+		{"BytesPerSecond", o.BytesPerSecond, o.BytesPerSecond < 0},
+		{"Burst", o.Burst, o.Burst < 0},
+		{"Concurrency", o.Concurrency, o.Concurrency < 0},
+		{"MaxAttempts", o.MaxAttempts, o.MaxAttempts < 0},
+		{"MaxNodeTime", o.MaxNodeTime, o.MaxNodeTime < 0},
+		{"RequestTimeout", o.RequestTimeout, o.RequestTimeout < 0},
+		{"StallTimeout", o.StallTimeout, o.StallTimeout < 0},
+		{"SpeedTime", o.SpeedTime, o.SpeedTime < 0},
+		{"MinBackoff", o.MinBackoff, o.MinBackoff < 0},
+		{"MaxBackoff", o.MaxBackoff, o.MaxBackoff < 0},
+	} {
+		if f.bad {
+			return o, &OptionError{Field: f.name, Value: f.value, Want: "must be ≥ 0"}
+		}
 	}
 	if o.Burst == 0 {
 		o.Burst = 1
@@ -163,11 +175,23 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxBackoff = max(DefaultMaxBackoff, o.MinBackoff)
 	}
 	if o.MaxBackoff < o.MinBackoff {
-		return o, fmt.Errorf("MaxBackoff %v < MinBackoff %v", o.MaxBackoff, o.MinBackoff)
+		return o, &OptionError{Field: "MaxBackoff", Value: o.MaxBackoff, Want: fmt.Sprintf("must be ≥ MinBackoff %v", o.MinBackoff)}
 	}
 	o.Clock = clock.Or(o.Clock)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o, nil
+}
+
+// OptionError is an Options field that New refuses: the field's name, its
+// value and what it must be. A command line maps Field to its own flag.
+type OptionError struct {
+	Field string // the Options field, e.g. "Burst"
+	Value any    // its value
+	Want  string // what it must be, e.g. "must be ≥ 0"
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("scrape: option %s %v: %s", e.Field, e.Value, e.Want)
 }

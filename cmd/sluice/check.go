@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sluicehq/sluice/bench/units"
+	"github.com/sluicehq/sluice/scrape"
 )
 
 // Bounds of the count flags. Past them a value is a typo, not a job:
@@ -158,4 +160,33 @@ func checkTemplate(tmpl string) error {
 		return fmt.Errorf("no host")
 	}
 	return nil
+}
+
+// optionFlags maps the scrape.Options fields a job command sets to their
+// flags, so that a refused option reaches the user as the flag they typed.
+var optionFlags = map[string]string{
+	"Rate": "rate", "BytesPerSecond": "bytes-per-second", "Burst": "burst", "Concurrency": "concurrency",
+	"MaxAttempts": "max-attempts", "MaxNodeTime": "max-node-time", "RequestTimeout": "request-timeout",
+	"StallTimeout": "stall-timeout", "MinBackoff": "min-backoff", "MaxBackoff": "max-backoff",
+}
+
+// optionError turns a *scrape.OptionError in err into a usage error that
+// names the flag (--burst -1: must be ≥ 0) instead of the Go field;
+// other errors pass unchanged. checkJobFlags refuses most such values
+// first; this holds for the rest (a field set from two flags, a check
+// the library adds later).
+func optionError(err error) error {
+	var oe *scrape.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	name, ok := optionFlags[oe.Field]
+	if !ok {
+		return err // no flag sets it: the command's own bug, said as it is
+	}
+	want := oe.Want
+	for field, flag := range optionFlags {
+		want = strings.ReplaceAll(want, field, "--"+flag)
+	}
+	return usageError(fmt.Errorf("--%s %v: %s", name, oe.Value, want))
 }

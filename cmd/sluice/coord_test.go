@@ -308,7 +308,7 @@ func TestCoordKilledWorkersAreReplaced(t *testing.T) {
 		Done    int
 	}
 	var o, e bytes.Buffer
-	if code := run(t.Context(), []string{"sluice", "status", "--coord", s.srv.URL(), "--json"}, &stdio{in: strings.NewReader(""), out: &o, err: &e}); code != exitOK {
+	if code := runTest(t.Context(), []string{"sluice", "status", "--coord", s.srv.URL(), "--json"}, &stdio{in: strings.NewReader(""), out: &o, err: &e}); code != exitOK {
 		t.Fatalf("status: exit %d: %s", code, e.String())
 	}
 	if err := json.Unmarshal(o.Bytes(), &st); err != nil || st.NodesOK != coordNodes || st.Done != coordNodes/10 {
@@ -323,6 +323,7 @@ func TestCoordKilledWorkersAreReplaced(t *testing.T) {
 // folder: it equals a single process's run, the mock's truth, and
 // exports; a rerun of the command then sends nothing.
 func TestCoordFinalizerKilled(t *testing.T) {
+	t.Parallel()
 	s := newCoordSetup(t)
 	for attempt := 1; ; attempt++ {
 		out := filepath.Join(t.TempDir(), "shared")

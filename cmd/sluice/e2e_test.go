@@ -84,7 +84,7 @@ var inProcess sync.Mutex
 // runCLI runs sluice in process and returns its exit status and stderr.
 func runCLI(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	var errb bytes.Buffer
+	var errb syncBuffer // several loggers write at once
 	code := runTest(context.Background(), append([]string{"sluice"}, args...), &stdio{in: strings.NewReader(""), out: io.Discard, err: &errb})
 	return code, errb.String()
 }

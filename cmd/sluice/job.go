@@ -212,6 +212,7 @@ func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
 // jobError turns what Job.Run returned into the command's error, with
 // its exit status.
 func jobError(bj *batch.Job, sum batch.Summary, err error) error {
+	err = optionError(err)
 	switch {
 	case errors.Is(err, store.ErrParamsMismatch):
 		return usageError(fmt.Errorf("%w (use another --out, or the same parameters to resume)", err))

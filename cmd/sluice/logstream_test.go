@@ -21,6 +21,7 @@ import (
 // nothing on stderr but JSON records, and on stdout only what it was
 // asked to print; in text format no line on stderr is JSON.
 func TestLogStream(t *testing.T) {
+	t.Parallel()
 	inst := startMock(t, mockapi.Config{Seed: 5, Sizes: mustSizes(t, "fixed:2KiB"),
 		Overrides: map[string]mockapi.Override{"AS999999": {Fault: mockapi.Fault502}}})
 	healthy := demoNodes(13)[1:] // AS64512, the demo's dead node, is left out
@@ -143,14 +144,12 @@ func checkStream(t *testing.T, name, format, stderr string, code int) {
 // command once it has written its first line on stderr.
 func runStream(t *testing.T, args []string, serve bool) (int, string, string) {
 	t.Helper()
-	inProcess.Lock()
-	defer inProcess.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out bytes.Buffer
 	errw := &firstWrite{wrote: make(chan struct{})}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, &stdio{in: strings.NewReader(""), out: &out, err: errw}) }()
+	go func() { done <- runTest(ctx, args, &stdio{in: strings.NewReader(""), out: &out, err: errw}) }()
 	if serve {
 		select {
 		case <-errw.wrote:
@@ -203,6 +202,7 @@ func unfinished(t *testing.T, dir string) {
 }
 
 func TestLogFormatOf(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		env  string
@@ -221,7 +221,7 @@ func TestLogFormatOf(t *testing.T) {
 		{args: []string{"scrape"}, env: "xml", err: true},
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"sluice", "merge", "--log-format", "yaml"}, &stdio{out: &stdout, err: &stderr}); code != exitUsage ||
+	if code := runTest(context.Background(), []string{"sluice", "merge", "--log-format", "yaml"}, &stdio{out: &stdout, err: &stderr}); code != exitUsage ||
 		stderr.String() != "sluice: --log-format \"yaml\": want text or json\n" || stdout.Len() > 0 {
 		t.Errorf("--log-format yaml: exit %d, stderr %q, stdout %q", code, &stderr, &stdout)
 	}

@@ -85,7 +85,7 @@ func replayClient(f *record.Folder, c clock.Clock) (*scrape.Client, *record.Tran
 	o.WrapTransport = func(http.RoundTripper) http.RoundTripper { return tr }
 	cl, err := scrape.New(o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, optionError(err)
 	}
 	return cl, tr, nil
 }

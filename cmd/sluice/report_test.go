@@ -39,7 +39,8 @@ func TestRunReportsTrueFigures(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	sumPath := filepath.Join(dir, "summary.json")
 	promPath := filepath.Join(dir, "sluice.prom")
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr syncBuffer // the progress and the client log write at once
 	code := runTest(context.Background(), []string{"sluice", "ripestat", "--nodes", writeNodes(t, nodes), "--out", out,
 		"--date", e2eDay, "--base-url", inst.URL, "--rate", "0", "--concurrency", "6", "--batch-size", "25",
 		"--max-attempts", "4", "--min-backoff", "10ms", "--max-backoff", "50ms",
@@ -59,7 +60,7 @@ func TestRunReportsTrueFigures(t *testing.T) {
 	// Every stderr line is one JSON object; one of them is the summary.
 	var summary map[string]any
 	msgs := map[string]int{}
-	sc := bufio.NewScanner(&stderr)
+	sc := bufio.NewScanner(strings.NewReader(stderr.String()))
 	for sc.Scan() {
 		var rec map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
