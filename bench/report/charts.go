@@ -83,6 +83,12 @@ func (r *Report) Charts() (map[string][]byte, error) {
 			out[ConcurrencySVG] = svg
 		}
 	}
+	if r.Coord != nil && r.Coord.Result != nil {
+		p, err := coordChart(r.Coord.Result)
+		if err := add(CoordSVG, p, err); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

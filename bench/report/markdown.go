@@ -21,6 +21,9 @@ func (r *Report) Markdown(charts map[string][]byte) string {
 	if r.Scrape != nil && r.Scrape.Result != nil {
 		r.Scrape.markdown(&b, charts)
 	}
+	if r.Coord != nil && r.Coord.Result != nil {
+		r.Coord.markdown(&b, charts)
+	}
 	return b.String()
 }
 

@@ -20,6 +20,7 @@ type Report struct {
 	Schema  int            `json:"schema"`
 	Extract *ExtractReport `json:"extract,omitempty"`
 	Scrape  *ScrapeReport  `json:"scrape,omitempty"`
+	Coord   *CoordReport   `json:"coord,omitempty"`
 }
 
 // Run says where and how a section was measured.
@@ -74,6 +75,9 @@ func (r *Report) Merge(update *Report) {
 	}
 	if update.Scrape != nil {
 		r.Scrape = update.Scrape
+	}
+	if update.Coord != nil {
+		r.Coord = update.Coord
 	}
 }
 

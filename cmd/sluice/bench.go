@@ -31,6 +31,7 @@ func benchCommand(io *stdio) *cli.Command {
 		Subcommands: []*cli.Command{
 			benchExtractCommand(io),
 			benchScrapeCommand(io),
+			benchCoordCommand(io),
 			benchReportCommand(io),
 			benchChildCommand(io),
 		},

@@ -220,9 +220,15 @@ func writtenOnce(t *testing.T, out string, ws []*worker) {
 }
 
 // TestCoordFourWorkersEqualOneProcess: four processes of the real binary
-// share one run and one budget against a rate-limited mock: the merged
-// folder equals a single process's, and the 429s stay under 5 % of the
-// requests.
+// share one run and one budget against a rate-limited mock: the
+// finalized folder equals a single process's and the mock's truth, no
+// batch is written twice, and the 429s stay under 5 % of the requests.
+// That they reach at least 90 % of the limit depends on the machine's
+// load (on 2 busy cores, four processes' start-up and scheduling are
+// most of a short run), so it is measured by `sluice bench coord` from
+// the mock's own counter, not asserted here: only what load cannot move
+// is (load only slows the processes, it cannot add 429s past the
+// budget's).
 func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 	t.Parallel()
 	s := newCoordSetup(t)
