@@ -14,10 +14,10 @@ import (
 // TestQuotaSharedAcrossProcesses: one process notes the server's quota
 // (5 requests left in a window that resets in a minute); four processes
 // of 4 workers each then take turns at once: exactly 5 get one, every
-// later take answers Spent with the wait until the reset. A later
-// request's answer in the same window (2 left after it) admits exactly
-// 2 more; an old answer arriving late changes nothing; the next window
-// admits its remaining.
+// later take answers Spent with the wait until the reset. An answer of
+// the window that leaves more room changes nothing; the next window
+// admits its remaining; an answer in it that leaves less room (2 left
+// after request 8, while 5 more were reserved after 8) spends it.
 func TestQuotaSharedAcrossProcesses(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
@@ -72,17 +72,22 @@ func TestQuotaSharedAcrossProcesses(t *testing.T) {
 	if len(got) != 5 || wait < 50*time.Second || wait > time.Minute {
 		t.Fatalf("after 5 left: %d admitted %v, spent wait %v; want 5, about a minute", len(got), got, wait)
 	}
-	last := slices.Max(got)
-	must(bs[2].NoteQuota(ctx, last-2, 2, 10, time.Minute, 0)) // the answer to an earlier request: nothing new
+	last := slices.Max(got) // 6
+	must(bs[2].NoteQuota(ctx, 3, 4, 10, time.Minute, 0)) // looser than 5 after 1
 	if got, _ := takeAll(); len(got) != 0 {
-		t.Fatalf("a stale answer admitted %d", len(got))
+		t.Fatalf("a looser answer of the window admitted %d", len(got))
 	}
-	must(bs[2].NoteQuota(ctx, last, 2, 10, time.Minute, 0))
-	if got, _ := takeAll(); len(got) != 2 {
-		t.Fatalf("2 left after the last request: %d admitted", len(got))
-	}
-	must(bs[3].NoteQuota(ctx, last+2, 7, 10, 2*time.Minute, 0)) // the next window
-	if got, _ := takeAll(); len(got) != 7 {
+	must(bs[3].NoteQuota(ctx, last, 7, 10, 2*time.Minute, 0)) // the next window
+	got, _ = takeAll()
+	if len(got) != 7 {
 		t.Fatalf("a new window with 7 left: %d admitted", len(got))
+	}
+	must(bs[1].NoteQuota(ctx, last+2, 2, 10, 2*time.Minute, 0)) // tighter: 2 left after 8, 5 reserved after it
+	if got, _ := takeAll(); len(got) != 0 {
+		t.Fatalf("a tighter answer: %d admitted; want none", len(got))
+	}
+	must(bs[0].NoteQuota(ctx, slices.Max(got), 3, 10, 3*time.Minute, 0))
+	if got, _ := takeAll(); len(got) != 3 {
+		t.Fatalf("a third window with 3 left: %d admitted", len(got))
 	}
 }

@@ -93,8 +93,13 @@ const quotaTolUS = "50000"
 // requests remaining after it and when the window resets. It mirrors
 // scrape's local quota (limits.go): requests reserved after that one spend
 // what remains, whichever process sends them. A later window replaces the
-// quota, and so does a later request's answer within the window, or any
-// answer after a guess; an old answer arriving late changes nothing.
+// quota, and so does any answer after a guess. Within a window, an answer
+// replaces the quota only if it leaves less room (rem + seq below the
+// quota's): requests reserved before seq but reaching the server after it
+// (workers race, on several machines) are not in its remaining, and an
+// earlier answer still counts them. So the room is the least that any
+// answer of the window allows, and an old answer arriving late changes
+// nothing unless it is tighter.
 // KEYS[1] budget; ARGV[1] seq, ARGV[2] remaining, ARGV[3] reset (µs from
 // now), ARGV[4] limit (0: unknown), ARGV[5] window length (µs, 0:
 // unknown), ARGV[6] key lifetime (ms).
@@ -104,8 +109,9 @@ local now = t[1] * 1e6 + t[2]
 local seq, rem = tonumber(ARGV[1]), tonumber(ARGV[2])
 local reset = now + tonumber(ARGV[3])
 local limit, span = tonumber(ARGV[4]), tonumber(ARGV[5])
-local q = redis.call('HMGET', KEYS[1], 'qseq', 'qreset', 'qguess', 'qspan')
+local q = redis.call('HMGET', KEYS[1], 'qseq', 'qreset', 'qguess', 'qspan', 'qrem')
 local qseq, qreset, guess, qspan = tonumber(q[1]) or 0, tonumber(q[2]) or 0, q[3] == '1', tonumber(q[4]) or 0
+local qrem = tonumber(q[5]) or 0
 local tol = ` + quotaTolUS + `
 if limit > 0 then redis.call('HSET', KEYS[1], 'qlimit', limit) end
 if span > 0 then
@@ -119,7 +125,7 @@ if newWindow and qreset > 0 and not guess then
 end
 if newWindow or (guess and seq > qseq) then
   redis.call('HSET', KEYS[1], 'qseq', seq, 'qrem', rem, 'qreset', string.format('%.0f', reset), 'qguess', 0)
-elseif math.abs(reset - qreset) <= tol and seq > qseq then
+elseif math.abs(reset - qreset) <= tol and rem + seq < qrem + qseq then
   redis.call('HSET', KEYS[1], 'qseq', seq, 'qrem', rem)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
