@@ -67,26 +67,29 @@ func TestQuotaSharedAcrossProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(bs[1].NoteQuota(ctx, 1, 5, 10, time.Minute, 0))
+	// A server's window ends at a fixed instant: each note gives the
+	// time left until it, as an answer read at that moment would.
+	w1, w2, w3 := time.Now().Add(time.Minute), time.Now().Add(2*time.Minute), time.Now().Add(3*time.Minute)
+	must(bs[1].NoteQuota(ctx, 1, 5, 10, time.Until(w1), 0))
 	got, wait := takeAll()
 	if len(got) != 5 || wait < 50*time.Second || wait > time.Minute {
 		t.Fatalf("after 5 left: %d admitted %v, spent wait %v; want 5, about a minute", len(got), got, wait)
 	}
-	last := slices.Max(got) // 6
-	must(bs[2].NoteQuota(ctx, 3, 4, 10, time.Minute, 0)) // looser than 5 after 1
+	last := slices.Max(got)                                 // 6
+	must(bs[2].NoteQuota(ctx, 3, 4, 10, time.Until(w1), 0)) // looser than 5 after 1
 	if got, _ := takeAll(); len(got) != 0 {
 		t.Fatalf("a looser answer of the window admitted %d", len(got))
 	}
-	must(bs[3].NoteQuota(ctx, last, 7, 10, 2*time.Minute, 0)) // the next window
+	must(bs[3].NoteQuota(ctx, last, 7, 10, time.Until(w2), 0)) // the next window
 	got, _ = takeAll()
 	if len(got) != 7 {
 		t.Fatalf("a new window with 7 left: %d admitted", len(got))
 	}
-	must(bs[1].NoteQuota(ctx, last+2, 2, 10, 2*time.Minute, 0)) // tighter: 2 left after 8, 5 reserved after it
+	must(bs[1].NoteQuota(ctx, last+2, 2, 10, time.Until(w2), 0)) // tighter: 2 left after 8, 5 reserved after it
 	if got, _ := takeAll(); len(got) != 0 {
 		t.Fatalf("a tighter answer: %d admitted; want none", len(got))
 	}
-	must(bs[0].NoteQuota(ctx, slices.Max(got), 3, 10, 3*time.Minute, 0))
+	must(bs[0].NoteQuota(ctx, slices.Max(got), 3, 10, time.Until(w3), 0))
 	if got, _ := takeAll(); len(got) != 3 {
 		t.Fatalf("a third window with 3 left: %d admitted", len(got))
 	}
