@@ -66,6 +66,39 @@ func (h *latencyHist) add(d time.Duration) {
 	h.mu.Unlock()
 }
 
+// latencyCounts is a copy of a histogram's figures, kept by a Summary so
+// that the summaries of two rounds merge into exact quantiles.
+type latencyCounts struct {
+	counts [latencyBuckets]int64
+	n      int64
+	sum    time.Duration
+	max    time.Duration
+}
+
+// snapshot copies the histogram's figures.
+func (h *latencyHist) snapshot() *latencyCounts {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return &latencyCounts{counts: h.counts, n: h.n, sum: h.sum, max: h.max}
+}
+
+// merged is a histogram of the values of a and b; either may be nil.
+func merged(a, b *latencyCounts) *latencyHist {
+	h := &latencyHist{}
+	for _, c := range []*latencyCounts{a, b} {
+		if c == nil {
+			continue
+		}
+		for i, n := range c.counts {
+			h.counts[i] += n
+		}
+		h.n += c.n
+		h.sum += c.sum
+		h.max = max(h.max, c.max)
+	}
+	return h
+}
+
 // latencyStats are the figures a summary prints.
 type latencyStats struct {
 	N             int64

@@ -322,6 +322,7 @@ func (r *runner) fillAt(now time.Time, sum *Summary, st statsView) {
 	sum.Waited, sum.Stalls = st.full.Waited, st.full.Stalls
 	ls := r.lat.stats()
 	sum.Mean, sum.P50, sum.P95, sum.Max = ls.Mean, ls.P50, ls.P95, ls.Max
+	sum.lat = r.lat.snapshot()
 	if m, err := r.o.Memory(); err == nil {
 		r.notePeak(m.Peak)
 	}

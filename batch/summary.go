@@ -52,6 +52,43 @@ type Summary struct {
 	// DeadLetters is the number of dead letters in the run folder after
 	// the run, earlier runs' included; set by Job.Run.
 	DeadLetters int
+
+	lat *latencyCounts // the latency histogram, for Merge; nil: none
+}
+
+// Merge is the summary of s and then next, two rounds run one after the
+// other by one process with one Fetcher (the rounds of a coordinated
+// run): the pipeline's counts add up; the Fetcher's counters (requests,
+// statuses, 429s, bytes, waits) count from the Fetcher's start, so next's
+// are kept (summed when the Fetcher has none); latency quantiles are
+// those of both rounds' nodes together; skipped is what was done before
+// s began; the span runs from s's start to next's end.
+func (s Summary) Merge(next Summary) Summary {
+	if s.Start.IsZero() {
+		return next
+	}
+	if next.Start.IsZero() {
+		return s
+	}
+	m := next
+	m.SkippedBatches, m.SkippedNodes = s.SkippedBatches, s.SkippedNodes
+	m.Committed += s.Committed
+	m.Processed += s.Processed
+	m.OK += s.OK
+	m.Dead += s.Dead
+	m.Dropped += s.Dropped
+	m.Abandoned += s.Abandoned
+	m.Bytes += s.Bytes
+	if next.Requests == 0 && s.Requests == 0 { // no Fetcher counters: the pipeline's own retries
+		m.Retries += s.Retries
+	}
+	m.Start, m.Elapsed = s.Start, next.End.Sub(s.Start)
+	m.PeakRSS = max(s.PeakRSS, next.PeakRSS)
+	h := merged(s.lat, next.lat)
+	m.lat = h.snapshot()
+	ls := h.stats()
+	m.Mean, m.P50, m.P95, m.Max = ls.Mean, ls.P50, ls.P95, ls.Max
+	return m
 }
 
 // Throughput is processed nodes per second of elapsed time.

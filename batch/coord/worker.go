@@ -49,7 +49,7 @@ type WorkerOptions struct {
 // Result is what RunJob did.
 type Result struct {
 	Run       string        // the run's name
-	Summary   batch.Summary // of this process's last round
+	Summary   batch.Summary // of this process: its rounds merged (batch.Summary.Merge)
 	Batches   int           // batches this process committed
 	Finalized bool          // this process finalized Out (wrote its manifest)
 }
@@ -214,9 +214,14 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 	}()
 
 	pause := min(max(q.o.LeaseTimeout/4, 50*time.Millisecond), 5*time.Second)
+	if observe := j.Options.Observe; observe != nil {
+		// Live figures of the process: the rounds done, then this one.
+		// res.Summary changes only between rounds, when no monitor runs.
+		sub.Options.Observe = func(s batch.Summary) { observe(res.Summary.Merge(s)) }
+	}
 	for {
 		sum, err := sub.Run(ctx)
-		res.Summary = sum
+		res.Summary = res.Summary.Merge(sum)
 		if cause := context.Cause(ctx); cause != nil {
 			// Redis gone (ErrCoordLost), a queue error, or the caller's
 			// cancellation (context.Canceled: an interruption).

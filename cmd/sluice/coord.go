@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v2"
@@ -54,7 +55,10 @@ func openCoord(url string) (*redis.Client, error) {
 }
 
 // runCoordJob runs this process's share of a run shared through --coord.
-func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
+// Its summary record, --summary-json and --metrics-file carry this
+// process's figures: the nodes it fetched, the requests it sent.
+// closeRec ends the recording (--record); its error counts in the status.
+func runCoordJob(c *cli.Context, bj *batch.Job, rep *reporter, closeRec func() error) error {
 	if bj.RetryDead {
 		return usageError(errors.New("--retry-dead with --coord: retry the dead letters of the finalized folder without --coord"))
 	}
@@ -66,12 +70,30 @@ func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
 		return err
 	}
 	defer rdb.Close()
+	if rep.metrics != "" {
+		// Several processes of one run on one machine each write their
+		// own file; node_exporter refuses the same series twice, so
+		// each file's series carry its name.
+		rep.labels = map[string]string{"worker": strings.TrimSuffix(filepath.Base(rep.metrics), ".prom")}
+	}
 	res, err := coord.RunJob(c.Context, rdb, *bj, coord.WorkerOptions{
 		Run: c.String("run"), Budget: c.String("budget"), CoordTimeout: c.Duration("coord-timeout"),
 		GlobalConcurrency: c.Int("global-concurrency"),
 		Queue:             coord.Options{LeaseTimeout: c.Duration("lease-timeout"), MaxDeliveries: c.Int("max-deliveries")},
 		Logger:            bj.Options.Logger,
 	})
+	err = recordError(coordOutcome(bj, res, err), closeRec())
+	if res.Summary.Start.IsZero() { // no round started
+		return err
+	}
+	if ferr := rep.finish(res.Summary, exitStatus(err), bj.Out); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// coordOutcome is the command's error for what coord.RunJob returned.
+func coordOutcome(bj *batch.Job, res coord.Result, err error) error {
 	switch {
 	case errors.Is(err, coord.ErrCoordLost):
 		return &exitError{exitCoordLost, fmt.Errorf("%w (run the same command again to continue)", err)}
@@ -92,7 +114,7 @@ func runCoordJob(c *cli.Context, io *stdio, bj *batch.Job) error {
 	if err != nil {
 		return err
 	}
-	log.Info("output", "out", bj.Out, "export", "sluice export "+bj.Out+" --format csv")
+	log.Info("output", "out", bj.Out, "export", selfCommand()+" export "+bj.Out+" --format csv")
 	if len(dead) > 0 {
 		return failure(fmt.Errorf("%d nodes dead-lettered in %s; run again without --coord and with --retry-dead to retry them",
 			len(dead), filepath.Join(bj.Out, "dead-letter.ndjson")))

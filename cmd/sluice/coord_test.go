@@ -18,8 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/bench/redistest"
+	"github.com/sluicehq/sluice/store"
 )
 
 // coordSetup is one coordinated run's fixtures: a redis-server, the mock
@@ -234,14 +238,17 @@ func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 	s := newCoordSetup(t)
 	before := s.mock.Server.Stats().Total
 	out := filepath.Join(t.TempDir(), "shared")
+	figures := t.TempDir()
 	var ws []*worker
-	for range 4 {
-		ws = append(ws, startWorker(t, s.args(out, true)))
+	for i := range 4 {
+		ws = append(ws, startWorker(t, s.args(out, true, "--summary-json", filepath.Join(figures, fmt.Sprintf("w%d.json", i)),
+			"--metrics-file", filepath.Join(figures, fmt.Sprintf("w%d.prom", i)))))
 	}
 	for _, w := range ws {
 		w.wait(t)
 	}
 	s.sameAsRef(t, out)
+	checkWorkerFigures(t, figures, len(ws), s.mock.Server.Stats().Total, before)
 	s.checkTruth(t, out)
 	writtenOnce(t, out, ws)
 	if code, stderr := runCLI(t, "export", out, "--format", "csv"); code != exitOK {
@@ -524,4 +531,56 @@ func TestCoordSharesTheServersQuota(t *testing.T) {
 		t.Fatalf("%d requests, %d of them 429: the processes overspent the windows (want at most 5 %%)", st.Requests, st.Status429)
 	}
 	t.Logf("%d requests, %d 429s, at most %d admitted in one window", st.Requests, st.Status429, st.MaxInWindow)
+}
+
+// checkWorkerFigures checks the --summary-json and --metrics-file of n
+// coordinated processes: each holds its own figures, which add up to what
+// the mock saw during the run (after before) and to every node once.
+func checkWorkerFigures(t *testing.T, dir string, n int, mock, before mockapi.ClientStats) {
+	t.Helper()
+	var requests, wire, promRequests int64
+	var done int64
+	for i := range n {
+		data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("w%d.json", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rs store.RunSummary
+		if err := json.Unmarshal(data, &rs); err != nil {
+			t.Fatal(err)
+		}
+		if rs.ExitStatus != exitOK || rs.Nodes.Planned != coordNodes || rs.Start.IsZero() || rs.DurationSeconds <= 0 {
+			t.Errorf("worker %d: summary %s", i, data)
+		}
+		requests += rs.Requests.Total
+		wire += rs.WireBytes
+		done += rs.Nodes.OK + rs.Nodes.Dead
+		prom, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("w%d.prom", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(bytes.NewReader(prom))
+		if err != nil {
+			t.Fatalf("worker %d: metrics: %v", i, err)
+		}
+		for _, m := range fams["sluice_requests_total"].GetMetric() {
+			promRequests += int64(m.GetCounter().GetValue())
+			if labelOf(m, "worker") != fmt.Sprintf("w%d", i) {
+				t.Errorf("worker %d: series without its worker label: %v", i, m)
+			}
+		}
+	}
+	// A batch taken over from a worker the machine's load made look
+	// silent is fetched twice: nodes can count more than once, requests
+	// and bytes never.
+	if want := mock.Requests - before.Requests; requests != want || promRequests != want {
+		t.Errorf("the workers' summaries count %d requests, their metrics %d; the mock saw %d", requests, promRequests, want)
+	}
+	if want := mock.Bytes - before.Bytes; wire != want {
+		t.Errorf("the workers' summaries count %d wire bytes; the mock sent %d", wire, want)
+	}
+	if done < coordNodes {
+		t.Errorf("the workers' summaries count %d nodes done, want at least %d", done, coordNodes)
+	}
 }

@@ -189,7 +189,7 @@ func runJobWith(c *cli.Context, io *stdio, j job, rep *reporter) error {
 	}
 	defer closeRec()
 	if c.String("coord") != "" {
-		return recordError(runCoordJob(c, io, bj), closeRec())
+		return runCoordJob(c, bj, rep, closeRec)
 	}
 	out := bj.Out
 	bj.ExitStatus = func(sum batch.Summary, err error) int {
