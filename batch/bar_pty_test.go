@@ -167,9 +167,8 @@ func TestProgressBarPTY(t *testing.T) {
 // without waiting for the next tick.
 func TestBarRedrawsOnResize(t *testing.T) {
 	tm := openPTY(t, 160)
-	o := quietOptions(clock.NewFake(t0))
+	o := quietOptions(clock.NewFake(t0)) // it never moves: no tick, only the signal draws
 	o.Progress, o.ProgressFormat = tm.tty, ProgressBar
-	o.Ticker = func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} } // no tick: only the signal draws
 	r, err := newRunner(newFakeFetcher(nil), o)
 	if err != nil {
 		t.Fatal(err)

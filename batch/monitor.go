@@ -38,10 +38,12 @@ func (r *runner) newMonitor() (*monitor, error) {
 	return m, nil
 }
 
-// loop ticks until done is closed.
+// loop ticks every Interval of the run's clock until done is closed. A
+// tick is a timer set again after each step, so a fake clock moves the
+// monitor as it moves everything else.
 func (m *monitor) loop(done <-chan struct{}) {
-	tick, stop := m.r.o.Ticker(m.r.o.Interval)
-	defer stop()
+	tick := m.r.o.Clock.NewTimer(m.r.o.Interval)
+	defer tick.Stop()
 	if m.stopResize != nil {
 		defer m.stopResize()
 	}
@@ -49,8 +51,9 @@ func (m *monitor) loop(done <-chan struct{}) {
 		select {
 		case <-done:
 			return
-		case <-tick:
+		case <-tick.C():
 			m.step(m.r.o.Clock.Now())
+			tick.Reset(m.r.o.Interval)
 		case <-m.resize: // nil without a bar: never ready
 			m.prog.redraw()
 		}

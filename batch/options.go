@@ -156,12 +156,10 @@ type Options struct {
 	Logger *slog.Logger
 
 	// Clock is the one source of time (latencies, dead-letter times, the
-	// drain timer); nil means the system clock. Pass the same clock to
-	// the scrape.Client so that a test's fake time moves both.
+	// drain timer, the monitor's ticks every Interval); nil means the
+	// system clock. Pass the same clock to the scrape.Client so that a
+	// test's fake time moves both.
 	Clock clock.Clock
-	// Ticker returns the channel that paces the monitor and a function
-	// that stops it; nil means a time.Ticker of Interval.
-	Ticker func(d time.Duration) (<-chan time.Time, func())
 	// Memory reads the process's memory for progress and the summary;
 	// nil means ReadMemory.
 	Memory func() (Memory, error)
@@ -210,12 +208,6 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	o.Clock = clock.Or(o.Clock)
-	if o.Ticker == nil {
-		o.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
-			t := time.NewTicker(d)
-			return t.C, t.Stop
-		}
-	}
 	if o.Memory == nil {
 		o.Memory = ReadMemory
 	}

@@ -155,45 +155,46 @@ func (w lineWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// The runner reports on each tick of the injected ticker, with the
-// injected clock, and once more at the end.
+// The runner reports on each tick of the injected clock (every
+// Interval), with that clock's time, and once more at the end.
 func TestRunProgress(t *testing.T) {
 	nodes := testNodes(4)
 	p, _ := NewPlan(nodes, PlanOptions{Size: 2})
 	f, entered, release := blockingFetcher(map[string]bool{nodes[2]: true}, false)
 	clk := clock.NewFake(t0)
-	ticks := make(chan time.Time)
 	out := make(lineWriter, 10)
 	o := quietOptions(clk)
 	o.Concurrency = 1
+	o.Interval = 2 * time.Second
 	o.Progress, o.ProgressFormat = out, ProgressText
-	o.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
-		if d != time.Second {
-			t.Errorf("ticker interval %v, want 1s", d)
-		}
-		return ticks, func() {}
-	}
 	errc := make(chan error)
 	go func() {
 		_, err := Run(context.Background(), p, f, newMemStore(), o)
 		errc <- err
 	}()
-	<-entered // nodes 0 and 1 done, node 2 in flight
+	<-entered                                                       // nodes 0 and 1 done, node 2 in flight
+	if err := clk.WaitTimers(context.Background(), 1); err != nil { // the monitor's tick
+		t.Fatal(err)
+	}
+	if at, _ := clk.Next(); at != t0.Add(2*time.Second) {
+		t.Errorf("the monitor ticks at +%v, want every Interval (2s)", at.Sub(t0))
+	}
 	clk.Advance(2 * time.Second)
-	ticks <- clk.Now()
 	line := <-out
 	for _, want := range []string{"time=2026-11-21T02:00:02.000Z", "done=2 total=4", "nodes_per_s=1", "in_flight=1", "elapsed_s=2 eta_s=2 rss_mib=30"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("progress %q lacks %q", line, want)
 		}
 	}
-	clk.Advance(2 * time.Second)
+	// The next tick is due at +4s: the clock stays short of it, so what
+	// follows is the final report alone.
+	clk.Advance(time.Second)
 	close(release)
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
 	line = <-out
-	for _, want := range []string{"time=2026-11-21T02:00:04.000Z", "done=4 total=4", "in_flight=0", "elapsed_s=4 eta_s=0"} {
+	for _, want := range []string{"time=2026-11-21T02:00:03.000Z", "done=4 total=4", "in_flight=0", "elapsed_s=3 eta_s=0"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("final progress %q lacks %q", line, want)
 		}
