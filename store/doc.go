@@ -37,6 +37,14 @@
 // Open refuses a folder that holds a run with other Params
 // (ErrParamsMismatch) or that another live process is writing (ErrLocked).
 //
+// # Shared folders
+//
+// A folder that many processes write at once (batch/coord's workers, on
+// one machine or several over shared storage) is opened with OpenShared
+// instead: each batch is published once under batches/NNNNNN/, the first
+// publish winning, and Shared.Finalize turns the folder into the layout
+// above when every batch is published (see shared.go).
+//
 // Most callers want Open, then Run.Completed and Run.CommitBatch per
 // batch, then Run.Close; and ReadRecords or Export to read a folder back.
 package store

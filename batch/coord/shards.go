@@ -19,8 +19,8 @@ import (
 // the folders' manifests keep only its hash. It checks that the folders
 // hold one job (every parameter but the shard equal), that each was cut
 // from nodes, and that the shards are 1/n … n/n once each and hold every
-// node once. Folders of one unsharded job (per-worker folders) go to
-// Merge instead.
+// node once. (Processes of one --coord run need no merge: they all write
+// one folder, store.Shared.)
 //
 // It holds the aggregates of the whole list in memory while it merges: a
 // few hundred bytes to a few KiB per node.
