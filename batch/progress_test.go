@@ -172,8 +172,9 @@ func TestRunProgress(t *testing.T) {
 		_, err := Run(context.Background(), p, f, newMemStore(), o)
 		errc <- err
 	}()
-	<-entered                                                       // nodes 0 and 1 done, node 2 in flight
-	if err := clk.WaitTimers(context.Background(), 1); err != nil { // the monitor's tick
+	<-entered // nodes 0 and 1 done, node 2 in flight
+	// The monitor's tick is the only timer of the run.
+	if err := clk.WaitTimers(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
 	if at, _ := clk.Next(); at != t0.Add(2*time.Second) {
