@@ -173,7 +173,7 @@ func RunJob(ctx context.Context, rdb redis.UniversalClient, j batch.Job, o Worke
 	sub.Options.Committed = func(b, _, _ int) error { return w.ack(ctx, b) }
 	if sub.Fetcher == nil {
 		bud, err := budget.New(rdb, budgetName, budget.Options{Rate: j.Scrape.Rate, Burst: j.Scrape.Burst,
-			CoordTimeout: o.CoordTimeout, Logger: log,
+			CoordTimeout: o.CoordTimeout, Logger: log, Clock: j.Scrape.Clock,
 			OnUnreachable: func(err error) { cancel(fmt.Errorf("%w: %w", ErrCoordLost, err)) }})
 		if err != nil {
 			return res, err

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // Defaults used where Options leaves a field zero.
@@ -52,8 +54,11 @@ type Options struct {
 	// rather than fail the node that was waiting.
 	OnUnreachable func(error)
 	Logger        *slog.Logger
-	// Now is the clock for the retry deadline; nil means time.Now.
-	Now func() time.Time
+	// Clock is the clock of the waits (a reservation's turn, the retries
+	// of an outage) and of CoordTimeout's deadline; nil means the system
+	// clock. Pass the scrape client's, so that a test's fake time moves
+	// both.
+	Clock clock.Clock
 }
 
 // Budget is one named request budget on Redis. It is safe for concurrent
@@ -90,9 +95,7 @@ func New(rdb redis.UniversalClient, name string, o Options) (*Budget, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = clock.Or(o.Clock)
 	return &Budget{rdb: rdb, name: name, key: "sl:budget:{" + name + "}", o: o, rate: o.Rate}, nil
 }
 
@@ -119,7 +122,7 @@ func (b *Budget) Reserve(ctx context.Context) (time.Duration, error) {
 		if err != nil || !r.Spent {
 			return r.Wait, err
 		}
-		if err := sleepCtx(ctx, r.Wait); err != nil {
+		if err := clock.Sleep(ctx, b.o.Clock, r.Wait); err != nil {
 			return 0, err
 		}
 	}
@@ -146,17 +149,6 @@ func (b *Budget) NoteQuota(ctx context.Context, seq uint64, remaining, limit int
 		return quota.Run(ctx, b.rdb, []string{b.key}, seq, max(remaining, 0), max(reset, 0).Microseconds(),
 			max(limit, 0), max(span, 0).Microseconds(), keyLife.Milliseconds()).Err()
 	})
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Take takes the next request's turn: one round trip. While Redis is
@@ -246,17 +238,13 @@ func (b *Budget) call(ctx context.Context, f func(context.Context) error) error 
 		if first {
 			b.o.Logger.Warn("redis unreachable, retrying", "budget", b.name, "err", err, "timeout", b.o.CoordTimeout)
 		}
-		if b.o.Now().Sub(down) >= b.o.CoordTimeout {
+		if b.o.Clock.Now().Sub(down) >= b.o.CoordTimeout {
 			err = fmt.Errorf("%w for %v (budget %s): %w", ErrUnreachable, b.o.CoordTimeout, b.name, err)
 			b.giveUp(err)
 			return err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := clock.Sleep(ctx, b.o.Clock, wait); err != nil {
+			return err
 		}
 		wait = min(2*wait, maxRetry)
 	}
@@ -282,7 +270,7 @@ func (b *Budget) up() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.downSince.IsZero() {
-		b.o.Logger.Info("redis reachable again", "budget", b.name, "after", b.o.Now().Sub(b.downSince))
+		b.o.Logger.Info("redis reachable again", "budget", b.name, "after", b.o.Clock.Now().Sub(b.downSince))
 	}
 	b.downSince, b.gaveUp = time.Time{}, false
 }
@@ -291,7 +279,7 @@ func (b *Budget) down() (since time.Time, first bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.downSince.IsZero() {
-		b.downSince = b.o.Now()
+		b.downSince = b.o.Clock.Now()
 		first = true
 	}
 	return b.downSince, first

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicehq/sluice/bench/redistest"
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 func newBudget(t *testing.T, rdb *redis.Client, o Options) *Budget {
@@ -179,18 +180,8 @@ func TestNoCeilingCutsFromTheSendRate(t *testing.T) {
 func TestReserveWaitsOutRedisThenGivesUp(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
-	var (
-		mu    sync.Mutex
-		clock = time.Unix(1e9, 0)
-		calls atomic.Int32
-	)
-	now := func() time.Time { // each look moves the clock 10 s on
-		mu.Lock()
-		defer mu.Unlock()
-		clock = clock.Add(10 * time.Second)
-		return clock
-	}
-	b := newBudget(t, srv.Client(), Options{Rate: 10, CoordTimeout: 30 * time.Second, Now: now,
+	var calls atomic.Int32
+	b := newBudget(t, srv.Client(), Options{Rate: 10, CoordTimeout: 30 * time.Second, Clock: &steppingClock{t: time.Unix(1e9, 0)},
 		OnUnreachable: func(error) { calls.Add(1) }})
 	before, err := b.Take(ctx)
 	if err != nil {
@@ -213,4 +204,20 @@ func TestReserveWaitsOutRedisThenGivesUp(t *testing.T) {
 	if !after.Slot.After(before.Slot) {
 		t.Fatalf("slot after the restart %v not after %v: the budget's state was lost", after.Slot, before.Slot)
 	}
+}
+
+// steppingClock is a clock whose every look at the time moves it 10 s on,
+// so that CoordTimeout runs out after a few retries; its timers are real
+// (the retries' short waits).
+type steppingClock struct {
+	clock.Real
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *steppingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(10 * time.Second)
+	return c.t
 }
