@@ -26,8 +26,8 @@ func runSluice(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// Not parallel: it measures its children's speed and memory.
 func TestBenchExtractReport(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	args := []string{"bench", "extract", "--sizes", "64KiB,256KiB", "--reps", "2", "--sweep", "4KiB,64KiB",
 		"--sweep-size", "64KiB", "--min-bytes", "0", "--seed", "3", "--report", dir, "--log-format", "json"}

@@ -9,8 +9,8 @@ import (
 	"github.com/sluicehq/sluice/bench/report"
 )
 
+// Not parallel: it measures its children's speed and memory.
 func TestBenchScrapeReport(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	code, stdout, stderr := runSluice(t, "bench", "scrape", "--nodes", "24", "--sizes", "uniform:2KiB:32KiB",
 		"--latency", "fixed:1ms", "--limit", "30", "--window", "250ms", "--concurrency", "1,8",
