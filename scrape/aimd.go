@@ -28,7 +28,8 @@ import (
 //     refusal: at the first 429 of an unlimited client most of its
 //     admitted answers are still on their way).
 //   - First cut: one stretch from a full bucket cannot tell B from R, so
-//     guess B = R·100 ms: rate = 0.95·(n−1)/(d + 100 ms) (prior). Late
+//     guess B = R·100 ms: rate = 0.95·(n−1)/(d + 100 ms) (prior); a first
+//     stretch longer than 300 ms was no fast start: 0.95·n/d. Late
 //     answers of the stretch raise the guess. Without Retry-After the
 //     probe after a guess is quick (10 %/s): a 429 is cheap and the next
 //     one measures R.
@@ -68,13 +69,14 @@ import (
 // TestLimitsSettleUnderServerLimit is its fixed-window counterpart (the
 // mock's shape, with and without X-RateLimit-* headers).
 const (
-	aimdDecrease      = 0.95 // cut to this fraction of the admitted rate, and at least this much
-	aimdDeepest       = 0.5  // never below this fraction of the rate in one cut
-	aimdFitDeepest    = 0.25 // nor below this fraction when two stretches fit the limit
-	aimdDeepCut       = 0.8  // a cut below this fraction of the rate is deep: it probes back quickly
-	aimdIncrease      = 0.01 // per second, as a fraction of the rate after the last cut
-	aimdGuessIncrease = 0.1  // the same after a cut that guessed (prior), without Retry-After
-	aimdFloor         = 0.05 // requests per second; never slower than one per 20 s
+	aimdDecrease      = 0.95              // cut to this fraction of the admitted rate, and at least this much
+	aimdDeepest       = 0.5               // never below this fraction of the rate in one cut
+	aimdFitDeepest    = 0.25              // nor below this fraction when two stretches fit the limit
+	aimdLongFirst     = 3 * aimdBurstSpan // a first stretch this long is measured, not guessed (prior)
+	aimdDeepCut       = 0.8               // a cut below this fraction of the rate is deep: it probes back quickly
+	aimdIncrease      = 0.01              // per second, as a fraction of the rate after the last cut
+	aimdGuessIncrease = 0.1               // the same after a cut that guessed (prior), without Retry-After
+	aimdFloor         = 0.05              // requests per second; never slower than one per 20 s
 	aimdSettle        = 200 * time.Millisecond
 	aimdMinAdmitted   = 3                      // admitted answers a stretch needs to be measured
 	aimdStretch       = 2 * time.Second        // longest stretch measured
@@ -259,7 +261,14 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 // its first admitted request found the bucket full, the next B were the
 // burst and the rest came at the rate R, so n − 1 = B + R·d; with B taken
 // as R·aimdBurstSpan, R = (n − 1) / (d + aimdBurstSpan).
+//
+// A stretch longer than aimdLongFirst was not a fast start (a client
+// told about the limit, or near it, refused for jitter): its admitted
+// rate n/d is the better measure, the burst being a small part of n.
 func prior(p point) float64 {
+	if p.d > aimdLongFirst {
+		return aimdDecrease * float64(p.n) / p.d.Seconds()
+	}
 	return aimdDecrease * float64(p.n-1) / (p.d + aimdBurstSpan).Seconds()
 }
 

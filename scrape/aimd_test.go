@@ -25,13 +25,13 @@ func TestAIMDSteps(t *testing.T) {
 		wantRate    float64
 		wantChanged bool
 	}
-	guess := aimdDecrease * 99 / 1.1 // the first stretch, from a full bucket: (n−1)/(d+100 ms), 100 admitted in 1 s
+	guess := aimdDecrease * 100 / 1.0 // the first stretch, from a full bucket, longer than aimdLongFirst: n/d
 	steps := []step{
 		{"first stretch: a guess", func() { oks(-10, 990, 10) }, 1000, 999, 0, guess, true},
 		{"429 in flight during the cut is ignored", nil, 1010, 1005, 0, guess, false},
 		{"429 inside the settling time is ignored", nil, 1150, 1190, 0, guess, false},
-		// grown at 10 %/s (the guess's probe) from the epoch at 1200 for 0.8 s; halved
-		{"40/s admitted: cut at most by half", func() { oks(1000, 2000, 25) }, 2000, 1999, 0, guess * 1.08 / 2, true},
+		// grown at 10 %/s (the guess's probe) from the epoch at 1200 for 0.8 s, to the ceiling; halved
+		{"40/s admitted: cut at most by half", func() { oks(1000, 2000, 25) }, 2000, 1999, 0, min(100, guess*1.08) / 2, true},
 		// 41 counted: 20 ms buckets
 		{"40/s again: cut to 95 % of it", func() { oks(2000, 3000, 25) }, 3000, 2999, 0, 41 * 0.95, true},
 		{"nothing admitted (a spent window): no cut", nil, 3300, 3250, 0, 41 * 0.95, false},
@@ -58,7 +58,7 @@ func TestAIMDSteps(t *testing.T) {
 // TestAIMDGrowth: after the epoch a guess probes at 10 % of its rate per
 // second, a measured cut at 1 %, up to the ceiling.
 func TestAIMDGrowth(t *testing.T) {
-	a := newAIMD(100)
+	a := newAIMD(200)
 	for ms := 0; ms < 1000; ms += 10 {
 		a.succeededAt(at(ms), at(ms))
 	}
@@ -135,22 +135,35 @@ func TestAIMDNeverPassesCeilingOrFloor(t *testing.T) {
 // after the 429 (bodies take longer than refusals) raise the guess.
 func TestAIMDUnlimitedFirstCut(t *testing.T) {
 	a := newAIMD(0)
-	for i := range 50 { // 50 requests in 500 ms: 100/s
-		a.sentAt(at(500 + 10*i))
+	for i := range 20 { // 20 requests in 200 ms: 100/s
+		a.sentAt(at(800 + 10*i))
 	}
-	for i := range 40 { // 40 of them admitted
-		a.succeededAt(at(505+12*i), at(500+12*i))
+	for i := range 16 { // 16 of them admitted
+		a.succeededAt(at(805+12*i), at(800+12*i))
 	}
 	r, changed := a.throttledAt(at(1000), at(990), time.Time{})
-	if want := aimdDecrease * 39 / 0.6; !changed || math.Abs(r-want) > 1e-9 {
+	if want := aimdDecrease * 15 / 0.3; !changed || math.Abs(r-want) > 1e-9 {
 		t.Fatalf("rate %v changed %v, want %v", r, changed, want)
 	}
 	for i := range 5 { // late answers of the stretch
 		a.succeededAt(at(1001+i), at(980+i))
 	}
-	if r, _ := a.succeededAt(at(1010), at(985)); math.Abs(r-aimdDecrease*45/0.6) > 1e-9 {
-		t.Fatalf("after 6 late answers: %v, want %v", r, aimdDecrease*45/0.6)
+	if r, _ := a.succeededAt(at(1010), at(985)); math.Abs(r-aimdDecrease*21/0.3) > 1e-9 {
+		t.Fatalf("after 6 late answers: %v, want %v", r, aimdDecrease*21/0.3)
 	}
+
+	// A first stretch longer than aimdLongFirst is measured: n/d.
+	long := newAIMD(0)
+	for i := range 50 { // 50 requests in 500 ms
+		long.sentAt(at(500 + 10*i))
+	}
+	for i := range 40 { // 40 admitted
+		long.succeededAt(at(505+12*i), at(500+12*i))
+	}
+	if r, _ := long.throttledAt(at(1000), at(990), time.Time{}); math.Abs(r-aimdDecrease*40/0.5) > 1e-9 {
+		t.Fatalf("long first stretch: rate %v, want %v", r, aimdDecrease*40/0.5)
+	}
+
 	b := newAIMD(0)
 	for i := range 50 {
 		b.sentAt(at(500 + 10*i))

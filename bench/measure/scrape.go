@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -35,7 +36,24 @@ type ScrapeConfig struct {
 	MaxAttempts int  `json:"max_attempts"`
 	// Reps is the number of runs per concurrency; zero means 1.
 	Reps int `json:"reps"`
+	// Server is what answers: "" or ServerMock (the mock's fixed
+	// windows, with X-RateLimit-* headers), or ServerNginx (a real nginx
+	// limit_req: GCRA at Limit per Window (whole requests per second),
+	// burst ServerBurst, no rate headers; Retry-After when RetryAfter is
+	// set) serving the mock's bodies as static files.
+	Server      string `json:"server,omitempty"`
+	ServerBurst int    `json:"server_burst,omitempty"`
+	RetryAfter  string `json:"retry_after,omitempty"`
 }
+
+// The servers of ScrapeConfig.Server.
+const (
+	ServerMock  = "mock"
+	ServerNginx = "nginx"
+)
+
+// TimelineBin is the width of ScrapeSample.Sent's bins.
+const TimelineBin = 100 * time.Millisecond
 
 // LimitPerSecond is the server's limit in requests per second.
 func (c ScrapeConfig) LimitPerSecond() float64 {
@@ -53,6 +71,15 @@ func (c ScrapeConfig) check() error {
 		return errors.New("measure: no concurrency to measure")
 	case c.Limit < 0 || c.Window < 0 || c.MaxConcurrent < 0 || c.Rate < 0 || c.Burst < 0 || c.BatchSize < 0 || c.MaxAttempts < 0 || c.Reps < 0:
 		return errors.New("measure: negative limit, window, rate, burst, batch size, attempts or reps")
+	}
+	switch c.Server {
+	case "", ServerMock:
+	case ServerNginx:
+		if lps := c.LimitPerSecond(); lps < 1 || lps != float64(int(lps)) {
+			return fmt.Errorf("measure: nginx's limit_req counts whole requests per second: %d per %v is not", c.Limit, c.Window)
+		}
+	default:
+		return fmt.Errorf("measure: server %q: want %s or %s", c.Server, ServerMock, ServerNginx)
 	}
 	for _, n := range c.Concurrency {
 		if n < 1 {
@@ -106,6 +133,12 @@ type ScrapeSample struct {
 	Mismatches    []string `json:"mismatches,omitempty"`
 	// HWMBytes is the child's peak RSS (the mock server included).
 	HWMBytes int64 `json:"hwm_bytes"`
+	// Sent and Refused count the requests sent in each TimelineBin from
+	// the run's start, and of them those answered 429; First429Nanos is
+	// when the first 429's request was sent (-1: none).
+	Sent          []int32 `json:"sent,omitempty"`
+	Refused       []int32 `json:"refused,omitempty"`
+	First429Nanos int64   `json:"first_429_ns"`
 }
 
 // ScrapeResult is everything `sluice bench scrape` measured.
@@ -218,7 +251,12 @@ func newScrapeRep(s ScrapeSample, u Usage, cfg ScrapeConfig) ScrapeRep {
 		r.NodesPerSec = float64(s.OK+s.Dead) / secs
 		r.MBps = mbps(s.BodyBytes, s.ElapsedNanos)
 	}
-	if cfg.Limit > 0 && cfg.Window > 0 && s.EndUnixNano >= s.StartUnixNano {
+	if cfg.Server == ServerNginx && s.ElapsedNanos > 0 {
+		// GCRA: R per second over the run, plus the burst a full
+		// bucket admits at once.
+		r.Admissible = int64(math.Ceil(cfg.LimitPerSecond()*float64(s.ElapsedNanos)/1e9)) + int64(cfg.ServerBurst) + 1
+		r.FractionOfLimit = float64(s.ServerRequests-s.ServerStatus429) / float64(r.Admissible)
+	} else if cfg.Limit > 0 && cfg.Window > 0 && s.EndUnixNano >= s.StartUnixNano {
 		// The mock's windows start at multiples of Window since the epoch.
 		w := int64(cfg.Window)
 		windows := s.EndUnixNano/w - s.StartUnixNano/w + 1

@@ -3,12 +3,17 @@ package measure
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/sluicehq/sluice/batch"
 	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/bench/nginxtest"
 	"github.com/sluicehq/sluice/bench/synth"
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
@@ -46,10 +51,14 @@ func RunScrapeChild(ctx context.Context, spec ScrapeSpec) (ScrapeSample, error) 
 	if err != nil {
 		return ScrapeSample{}, err
 	}
-	inst, err := mockapi.Start(mockapi.Config{
+	mcfg := mockapi.Config{
 		Seed: spec.Seed, Limit: spec.Limit, Window: spec.Window, MaxConcurrent: spec.MaxConcurrent,
 		Latency: latency, Sizes: sizes,
-	}, "127.0.0.1:0")
+	}
+	if spec.Server == ServerNginx {
+		mcfg = mockapi.Config{Seed: spec.Seed, Sizes: sizes} // only the bodies and the truth: nginx limits
+	}
+	inst, err := mockapi.Start(mcfg, "127.0.0.1:0")
 	if err != nil {
 		return ScrapeSample{}, err
 	}
@@ -61,14 +70,30 @@ func RunScrapeChild(ctx context.Context, spec ScrapeSpec) (ScrapeSample, error) 
 	defer os.RemoveAll(dir)
 
 	nodes := benchNodes(spec.Nodes)
-	s, err := runPipeline(ctx, spec, inst.URL, dir, nodes)
+	url := inst.URL + mockapi.DataPath + "?resource={node}&starttime={start}&endtime={end}&sourceapp={app}"
+	if spec.Server == ServerNginx {
+		srv, err := startNginx(ctx, spec, inst.URL, dir, nodes)
+		if err != nil {
+			return ScrapeSample{}, err
+		}
+		defer srv.Stop()
+		url = srv.URL + "/data/{node}.json"
+	}
+	out := filepath.Join(dir, "out")
+	s, err := runPipeline(ctx, spec, url, out, nodes)
 	if err != nil {
 		return ScrapeSample{}, err
 	}
-	st := inst.Server.Stats().Clients[scrapeSourceApp]
-	s.ServerRequests, s.ServerStatus429 = st.Requests, st.Status429
-	s.ServerMaxInWindow, s.ServerMaxOpen = st.MaxInWindow, st.MaxOpen
-	v, err := mockapi.CheckRun(dir, nodes, func(node string) (synth.Truth, error) {
+	if spec.Server == ServerNginx {
+		// nginx keeps no count per client: the client's are the same
+		// requests, answered.
+		s.ServerRequests, s.ServerStatus429 = s.Requests, s.Status429
+	} else {
+		st := inst.Server.Stats().Clients[scrapeSourceApp]
+		s.ServerRequests, s.ServerStatus429 = st.Requests, st.Status429
+		s.ServerMaxInWindow, s.ServerMaxOpen = st.MaxInWindow, st.MaxOpen
+	}
+	v, err := mockapi.CheckRun(out, nodes, func(node string) (synth.Truth, error) {
 		return inst.Server.Truth(node, scrapeStart, scrapeEnd)
 	})
 	if err != nil {
@@ -81,22 +106,63 @@ func RunScrapeChild(ctx context.Context, spec ScrapeSpec) (ScrapeSample, error) 
 	return s, nil
 }
 
-// runPipeline runs what `sluice ripestat` runs, against baseURL, into dir.
-func runPipeline(ctx context.Context, spec ScrapeSpec, baseURL, dir string, nodes []string) (ScrapeSample, error) {
+// startNginx fetches every node's body from the mock at mockURL (its
+// answer to the pipeline's query) into a file of a real nginx under dir,
+// limited as spec says, and starts it.
+func startNginx(ctx context.Context, spec ScrapeSpec, mockURL, dir string, nodes []string) (*nginxtest.Server, error) {
+	bin, err := nginxtest.Find()
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string][]byte, len(nodes))
+	q := url.Values{"starttime": {scrapeStart.Format(timeQuery)}, "endtime": {scrapeEnd.Format(timeQuery)}, "sourceapp": {"prepare"}}
+	for _, node := range nodes {
+		q.Set("resource", node)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, mockURL+mockapi.DataPath+"?"+q.Encode(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("measure: %w", err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("measure: body of %s: %w", node, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("measure: body of %s: %w", node, err)
+		}
+		files[node+".json"] = b // a prefix's "/" makes a folder, as nginx decodes %2F
+	}
+	ndir := filepath.Join(dir, "nginx")
+	if err := os.Mkdir(ndir, 0o755); err != nil {
+		return nil, fmt.Errorf("measure: %w", err)
+	}
+	return nginxtest.Run(bin, ndir, nginxtest.Config{Rate: int(spec.LimitPerSecond()), Burst: spec.ServerBurst,
+		RetryAfter: spec.RetryAfter, Files: files})
+}
+
+// runPipeline runs what `sluice ripestat` runs, against the URL template
+// tmpl, into dir.
+func runPipeline(ctx context.Context, spec ScrapeSpec, tmpl, dir string, nodes []string) (ScrapeSample, error) {
 	s := ScrapeSample{Workers: spec.Workers}
+	tl := newTimeline()
 	mode := extract.Mode(spec.Mode)
 	if mode == "" {
 		mode = extract.Stream
 	}
 	client, err := scrape.New(scrape.Options{
-		URL:         baseURL + mockapi.DataPath + "?resource={node}&starttime={start}&endtime={end}&sourceapp={app}",
+		URL:         tmpl,
 		Vars:        map[string]string{"start": scrapeStart.Format(timeQuery), "end": scrapeEnd.Format(timeQuery), "app": scrapeSourceApp},
 		Rate:        spec.Rate,
 		Burst:       spec.Burst,
 		Concurrency: spec.Workers,
 		MaxAttempts: spec.MaxAttempts,
 		// A bound, so that a broken run ends; the mock injects no stalls.
-		MaxNodeTime: 5 * time.Minute,
+		MaxNodeTime:   5 * time.Minute,
+		WrapTransport: tl.wrap,
 	})
 	if err != nil {
 		return s, fmt.Errorf("measure: scrape client: %w", err)
@@ -107,7 +173,7 @@ func runPipeline(ctx context.Context, spec ScrapeSpec, baseURL, dir string, node
 		return s, err
 	}
 	run, err := store.Open(dir, store.Params{
-		URL: scrape.Redact(baseURL), Paths: []string{extract.DefaultPath}, Mode: string(mode),
+		URL: scrape.Redact(tmpl), Paths: []string{extract.DefaultPath}, Mode: string(mode),
 		Start: scrapeStart.Format(timeQuery), End: scrapeEnd.Format(timeQuery),
 		BatchSize: plan.Size(), Bucket: time.Hour.String(), Unit: "s", NodesSHA256: plan.NodesSHA256(),
 	}, store.OpenOptions{})
@@ -115,7 +181,8 @@ func runPipeline(ctx context.Context, spec ScrapeSpec, baseURL, dir string, node
 		return s, err
 	}
 	defer run.Close()
-	s.StartUnixNano = time.Now().UnixNano()
+	tl.start = time.Now()
+	s.StartUnixNano = tl.start.UnixNano()
 	sum, err := batch.Run(ctx, plan, client, run, batch.Options{
 		Extract:     extract.Options{Mode: mode},
 		Bucket:      time.Hour,
@@ -124,6 +191,7 @@ func runPipeline(ctx context.Context, spec ScrapeSpec, baseURL, dir string, node
 		Stats:       client,
 	})
 	s.EndUnixNano = time.Now().UnixNano()
+	tl.into(&s)
 	if err != nil {
 		return s, fmt.Errorf("measure: pipeline at concurrency %d: %w", spec.Workers, err)
 	}

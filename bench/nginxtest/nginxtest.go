@@ -43,22 +43,34 @@ type Config struct {
 
 // Server is a running nginx.
 type Server struct {
-	URL string // http://127.0.0.1:PORT
-	dir string
+	URL    string // http://127.0.0.1:PORT
+	dir    string
+	cmd    *exec.Cmd
+	out    strings.Builder // nginx's stdout and stderr
+	exited chan error
+}
+
+// Find returns the path of nginx, or an error that says how to install it.
+func Find() (string, error) {
+	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
+		if bin, err := exec.LookPath(p); err == nil {
+			return bin, nil
+		}
+	}
+	return "", fmt.Errorf("nginxtest: nginx not found; %s", InstallHint)
 }
 
 // Bin finds nginx, skipping (or failing under CI=true) t without it.
 func Bin(t testing.TB) string {
 	t.Helper()
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
-		if bin, err := exec.LookPath(p); err == nil {
-			return bin
-		}
+	bin, err := Find()
+	if err == nil {
+		return bin
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("nginxtest: nginx not found with CI=true: %s", InstallHint)
+		t.Fatalf("%v (CI=true)", err)
 	}
-	t.Skipf("nginxtest: nginx not found; %s", InstallHint)
+	t.Skip(err)
 	return ""
 }
 
@@ -66,51 +78,73 @@ func Bin(t testing.TB) string {
 func Start(t testing.TB, c Config) *Server {
 	t.Helper()
 	bin := Bin(t)
-	dir := t.TempDir()
+	s, err := Run(bin, t.TempDir(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Log(err)
+		}
+	})
+	return s
+}
+
+// Run starts nginx (bin, from Find) with its config, prefix and bodies in
+// dir, as c says; Stop ends it. For programs that are not tests (sluice
+// bench scrape --server nginx); tests call Start.
+func Run(bin, dir string, c Config) (*Server, error) {
+	fail := func(err error) (*Server, error) { return nil, fmt.Errorf("nginxtest: %w", err) }
 	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatalf("nginxtest: %v", err)
+		return fail(err)
 	}
 	data := filepath.Join(dir, "data")
 	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatalf("nginxtest: %v", err)
+		return fail(err)
 	}
 	for name, b := range c.Files {
-		if err := os.WriteFile(filepath.Join(data, name), b, 0o644); err != nil {
-			t.Fatalf("nginxtest: %v", err)
+		path := filepath.Join(data, filepath.FromSlash(name)) // a name may hold folders (a prefix's /24)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fail(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return fail(err)
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("nginxtest: %v", err)
+		return fail(err)
 	}
 	defer ln.Close() // nginx holds its own copy
 	f, err := ln.(*net.TCPListener).File()
 	if err != nil {
-		t.Fatalf("nginxtest: %v", err)
+		return fail(err)
 	}
 	defer f.Close()
 	addr := ln.Addr().String()
 	conf := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(conf, []byte(config(dir, addr, c)), 0o644); err != nil {
-		t.Fatalf("nginxtest: %v", err)
+		return fail(err)
 	}
 	cmd := exec.Command(bin, "-p", dir+"/", "-c", conf, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
 	cmd.ExtraFiles = []*os.File{f} // fd 3
 	cmd.Env = append(os.Environ(), "NGINX=3;")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	s := &Server{URL: "http://" + addr, dir: dir, cmd: cmd, exited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = &s.out, &s.out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("nginxtest: start %s: %v", bin, err)
+		return fail(fmt.Errorf("start %s: %w", bin, err))
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt) // SIGINT: fast shutdown
-		if err := <-exited; err != nil && !strings.Contains(err.Error(), "signal") {
-			t.Logf("nginxtest: nginx exited: %v\n%s", err, out.String())
-		}
-	})
-	return &Server{URL: "http://" + addr, dir: dir}
+	go func() { s.exited <- cmd.Wait() }()
+	return s, nil
+}
+
+// Stop ends nginx (SIGINT: its fast shutdown) and waits for it.
+func (s *Server) Stop() error {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	if err := <-s.exited; err != nil && !strings.Contains(err.Error(), "signal") {
+		return fmt.Errorf("nginxtest: nginx exited: %w\n%s", err, s.out.String())
+	}
+	return nil
 }
 
 // ErrorLog returns nginx's error log so far, for a failing test to show.

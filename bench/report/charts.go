@@ -66,21 +66,31 @@ func (r *Report) Charts() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
-	if r.Scrape != nil && r.Scrape.Result != nil {
-		p, err := concurrencyChart(r.Scrape.Result)
+	for _, sec := range []struct {
+		rep    *ScrapeReport
+		prefix string
+	}{{r.Scrape, ""}, {r.ScrapeNginx, NginxPrefix}} {
+		if sec.rep == nil || sec.rep.Result == nil {
+			continue
+		}
+		p, err := concurrencyChart(sec.rep.Result)
 		if err != nil {
 			return nil, err
 		}
 		if p != nil {
-			lat, err := latencyPanel(r.Scrape.Result)
+			lat, err := latencyPanel(sec.rep.Result)
 			if err != nil {
 				return nil, err
 			}
 			svg, err := renderStack(p, lat)
 			if err != nil {
-				return nil, fmt.Errorf("report: chart %s: %w", ConcurrencySVG, err)
+				return nil, fmt.Errorf("report: chart %s: %w", sec.prefix+ConcurrencySVG, err)
 			}
-			out[ConcurrencySVG] = svg
+			out[sec.prefix+ConcurrencySVG] = svg
+		}
+		p, err = timelineChart(sec.rep.Result)
+		if err := add(sec.prefix+TimelineSVG, p, err); err != nil {
+			return nil, err
 		}
 	}
 	if r.Coord != nil && r.Coord.Result != nil {

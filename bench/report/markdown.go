@@ -19,7 +19,10 @@ func (r *Report) Markdown(charts map[string][]byte) string {
 		r.Extract.markdown(&b, charts)
 	}
 	if r.Scrape != nil && r.Scrape.Result != nil {
-		r.Scrape.markdown(&b, charts)
+		r.Scrape.markdown(&b, charts, "")
+	}
+	if r.ScrapeNginx != nil && r.ScrapeNginx.Result != nil {
+		r.ScrapeNginx.markdown(&b, charts, NginxPrefix)
 	}
 	if r.Coord != nil && r.Coord.Result != nil {
 		r.Coord.markdown(&b, charts)

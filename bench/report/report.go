@@ -21,6 +21,9 @@ type Report struct {
 	Extract *ExtractReport `json:"extract,omitempty"`
 	Scrape  *ScrapeReport  `json:"scrape,omitempty"`
 	Coord   *CoordReport   `json:"coord,omitempty"`
+	// ScrapeNginx is `sluice bench scrape --server nginx`: the same
+	// pipeline against a real nginx limit_req, beside the mock's.
+	ScrapeNginx *ScrapeReport `json:"scrape_nginx,omitempty"`
 }
 
 // Run says where and how a section was measured.
@@ -46,6 +49,9 @@ const (
 	MemorySVG      = "extract-memory.svg"
 	SweepSVG       = "extract-buffer-sweep.svg"
 	ConcurrencySVG = "scrape-concurrency.svg"
+	TimelineSVG    = "scrape-timeline.svg"
+	// NginxPrefix starts the names of the nginx section's charts.
+	NginxPrefix = "nginx-"
 )
 
 // Load reads dir/bench.json; a folder without one gives an empty report.
@@ -78,6 +84,9 @@ func (r *Report) Merge(update *Report) {
 	}
 	if update.Coord != nil {
 		r.Coord = update.Coord
+	}
+	if update.ScrapeNginx != nil {
+		r.ScrapeNginx = update.ScrapeNginx
 	}
 }
 

@@ -39,7 +39,9 @@ func scrapeTable(res *measure.ScrapeResult) *table {
 		of, busiest := "–", "–"
 		if res.Config.LimitPerSecond() > 0 {
 			of = strconv.FormatFloat(100*p.FractionOfLimit, 'f', 0, 64) + "%"
-			busiest = fmt.Sprintf("%d/%d", inWindow, res.Config.Limit)
+			if res.Config.Server != measure.ServerNginx { // nginx counts no windows
+				busiest = fmt.Sprintf("%d/%d", inWindow, res.Config.Limit)
+			}
 		}
 		t.add(c, fmtMBps(p.AdmittedPerSec), of, busiest, units.TrimNumber(p.Status429), units.TrimNumber(p.Retries), fmtMBps(p.NodesPerSec),
 			fmtMBps(p.MBps), fmtMillis(p.P50Millis), fmtMillis(p.P95Millis), units.FormatSize(p.PeakRSSBytes), strconv.FormatInt(dead, 10), truth)
@@ -71,6 +73,16 @@ func scrapeHeadline(res *measure.ScrapeResult) string {
 	if c.Rate > 0 {
 		rate = fmt.Sprintf("a client rate of %s/s to start", units.TrimNumber(c.Rate))
 	}
+	if c.Server == measure.ServerNginx {
+		ra := "no rate headers"
+		if c.RetryAfter != "" {
+			ra = "Retry-After: " + c.RetryAfter + " on every 429, no other rate header"
+		}
+		return fmt.Sprintf("scrape pipeline (scrape.Client, batch runner, store; %s mode) against a real nginx on loopback "+
+			"(limit_req: %s requests/s, burst %d, nodelay; %s; gzip on; the mock's bodies as static files, no added latency): "+
+			"%d nodes, body sizes %s; %s; median of %d runs, each in its own process:",
+			mode, fmtMBps(c.LimitPerSecond()), c.ServerBurst, ra, c.Nodes, c.Sizes, rate, max(c.Reps, 1))
+	}
 	return fmt.Sprintf("scrape pipeline (scrape.Client, batch runner, store; %s mode) against the mock API on loopback: "+
 		"%d nodes, body sizes %s, latency %s, %s; %s; median of %d runs, each in its own process:",
 		mode, c.Nodes, c.Sizes, c.Latency, limit, rate, max(c.Reps, 1))
@@ -90,9 +102,13 @@ func WriteScrapeText(w io.Writer, res *measure.ScrapeResult) error {
 	return nil
 }
 
-func (s *ScrapeReport) markdown(b *strings.Builder, charts map[string][]byte) {
+func (s *ScrapeReport) markdown(b *strings.Builder, charts map[string][]byte, prefix string) {
 	res := s.Result
-	b.WriteString("\n## Scrape pipeline\n\n")
+	if res.Config.Server == measure.ServerNginx {
+		b.WriteString("\n## Scrape pipeline against nginx\n\n")
+	} else {
+		b.WriteString("\n## Scrape pipeline\n\n")
+	}
 	runMarkdown(b, s.Run)
 	b.WriteString(scrapeHeadline(res) + "\n\n")
 	scrapeTable(res).markdown(b)
@@ -106,7 +122,8 @@ func (s *ScrapeReport) markdown(b *strings.Builder, charts map[string][]byte) {
 		}
 		b.WriteString("\n")
 	}
-	chartLink(b, charts, ConcurrencySVG, "Achieved request rate by concurrency, with the server's limit")
+	chartLink(b, charts, prefix+ConcurrencySVG, "Achieved request rate by concurrency, with the server's limit")
+	chartLink(b, charts, prefix+TimelineSVG, "Request rate over time (per 200 ms, first run of each concurrency), with the server's limit and the first 429")
 	b.WriteString(scrapeMethod)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/bench/measure"
 	"github.com/sluicehq/sluice/bench/mockapi"
+	"github.com/sluicehq/sluice/bench/nginxtest"
 	"github.com/sluicehq/sluice/bench/report"
 	"github.com/sluicehq/sluice/bench/units"
 )
@@ -18,7 +20,7 @@ import (
 func benchScrapeCommand(io *stdio) *cli.Command {
 	return &cli.Command{
 		Name:  "scrape",
-		Usage: "measure the whole pipeline against the mock API over loopback, for several concurrencies",
+		Usage: "measure the whole pipeline against the mock API (or a real nginx) over loopback, for several concurrencies",
 		Description: "For each concurrency, a child process starts the mock API on 127.0.0.1 and runs the real pipeline\n" +
 			"(scrape client, batch runner, store into a temporary folder) over --nodes resources, then checks the\n" +
 			"stored counts against the mock's ground truth (exit status 1 if they differ). It reports the request\n" +
@@ -32,6 +34,9 @@ func benchScrapeCommand(io *stdio) *cli.Command {
 			&cli.IntFlag{Name: "limit", Value: 100, Usage: "server: requests per --window for the client (0: no limit)"},
 			&cli.DurationFlag{Name: "window", Value: time.Second, Usage: "server: rate-limit window"},
 			&cli.IntFlag{Name: "max-concurrent", Usage: "server: open requests allowed at once (0: no limit)"},
+			&cli.StringFlag{Name: "server", Value: measure.ServerMock, Usage: "what answers: mock (fixed windows with X-RateLimit-* headers) or nginx (a real nginx limit_req: --limit per second, burst --server-burst, no rate headers; nginx must be installed)"},
+			&cli.IntFlag{Name: "server-burst", Value: 10, Usage: "server nginx: limit_req burst (nodelay)"},
+			&cli.StringFlag{Name: "retry-after", Usage: "server nginx: Retry-After value sent with every 429 (empty: none)"},
 			&cli.StringFlag{Name: "concurrency", Value: "1,4,16,64,256", Usage: "pool sizes to measure, comma-separated"},
 			&cli.Float64Flag{Name: "rate", Usage: "client: starting requests per second (0: no limit until the first 429)"},
 			&cli.IntFlag{Name: "burst", Usage: "client: token bucket size (0: 1)"},
@@ -58,6 +63,9 @@ func benchScrapeCommand(io *stdio) *cli.Command {
 				},
 				report.WriteScrapeText,
 				func(run report.Run, res *measure.ScrapeResult) *report.Report {
+					if res.Config.Server == measure.ServerNginx {
+						return &report.Report{ScrapeNginx: &report.ScrapeReport{Run: run, Result: res}}
+					}
 					return &report.Report{Scrape: &report.ScrapeReport{Run: run, Result: res}}
 				})
 		},
@@ -70,6 +78,7 @@ func benchScrapeConfig(c *cli.Context) (measure.ScrapeConfig, error) {
 		Limit: c.Int("limit"), Window: c.Duration("window"), MaxConcurrent: c.Int("max-concurrent"),
 		Rate: c.Float64("rate"), Burst: c.Int("burst"), Mode: measure.Kind(c.String("mode")),
 		BatchSize: c.Int("batch-size"), MaxAttempts: c.Int("max-attempts"), Reps: c.Int("reps"),
+		Server: c.String("server"), ServerBurst: c.Int("server-burst"), RetryAfter: c.String("retry-after"),
 	}
 	switch {
 	case cfg.Nodes < 1:
@@ -84,6 +93,28 @@ func benchScrapeConfig(c *cli.Context) (measure.ScrapeConfig, error) {
 		return cfg, fmt.Errorf("--rate, --burst, --max-attempts: want 0 or more")
 	case cfg.BatchSize < 1:
 		return cfg, fmt.Errorf("--batch-size %d: want at least 1", cfg.BatchSize)
+	}
+	switch cfg.Server {
+	case measure.ServerMock:
+		cfg.ServerBurst = 0
+		if cfg.RetryAfter != "" {
+			return cfg, errors.New("--retry-after: only with --server nginx (the mock sends its own)")
+		}
+	case measure.ServerNginx:
+		if _, err := nginxtest.Find(); err != nil {
+			return cfg, fmt.Errorf("--server nginx: %w", err)
+		}
+		if lps := cfg.LimitPerSecond(); lps < 1 || lps != math.Trunc(lps) {
+			return cfg, fmt.Errorf("--server nginx: --limit %d per --window %v: want whole requests per second (nginx's limit_req)", cfg.Limit, cfg.Window)
+		}
+		if cfg.ServerBurst < 0 {
+			return cfg, fmt.Errorf("--server-burst %d: want 0 or more", cfg.ServerBurst)
+		}
+		if _, err := strconv.Atoi(cfg.RetryAfter); cfg.RetryAfter != "" && err != nil {
+			return cfg, fmt.Errorf("--retry-after %q: want whole seconds", cfg.RetryAfter)
+		}
+	default:
+		return cfg, fmt.Errorf("--server %q: want mock or nginx", cfg.Server)
 	}
 	if !cfg.Mode.IsMode() {
 		return cfg, fmt.Errorf("--mode %q: want stream, regex or full", cfg.Mode)

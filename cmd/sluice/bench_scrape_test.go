@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/bench/nginxtest"
 	"github.com/sluicehq/sluice/bench/report"
 )
 
@@ -85,5 +86,65 @@ func TestBenchScrapeUsageErrors(t *testing.T) {
 	}
 	if code, _, stderr := runSluice(t, "bench", "report", t.TempDir()); code != exitUsage {
 		t.Errorf("bench report on an empty folder: exit %d, %s", code, stderr)
+	}
+}
+
+// TestBenchScrapeNginx: --server nginx runs the same pipeline against a
+// real nginx limit_req serving the mock's bodies; the run stores the
+// mock's truth, its section sits beside the mock's in one report, and
+// both have a timeline whose bins count every request sent.
+func TestBenchScrapeNginx(t *testing.T) {
+	quickRaceExit(t)
+	nginxtest.Bin(t) // skips without nginx (fails under CI=true)
+	dir := t.TempDir()
+	common := []string{"--nodes", "40", "--sizes", "uniform:2KiB:8KiB", "--concurrency", "4",
+		"--batch-size", "10", "--seed", "5", "--report", dir, "--log-format", "json"}
+	code, stdout, stderr := runSluice(t, append([]string{"bench", "scrape", "--server", "nginx", "--limit", "1000"}, common...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "against a real nginx") || !strings.Contains(stdout, "every run stored exactly the mock's counts") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	if code, _, stderr := runSluice(t, append([]string{"bench", "scrape", "--latency", "fixed:1ms", "--limit", "1000"}, common...)...); code != 0 {
+		t.Fatalf("mock run: exit %d: %s", code, stderr)
+	}
+	rep := loadReport(t, dir)
+	if rep.Scrape == nil || rep.ScrapeNginx == nil {
+		t.Fatalf("sections: mock %v, nginx %v", rep.Scrape != nil, rep.ScrapeNginx != nil)
+	}
+	for _, sec := range []*report.ScrapeReport{rep.Scrape, rep.ScrapeNginx} {
+		res := sec.Result
+		if !res.Agreement.OK || len(res.Points) != 1 || len(res.Points[0].Reps) != 1 {
+			t.Fatalf("%s: agreement %+v, points %+v", res.Config.Server, res.Agreement, res.Points)
+		}
+		r := res.Points[0].Reps[0]
+		var sent int64
+		for _, n := range r.Sent {
+			sent += int64(n)
+		}
+		if r.OK != 40 || r.Dead != 0 || sent != r.Requests || len(r.Sent) != len(r.Refused) {
+			t.Errorf("%s: ok %d dead %d, timeline %d requests of %d", res.Config.Server, r.OK, r.Dead, sent, r.Requests)
+		}
+	}
+	for _, name := range []string{report.TimelineSVG, report.NginxPrefix + report.TimelineSVG, report.NginxPrefix + report.ConcurrencySVG} {
+		checkSVG(t, filepath.Join(dir, name))
+	}
+	md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if err != nil || !strings.Contains(string(md), "## Scrape pipeline against nginx") || !strings.Contains(string(md), "](nginx-scrape-timeline.svg)") {
+		t.Errorf("bench.md: %v\n%s", err, md)
+	}
+}
+
+func TestBenchScrapeServerFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--server", "apache"},
+		{"--retry-after", "1"},                                  // the mock sends its own
+		{"--server", "nginx", "--limit", "5", "--window", "2s"}, // not whole requests per second
+	} {
+		code, _, stderr := runSluice(t, append([]string{"bench", "scrape", "--nodes", "2"}, args...)...)
+		if code != exitUsage || !strings.Contains(stderr, args[0]) {
+			t.Errorf("%v: exit %d, want %d naming %s: %s", args, code, exitUsage, args[0], stderr)
+		}
 	}
 }
