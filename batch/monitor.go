@@ -124,7 +124,8 @@ func (r *runner) snapshot(now time.Time, st statsView) snapshot {
 		Bytes:     r.bytes.Load(),
 		Elapsed:   now.Sub(r.start),
 	}
-	s.Done = s.OK + s.Dead
+	s.Resumed = r.resumed.Load()
+	s.Done = s.OK + s.Dead + s.Resumed
 	if m, err := r.o.Memory(); err == nil {
 		s.Memory = m
 		r.notePeak(m.Peak)

@@ -45,7 +45,8 @@ func ParseProgressFormat(s string) (ProgressFormat, error) {
 
 // A snapshot is the state of a run at one instant, as progress shows it.
 type snapshot struct {
-	Done      int64         // nodes finished this run: OK + Dead
+	Done      int64         // nodes finished: OK + Dead + Resumed
+	Resumed   int64         // nodes of Total that an interrupted run committed as parts
 	Total     int64         // nodes this run has to do (skipped batches excluded)
 	OK, Dead  int64         // succeeded / failed for good
 	InFlight  int64         // nodes being fetched
@@ -113,7 +114,7 @@ func newProgress(w io.Writer, f ProgressFormat, start time.Time) *progress {
 // rates adds the sample of s at now and returns nodes/s and bytes/s over
 // the last rateWindow or so.
 func (p *progress) rates(now time.Time, s snapshot) (rate, byteRate float64) {
-	p.samples = append(p.samples, rateSample{at: now, done: s.Done, bytes: s.Bytes})
+	p.samples = append(p.samples, rateSample{at: now, done: s.Done - s.Resumed, bytes: s.Bytes})
 	base := 0
 	for i, x := range p.samples {
 		if now.Sub(x.at) >= rateWindow {
@@ -123,7 +124,7 @@ func (p *progress) rates(now time.Time, s snapshot) (rate, byteRate float64) {
 	p.samples = p.samples[base:]
 	b := p.samples[0]
 	if dt := now.Sub(b.at).Seconds(); dt > 0 {
-		rate = float64(s.Done-b.done) / dt
+		rate = float64(s.Done-s.Resumed-b.done) / dt
 		byteRate = float64(s.Bytes-b.bytes) / dt
 	}
 	return rate, byteRate
@@ -213,10 +214,11 @@ func etaOf(s snapshot) time.Duration {
 	if s.Done >= s.Total {
 		return 0
 	}
-	if s.Done == 0 || s.Elapsed <= 0 {
+	fetched := s.Done - s.Resumed // the rate is this run's
+	if fetched <= 0 || s.Elapsed <= 0 {
 		return -1
 	}
-	left := float64(s.Total-s.Done) * float64(s.Elapsed) / float64(s.Done)
+	left := float64(s.Total-s.Done) * float64(s.Elapsed) / float64(fetched)
 	return time.Duration(left).Round(time.Second)
 }
 

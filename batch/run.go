@@ -33,6 +33,7 @@ type runner struct {
 	total     int64 // nodes this run has to do
 	inFlight  atomic.Int64
 	ok, dead  atomic.Int64
+	resumed   atomic.Int64 // nodes of total that an interrupted run committed as parts: done before this run fetches
 	abandoned atomic.Int64
 	retries   atomic.Int64
 	bytes     atomic.Int64
@@ -379,6 +380,7 @@ func (r *runner) rest(ps PartStore, b Batch, keep func([]store.Record, []store.D
 		return b, nil
 	}
 	keep(recs, dead)
+	r.resumed.Add(int64(len(b.Nodes) - len(mine))) // done for the progress, which counts them in total
 	r.log("batch resumed from its finished nodes", "batch", b.Index, "id", b.ID, "done", len(b.Nodes)-len(mine), "todo", len(mine))
 	rest := make([]string, 0, len(mine))
 	for _, n := range b.Nodes {

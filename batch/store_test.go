@@ -1,10 +1,13 @@
 package batch
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/scrape/clock"
@@ -112,10 +115,23 @@ func TestRunResumeWithStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	f2 := newFakeFetcher(script)
-	sum, err = Run(context.Background(), p, f2, st, o)
+	o2 := o
+	var progress bytes.Buffer
+	o2.Progress, o2.ProgressFormat = &progress, ProgressJSON
+	sum, err = Run(context.Background(), p, f2, st, o2)
 	st.Close()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The progress counts the nodes committed in parts as done: its last
+	// report is at 100 %.
+	parts := int(first.Processed) - 16*first.Committed // nodes of open batches committed as parts
+	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	var last struct{ Done, Total int64 }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || parts <= 0 ||
+		last.Done != last.Total || last.Total != int64(100-16*sum.SkippedBatches) {
+		t.Fatalf("after resuming %d nodes from parts, the last progress report is %q (%v); want done = total = %d",
+			parts, lines[len(lines)-1], err, 100-16*sum.SkippedBatches)
 	}
 	// The finished nodes of the batches left open were committed as parts
 	// (nothing dropped): the resume fetches only the others, each once.

@@ -61,6 +61,7 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusBadRequest, err.Error())
 		return
 	}
+	s.stats.resource(q.resource)
 
 	rng := s.requestRand(q.resource)
 	fault := s.drawFault(q.resource, rng)

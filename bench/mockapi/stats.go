@@ -27,17 +27,28 @@ type Stats struct {
 	Clients map[string]ClientStats `json:"clients"`
 	Total   ClientStats            `json:"total"`
 	Faults  map[Fault]int64        `json:"faults"`
+	// Resources counts the well-formed data requests per resource (node),
+	// so that a test can tell which nodes a run asked for, and how often.
+	Resources map[string]int64 `json:"resources"`
 }
 
 // statsBook accumulates Stats; safe for concurrent use.
 type statsBook struct {
 	mu      sync.Mutex
-	clients map[string]*ClientStats
-	faults  map[Fault]int64
+	clients   map[string]*ClientStats
+	faults    map[Fault]int64
+	resources map[string]int64
 }
 
 func newStatsBook() *statsBook {
-	return &statsBook{clients: make(map[string]*ClientStats), faults: make(map[Fault]int64)}
+	return &statsBook{clients: make(map[string]*ClientStats), faults: make(map[Fault]int64), resources: make(map[string]int64)}
+}
+
+// resource counts a well-formed request for resource.
+func (b *statsBook) resource(resource string) {
+	b.mu.Lock()
+	b.resources[resource]++
+	b.mu.Unlock()
 }
 
 // update applies f to client's stats under the lock.
@@ -62,7 +73,7 @@ func (b *statsBook) fault(client string, f Fault) {
 func (b *statsBook) snapshot() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := Stats{Clients: make(map[string]ClientStats, len(b.clients)), Faults: maps.Clone(b.faults)}
+	s := Stats{Clients: make(map[string]ClientStats, len(b.clients)), Faults: maps.Clone(b.faults), Resources: maps.Clone(b.resources)}
 	for k, c := range b.clients {
 		s.Clients[k] = *c
 		t := &s.Total
