@@ -34,7 +34,7 @@ type Stats struct {
 
 // statsBook accumulates Stats; safe for concurrent use.
 type statsBook struct {
-	mu      sync.Mutex
+	mu        sync.Mutex
 	clients   map[string]*ClientStats
 	faults    map[Fault]int64
 	resources map[string]int64
