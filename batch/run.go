@@ -177,8 +177,9 @@ func runPlan(ctx context.Context, p *Plan, schedule iter.Seq[int], f scrape.Fetc
 // of DefaultBatchSize, and commits each finished chunk with
 // st.CommitRetry: successes leave the dead-letter file for a new batch
 // file, failures replace their dead letters (the store keeps each node's
-// original batch). Interruption behaves as in Run; chunks committed before
-// it stay committed.
+// original batch). Interruption behaves as in Run: chunks committed before
+// it stay committed, and the finished nodes of open chunks are committed
+// as a retry batch of their own, so a rerun retries only the rest.
 func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, o Options) (Summary, error) {
 	sum := Summary{Nodes: len(nodes)}
 	p, err := NewPlan(nodes, PlanOptions{})
@@ -191,15 +192,23 @@ func RetryDead(ctx context.Context, nodes []string, f scrape.Fetcher, st Store, 
 		return sum, err
 	}
 	r.total = int64(p.Len())
-	err = r.run(ctx, &sum, func(ctx context.Context) error {
-		return r.pipeline(ctx, &sum, p.Batches(), p.NumBatches(), func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
+	// A retry batch may hold any subset of the dead letters, so the
+	// finished nodes of a chunk left open by an interruption are committed
+	// the same way as a whole chunk (and verified on Open like it); the
+	// others keep their dead letters for the next --retry-dead.
+	commit := func(what string) func(Batch, []store.Record, []store.DeadLetter) error {
+		return func(b Batch, recs []store.Record, dead []store.DeadLetter) error {
 			if err := st.CommitRetry(recs, dead); err != nil {
 				first := b.Index * p.Size()
 				return fmt.Errorf("batch: retry of dead letters %d-%d: commit: %w", first, first+len(b.Nodes)-1, err)
 			}
-			r.log("dead letters retried", "chunk", b.Index, "ok", len(recs), "dead", len(dead))
+			r.log(what, "chunk", b.Index, "ok", len(recs), "dead", len(dead))
 			return nil
-		}, nil)
+		}
+	}
+	err = r.run(ctx, &sum, func(ctx context.Context) error {
+		return r.pipeline(ctx, &sum, p.Batches(), p.NumBatches(),
+			commit("dead letters retried"), commit("interrupted: finished dead letters of the chunk kept"))
 	})
 	return sum, err
 }

@@ -163,3 +163,82 @@ func TestRunResumeWithStore(t *testing.T) {
 	}
 	checkRecord(t, got[deadNode], okBody(deadNode))
 }
+
+// An interrupted --retry-dead keeps the nodes it finished: they leave the
+// dead letters for a retry batch of their own (verified on Open like any
+// retry batch), and the next --retry-dead fetches only the others, once.
+func TestRetryDeadInterruptKeepsFinished(t *testing.T) {
+	nodes := testNodes(60)
+	params := store.Params{URL: "http://127.0.0.1/{node}", Paths: []string{"data.updates[*].timestamp"}, Mode: "stream", BatchSize: 20}
+	p, _ := NewPlan(nodes, PlanOptions{Size: 20})
+	params.NodesSHA256 = p.Fingerprint()
+	down := map[string]bool{}
+	for _, n := range nodes[10:50] {
+		down[n] = true
+	}
+	o := quietOptions(clock.NewFake(t0))
+	o.Concurrency = 3
+	dir := t.TempDir()
+	st, err := store.Open(dir, params, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), p, newFakeFetcher(func(node string, n int) attempt {
+		if down[node] {
+			return attempt{transport: errors.New("HTTP 503"), status: 503}
+		}
+		return attempt{body: okBody(node)}
+	}), st, o); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, dead := readRun(t, dir, params); len(dead) != 40 {
+		t.Fatalf("first run: %d dead letters, want 40", len(dead))
+	}
+
+	// The 40 dead nodes are one chunk: interrupt it at its 25th node.
+	healthy := func(node string, n int) attempt { return attempt{body: okBody(node)} }
+	retry := slices.Sorted(maps.Keys(down))
+	ctx, cancel := context.WithCancel(context.Background())
+	f := newFakeFetcher(healthy)
+	f.before = func(_ context.Context, node string) {
+		if node == retry[24] {
+			cancel()
+		}
+	}
+	st, err = store.Open(dir, params, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := RetryDead(ctx, retry, f, st, o)
+	st.Close()
+	checkInterrupted(t, err, sum)
+	got, dead := readRun(t, dir, params)
+	kept := len(got) - 20
+	if kept <= 0 || kept+len(dead) != 40 || int64(kept) != sum.Processed {
+		t.Fatalf("interrupted retry: %d nodes kept of %d processed, %d still dead; want every processed node kept", kept, sum.Processed, len(dead))
+	}
+
+	// The next --retry-dead fetches exactly the nodes still dead.
+	st, err = store.Open(dir, params, store.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2 := newFakeFetcher(healthy)
+	if _, err := RetryDead(context.Background(), slices.Sorted(maps.Keys(dead)), f2, st, o); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	fetched := f2.fetchedNodes()
+	slices.Sort(fetched)
+	if !slices.Equal(fetched, slices.Sorted(maps.Keys(dead))) {
+		t.Fatalf("second retry fetched %d nodes, want the %d still dead", len(fetched), len(dead))
+	}
+	got, dead = readRun(t, dir, params)
+	if len(got) != 60 || len(dead) != 0 {
+		t.Fatalf("after both retries: %d records, %d dead; want 60 and 0", len(got), len(dead))
+	}
+	for _, n := range nodes {
+		checkRecord(t, got[n], okBody(n))
+	}
+}
