@@ -94,7 +94,7 @@ func TestBenchScrapeUsageErrors(t *testing.T) {
 // mock's truth, its section sits beside the mock's in one report, and
 // both have a timeline whose bins count every request sent.
 func TestBenchScrapeNginx(t *testing.T) {
-	t.Parallel()
+	quickRaceExit()
 	nginxtest.Bin(t) // skips without nginx (fails under CI=true)
 	dir := t.TempDir()
 	common := []string{"--nodes", "40", "--sizes", "uniform:2KiB:8KiB", "--concurrency", "4",
