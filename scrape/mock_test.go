@@ -20,6 +20,7 @@ import (
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/extract"
 	"github.com/sluicehq/sluice/scrape"
+	"github.com/sluicehq/sluice/scrape/clock"
 )
 
 // The query window of every test request.
@@ -173,18 +174,43 @@ func nodes(prefix string, n int) []string {
 
 var smallBodies = mockapi.SizeDist{Kind: mockapi.SizeUniform, Min: 2 << 10, Max: 40 << 10}
 
+// TestMockEachFault strikes 40 % of the requests with one fault each. The
+// 503 case, whose answers all carry a Retry-After of one or two seconds
+// that holds the whole client, runs on fake time: client and mock share
+// one clock.Sim, which moves only when every fetch waits on it, so the
+// seconds the server asks for pass at once and the outcome does not depend
+// on the machine's load; the test checks on the server's side that no
+// request came inside a wait it asked for. TestMockMixedFaults keeps 503
+// on the real clock, end to end, with the mock's real one-second unit.
 func TestMockEachFault(t *testing.T) {
 	for _, fault := range mockapi.AllFaults() {
 		t.Run(string(fault), func(t *testing.T) {
 			t.Parallel()
-			inst := startMock(t, mockapi.Config{
+			cfg := mockapi.Config{
 				Seed:   7,
 				Sizes:  smallBodies,
 				Faults: mockapi.Faults{Rates: map[mockapi.Fault]float64{fault: 0.4}, Stall: 10 * time.Second},
-			})
-			c := mockClient(t, inst, nil)
+			}
+			var inst *mockapi.Instance
+			var c *scrape.Client
+			var arrivals *arrivalLog
+			if fault == mockapi.Fault503 {
+				sim := clock.NewSim(fakeT0)
+				cfg.Now = sim.Now
+				inst, arrivals = startLoggedMock(t, cfg, sim)
+				c = mockClient(t, inst, func(o *scrape.Options) {
+					o.Clock = sim
+					o.StallTimeout = time.Hour // no stalls: only the waits under test move the clock
+				})
+			} else {
+				inst = startMock(t, cfg)
+				c = mockClient(t, inst, nil)
+			}
 			outs := fetchAll(t, c, nodes("AS", 12), 6)
 			okN := checkOutcomes(t, inst, outs, 12)
+			if arrivals != nil {
+				arrivals.checkGate(t)
+			}
 			st := inst.Server.Stats()
 			if st.Faults[fault] == 0 {
 				t.Errorf("the mock injected no %s fault: the test proves nothing", fault)
@@ -210,6 +236,8 @@ func TestMockEachFault(t *testing.T) {
 	}
 }
 
+// TestMockMixedFaults strikes 4 % of the requests with each fault, on the
+// real clock.
 func TestMockMixedFaults(t *testing.T) {
 	rates := map[mockapi.Fault]float64{}
 	for _, f := range mockapi.AllFaults() {
@@ -225,8 +253,14 @@ func TestMockMixedFaults(t *testing.T) {
 	if okN := checkOutcomes(t, inst, outs, 12); okN != len(outs) {
 		t.Errorf("%d of %d nodes succeeded", okN, len(outs))
 	}
-	if st := inst.Server.Stats(); st.Total.Faults < 5 {
+	st := inst.Server.Stats()
+	if st.Total.Faults < 5 {
 		t.Errorf("only %d faults injected", st.Total.Faults)
+	}
+	// This test is the real-clock end-to-end one for the 503's Retry-After
+	// (TestMockEachFault runs 503 on fake time): it must see one.
+	if st.Faults[mockapi.Fault503] == 0 {
+		t.Errorf("no 503 injected (faults %v): the real-clock Retry-After goes untested", st.Faults)
 	}
 }
 

@@ -31,6 +31,12 @@ func Start(cfg Config, addr string) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serve(s, s, addr)
+}
+
+// serve listens on addr and serves h, which is s or a handler around it
+// (a test's, to observe when a request arrives).
+func serve(s *Server, h http.Handler, addr string) (*Instance, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -43,7 +49,7 @@ func Start(cfg Config, addr string) (*Instance, error) {
 		Addr:   ln.Addr(),
 		Server: s,
 		http: &http.Server{
-			Handler:           s,
+			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -39,7 +40,16 @@ func TestShutdownEndsStalls(t *testing.T) {
 // Close ends latencies: a request waiting for its first byte does not
 // hold Close up.
 func TestCloseEndsLatency(t *testing.T) {
-	inst, err := Start(Config{Latency: Latency{Kind: LatencyFixed, A: 10 * time.Minute}}, "")
+	s, err := New(Config{Latency: Latency{Kind: LatencyFixed, A: 10 * time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrived := make(chan struct{})
+	var once sync.Once
+	inst, err := serve(s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		s.ServeHTTP(w, r)
+	}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +62,7 @@ func TestCloseEndsLatency(t *testing.T) {
 		}
 		got <- err
 	}()
-	for inst.Server.Stats().Total.Requests == 0 { // bounded by the test timeout; the request arrives at once
-		time.Sleep(5 * time.Millisecond)
-	}
+	<-arrived // the request is in the handler, waiting out its latency
 	if err := inst.Close(); err != nil {
 		t.Fatal(err)
 	}
