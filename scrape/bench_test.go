@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/bench/synth"
+	"github.com/sluicehq/sluice/bench/testenv"
 	"github.com/sluicehq/sluice/scrape"
 )
 
@@ -38,14 +39,14 @@ func BenchmarkFetch(b *testing.B) {
 			cnt := newCounter(b)
 			b.SetBytes(bodySize)
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testenv.ProcessCPU()
 			for b.Loop() {
 				if err := cnt.consume(synth.NewReader(o)); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((testenv.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 		for _, enc := range []string{"identity", "zstd"} {
 			for _, conc := range []int{1, 8, 64} {
@@ -61,7 +62,7 @@ func BenchmarkFetch(b *testing.B) {
 					b.SetBytes(bodySize)
 					b.ReportAllocs()
 					b.ResetTimer()
-					cpu0 := cpuTime()
+					cpu0 := testenv.ProcessCPU()
 					var left atomic.Int64
 					left.Store(int64(b.N))
 					var wg sync.WaitGroup
@@ -78,7 +79,7 @@ func BenchmarkFetch(b *testing.B) {
 					}
 					wg.Wait()
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-					b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+					b.ReportMetric(float64((testenv.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 				})
 			}
 		}
