@@ -75,6 +75,13 @@ func (l *arrivalLog) wrap(h http.Handler) http.Handler {
 	})
 }
 
+// snapshot returns the arrivals so far.
+func (l *arrivalLog) snapshot() []arrival {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]arrival(nil), l.log...)
+}
+
 // checkGate asserts that the client kept every wait the mock asked for: a
 // request that came after an answer with Retry-After came no earlier than
 // that answer's instant plus its Retry-After (requests sent at the same
