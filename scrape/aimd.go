@@ -49,6 +49,24 @@ import (
 //     (a fit over stretches 2 s apart, or a measure of 2 s), the probe
 //     runs 5× slower, and 25× slower past 97 % of R: an overshoot costs a
 //     second of every worker's time, a probe step a fraction of a request.
+//   - Jitter at the configured rate: a client told the true limit
+//     (--rate R) sends at R, and timing jitter (two requests a few µs
+//     closer than 1/R) sometimes finds the bucket a hair short: one 429
+//     while everything else was admitted. That stretch is no overload,
+//     so neither a fit nor a measure of it means anything: it began
+//     full and ran for seconds, and n/d of it or a fit through it read
+//     far below R (the client settled near 60 % of R and stayed there).
+//     So a 429 is jitter when the configured rate is finite, the client
+//     sends within aimdDecrease of it (and not over a learned limit),
+//     the stretch lasted aimdLongFirst or more (a burst spent by
+//     overload lasts B/(rate−R): 50 ms at 3× the limit) and the server
+//     admitted at least aimdDecrease of the send rate over it. The gate
+//     still pauses for the Retry-After; the rate is cut only to
+//     aimdDecrease of the configured rate, never to a stretch's estimate,
+//     the stretch stays out of the fit, and the probe back is quick (as
+//     after a guess). A second such 429 within aimdJitterGap means the
+//     configured rate is over the limit: the law below measures it
+//     (TestControlLawConfiguredOverTheLimit).
 //   - Epoch: 429s for requests sent before the cut plus aimdSettle are
 //     answers to the old rate and are ignored (after a pause, nothing is
 //     in flight: the epoch is the reopening). aimdSettle is short (200 ms)
@@ -61,6 +79,9 @@ import (
 //     (rate−R) per second once the burst is spent); 1 %/s keeps the
 //     saw-tooth between 95 % and ~100 % of the limit.
 //
+// TestControlLawJitterAtTheConfiguredRate (sim_test.go) holds the jitter
+// rule: a client at the configured rate keeps ≥ 97 % of it after jitter
+// 429s, with and without Retry-After.
 // TestControlLaw (sim_test.go) is the simulation that tunes these numbers:
 // nginx's GCRA (100/s, burst 10) with and without Retry-After, clients at
 // 3× the limit and unlimited, 8 and 32 workers, over BenchmarkNginxLimit's
@@ -84,6 +105,7 @@ const (
 	aimdBurstSpan     = 100 * time.Millisecond // a server's burst, guessed as this much of its rate
 	aimdPausedSlow    = 5                      // with Retry-After, the probe is this many times slower
 	aimdHold          = 0.97                   // with a fitted limit, the probe slows again past this fraction of it
+	aimdJitterGap     = 5 * time.Second        // a second 429 at the configured rate within this is overload, not jitter
 )
 
 // aimd adapts the shared request rate to a server's limit as the control
@@ -109,6 +131,8 @@ type aimd struct {
 	npoints int
 	known   float64 // the last limit the fit found; 0: none
 	gated   bool    // the last cut came with a client-wide pause (Retry-After)
+
+	jittered time.Time // the last 429 read as jitter at the configured rate; zero: none
 
 	// The stretch of the last point, [pointFrom, closed): admitted
 	// answers to its requests that arrive after the cut still count in
@@ -189,6 +213,15 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 	if math.IsInf(cur, 1) {
 		cur = max(a.sent.rateAt(t), adm)
 	}
+	if a.jitterAt(t, cur, adm) {
+		// Not overload: see the control law (Jitter). Pause for the
+		// Retry-After (the gate does), cut a little, probe back
+		// quickly, and keep the stretch out of the fit.
+		a.jittered = t
+		r, changed := a.apply(min(cur, aimdDecrease*a.ceiling), resume, gated)
+		a.step = r * aimdGuessIncrease
+		return r, changed
+	}
 	var r float64
 	startFull := a.full || a.from.IsZero()
 	if startFull && !a.from.IsZero() && t.Sub(a.from) > aimdStretch {
@@ -255,6 +288,23 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		a.step = r * aimdGuessIncrease
 	}
 	return r, changed
+}
+
+// jitterAt reports whether a 429 at t, while sending at cur with adm
+// admitted per second over the stretch, is timing jitter at the
+// configured rate rather than overload (see the control law).
+func (a *aimd) jitterAt(t time.Time, cur, adm float64) bool {
+	if math.IsInf(a.ceiling, 1) || cur < aimdDecrease*a.ceiling || (a.known > 0 && cur > a.known) {
+		return false // no configured rate, or sending under its band, or over the learned limit
+	}
+	if !a.jittered.IsZero() && t.Sub(a.jittered) < aimdJitterGap {
+		return false // refused again soon: the configured rate is over the limit
+	}
+	from := a.from
+	if from.IsZero() {
+		from = a.sent.first
+	}
+	return !from.IsZero() && t.Sub(from) >= aimdLongFirst && adm >= aimdDecrease*cur
 }
 
 // prior is the rate to send at after one stretch from a full bucket, p:

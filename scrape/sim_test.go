@@ -173,3 +173,102 @@ func TestControlLaw(t *testing.T) {
 		}
 	}
 }
+
+// jitterServer refuses, with a 429, the first request at or after each
+// instant of at, as timing jitter does to a client sending exactly at a
+// GCRA limit (the bucket is a few microseconds short of a token); every
+// other request goes to the limiter inside.
+type jitterServer struct {
+	simServer
+	at []time.Duration // after the first request
+	t0 time.Time
+	h  http.Header
+}
+
+func (s *jitterServer) handle(t time.Time) (int, http.Header) {
+	if s.t0.IsZero() {
+		s.t0 = t
+	}
+	if len(s.at) > 0 && t.Sub(s.t0) >= s.at[0] {
+		s.at = s.at[1:]
+		return http.StatusTooManyRequests, s.h.Clone()
+	}
+	return s.simServer.handle(t)
+}
+
+// TestControlLawJitterAtTheConfiguredRate: a client told the exact limit
+// (Options.Rate = 100 against nginx's 100/s) that gets one 429 from timing
+// jitter, with Retry-After: 1, pauses for it and comes back to the
+// configured rate; it must not read the stretch before the 429 as
+// overload (it settled near 60 % of the limit and stayed there).
+func TestControlLawJitterAtTheConfiguredRate(t *testing.T) {
+	const limit, burst = 100.0, 10.0
+	const run = 30 * time.Second
+	for _, tt := range []struct {
+		name       string
+		retryAfter string
+		at         []time.Duration
+	}{
+		{"retry-after/one", "1", []time.Duration{5 * time.Second}},
+		{"retry-after/early", "1", []time.Duration{500 * time.Millisecond}},
+		{"retry-after/three", "1", []time.Duration{3 * time.Second, 4500 * time.Millisecond, 15 * time.Second}},
+		{"no-header/one", "", []time.Duration{5 * time.Second}},
+	} {
+		for _, workers := range []int{8, 32} {
+			t.Run(fmt.Sprintf("%s/workers=%d", tt.name, workers), func(t *testing.T) {
+				t.Parallel()
+				h := http.Header{}
+				if tt.retryAfter != "" {
+					h.Set("Retry-After", tt.retryAfter)
+				}
+				srv := &jitterServer{simServer: &gcraServer{rate: limit, burst: burst, retryAfter: tt.retryAfter}, at: tt.at, h: h}
+				r := simulate(srv, limit, workers, time.Millisecond, run)
+				// every pause of Retry-After costs its second
+				paused := 0.0
+				if tt.retryAfter != "" {
+					paused = float64(len(tt.at))
+				}
+				share := float64(r.ok) / (run.Seconds() - paused) / limit
+				t.Logf("%.1f%% of the limit outside the pauses, %d refused", 100*share, r.refused)
+				if share < 0.97 {
+					t.Errorf("achieved %.1f%% of the limit outside the pauses, want ≥ 97%%", 100*share)
+				}
+				if r.refused > 2*len(tt.at) {
+					t.Errorf("%d refused, want at most %d (the jitter's and one more each)", r.refused, 2*len(tt.at))
+				}
+			})
+		}
+	}
+}
+
+// TestControlLawConfiguredOverTheLimit: reading a 429 at the configured
+// rate as jitter must not hide a configured rate a little over the limit
+// (each cut back to the ceiling would overload again): a second 429 within
+// aimdJitterGap goes to the measure, and the law still learns the limit.
+// The bounds leave the one pause per learned overshoot its second.
+func TestControlLawConfiguredOverTheLimit(t *testing.T) {
+	const limit, burst = 100.0, 10.0
+	for _, ra := range []string{"", "1"} {
+		run := 6 * time.Second
+		if ra != "" {
+			run = 30 * time.Second
+		}
+		for _, start := range []float64{1.02 * limit, 1.05 * limit, 1.2 * limit, 1.5 * limit} {
+			for _, workers := range []int{8, 32} {
+				t.Run(fmt.Sprintf("retry-after=%q/start=%v/workers=%d", ra, start, workers), func(t *testing.T) {
+					t.Parallel()
+					r := simulate(&gcraServer{rate: limit, burst: burst, retryAfter: ra}, start, workers, time.Millisecond, run)
+					share := float64(r.ok) / run.Seconds() / limit
+					refused := float64(r.refused) / float64(r.ok+r.refused)
+					t.Logf("%.1f%% of the limit, %.2f%% refused (%d)", 100*share, 100*refused, r.refused)
+					if share < 0.8 {
+						t.Errorf("achieved %.1f%% of the limit, want ≥ 80%%", 100*share)
+					}
+					if refused > 0.02 {
+						t.Errorf("%.2f%% of requests refused, want ≤ 2%%", 100*refused)
+					}
+				})
+			}
+		}
+	}
+}
