@@ -249,3 +249,85 @@ func TestRunDeadlineCause(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// lagCtx is a context whose cancellation reaches the contexts derived
+// from it only when release is called. It holds open the instant, real
+// but brief, between a context's Done closing and its children being
+// cancelled (context's cancel closes Done first), which a loaded machine
+// can stretch.
+type lagCtx struct {
+	done chan struct{}
+
+	mu        sync.Mutex
+	cancelled bool
+	children  []func()
+}
+
+func newLagCtx() *lagCtx { return &lagCtx{done: make(chan struct{})} }
+
+func (c *lagCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *lagCtx) Done() <-chan struct{}       { return c.done }
+func (c *lagCtx) Value(any) any               { return nil }
+
+func (c *lagCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancelled {
+		return context.Canceled
+	}
+	return nil
+}
+
+// AfterFunc is how context.WithCancel hooks a child onto a parent that
+// is not its own type: the children hear of the cancellation on release.
+func (c *lagCtx) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.children = append(c.children, f)
+	return func() bool { return false }
+}
+
+func (c *lagCtx) cancel() {
+	c.mu.Lock()
+	c.cancelled = true
+	c.mu.Unlock()
+	close(c.done)
+}
+
+func (c *lagCtx) release() {
+	c.mu.Lock()
+	fs := c.children
+	c.children = nil
+	c.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// An interruption with no drain (DrainTimeout 0) whose fetch is cut
+// before the contexts derived from the run's have heard of it: the cut
+// fetch is the interruption, so the node is left for the next run, not
+// dead-lettered, and the run (its last batch unfinished) says
+// ErrInterrupted. It used to dead-letter the node, commit the batch and
+// return nil: sluice exited 4 ("no node got an HTTP answer") after
+// SIGTERM instead of 3.
+func TestRunInterruptBeforeDerivedContextsHear(t *testing.T) {
+	nodes := testNodes(3)
+	p, _ := NewPlan(nodes, PlanOptions{Size: 10})
+	f, entered, _ := blockingFetcher(map[string]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}, true)
+	st := newMemStore()
+	o := quietOptions(clock.NewFake(t0))
+	o.Concurrency, o.DrainTimeout = 3, 0
+	ctx := newLagCtx()
+	defer ctx.release()
+	wait := runAsync(ctx, p, f, st, o)
+	for range nodes {
+		<-entered
+	}
+	ctx.cancel()
+	sum, err := wait()
+	checkInterrupted(t, err, sum)
+	if sum.Committed != 0 || sum.Dead != 0 || len(st.order) != 0 {
+		t.Fatalf("committed %d batches (store %v), %d dead; want none: the nodes were interrupted, not failed", sum.Committed, st.order, sum.Dead)
+	}
+}

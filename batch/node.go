@@ -118,7 +118,7 @@ func (r *runner) fetchNode(runCtx context.Context, batch int, node string) outco
 // interrupted meanwhile: then the failure may be the interruption itself,
 // and the node is left for the next run.
 func (r *runner) deadLetter(runCtx context.Context, batch int, node string, res scrape.Result, lat time.Duration, err error) outcome {
-	if runCtx.Err() != nil {
+	if r.stopping(runCtx) {
 		r.abandoned.Add(1)
 		return outcome{kind: abandoned}
 	}

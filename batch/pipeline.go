@@ -67,7 +67,7 @@ func (r *runner) collect(ctx context.Context, ob openBatch) (recs []store.Record
 			}
 		}
 	}
-	if !complete && ctx.Err() == nil {
+	if !complete && !r.stopping(ctx) {
 		// Not an interruption: a node has no outcome because a task
 		// panicked. Stop rather than lose or guess its result.
 		return nil, nil, false, fmt.Errorf("batch: batch %d: node %s has no outcome: %w", ob.b.Index, ob.b.Nodes[max(missing, 0)], waitErr)

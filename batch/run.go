@@ -282,6 +282,19 @@ func (r *runner) run(ctx context.Context, sum *Summary, body func(context.Contex
 	return err
 }
 
+// stopping reports whether the run is being interrupted: ctx (the run's
+// context or one derived from it) is cancelled, or the drain has
+// cancelled the fetches already. The second is not implied by the first
+// at every instant: cancelling a context closes its Done before it
+// cancels its children, so drain (which watches the run's own context)
+// can cancel a fetch while a node's derived context still says nothing.
+// A fetch cut by the drain is the interruption, never the node's fault
+// (with --drain-timeout 0 it used to become a dead letter, and a run
+// whose last batch it was ended as if no interruption had happened).
+func (r *runner) stopping(ctx context.Context) bool {
+	return ctx.Err() != nil || r.fetchCtx != nil && r.fetchCtx.Err() != nil
+}
+
 // drain cancels the fetches DrainTimeout after ctx is cancelled.
 func (r *runner) drain(ctx context.Context, done <-chan struct{}, cancelFetch func()) {
 	select {

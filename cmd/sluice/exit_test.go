@@ -112,13 +112,18 @@ func TestExitStatus(t *testing.T) {
 }
 
 // TestExitStatusLiveRun: a folder locked by a live run is a usage error
-// (2) for a second run, and SIGTERM makes the live run exit 3.
+// (2) for a second run, and SIGTERM makes the live run exit 3. The
+// server answers nothing until the test ends, and no client timeout can
+// fire first, so the one node can only end by the interruption (with
+// --drain-timeout 0 the drain cuts it at once: batch's
+// TestRunInterruptBeforeDerivedContextsHear holds the race that once
+// made that a dead letter and exit 4).
 func TestExitStatusLiveRun(t *testing.T) {
 	t.Parallel()
 	url, requested := hangingServer(t)
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"scrape", "--nodes", writeNodes(t, []string{"AS1"}), "--out", out, "--url", url + "/{node}",
-		"--progress", "none", "--drain-timeout", "0s"}
+		"--progress", "none", "--drain-timeout", "0s", "--stall-timeout", "1h"} // no client timeout can end the fetch first
 	live := exec.Command(binary(t), args...)
 	var stderr bytes.Buffer
 	live.Stderr = &stderr
