@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -500,8 +501,18 @@ func TestCoordWarnsOfAnUnsafeRedis(t *testing.T) {
 // are, told in X-RateLimit-Remaining/Reset): the quota an answer
 // announces is spent by every process's requests together, so they do
 // not each spend the window (without sharing, four processes would send
-// about four windows' worth and get three in four refused). At most 5 %
-// of the requests are 429s, every node is recorded and equals the truth.
+// about four windows' worth and get three in four refused). Every node is
+// recorded and equals the truth; every request of every process took its
+// turn in the one budget, which learned the mock's limit and a window of
+// its length (an answer noted late on a loaded machine once taught it a
+// window of a few ms, whose guessed fresh quotas spent the limit again
+// and again: scrape/budget's TestQuotaLateAnswerIsTheSameWindow holds
+// that). The share of 429s depends on the machine's load (a reservation
+// taken before a window's end and sent after it spends the next one), so
+// it is logged here and measured by `sluice bench coord` (on a loaded
+// machine even unshared processes are too slow to overspend: measured 0-1
+// 429s of 120 requests at load 16, so no share threshold could tell them
+// apart). Processes that do not share fail the budget's counts.
 func TestCoordSharesTheServersQuota(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
@@ -527,8 +538,23 @@ func TestCoordSharesTheServersQuota(t *testing.T) {
 	if len(v.Mismatches) > 0 || v.OK != n {
 		t.Fatalf("%d ok, mismatches %v", v.OK, v.Mismatches)
 	}
-	if st.Status429*20 > st.Requests {
-		t.Fatalf("%d requests, %d of them 429: the processes overspent the windows (want at most 5 %%)", st.Requests, st.Status429)
+	// What load cannot change: every request of every process took its
+	// turn in the one budget's sequence, and the budget learned the
+	// mock's quota (its limit, and a window not shorter than its own: an
+	// answer noted late is not a new window).
+	h, err := srv.Client().HGetAll(context.Background(), "sl:budget:{quota}").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	span, _ := strconv.ParseInt(h["qspan"], 10, 64)
+	if h["requests"] != strconv.FormatInt(st.Requests, 10) || h["qlimit"] != "40" ||
+		span < (500*time.Millisecond).Microseconds() {
+		// The window is learned as the least gap between two windows'
+		// resets seen: a window with no answer (a slow machine) makes
+		// it longer, never shorter than the mock's 1 s less an answer's
+		// lateness.
+		t.Fatalf("the budget counts %s requests (the mock saw %d), quota limit %s, window %d µs; want the mock's, 40, at least 0.5 s",
+			h["requests"], st.Requests, h["qlimit"], span)
 	}
 	t.Logf("%d requests, %d 429s, at most %d admitted in one window", st.Requests, st.Status429, st.MaxInWindow)
 }

@@ -3,6 +3,7 @@ package budget
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,5 +93,59 @@ func TestQuotaSharedAcrossProcesses(t *testing.T) {
 	must(bs[0].NoteQuota(ctx, slices.Max(got), 3, 10, time.Until(w3), 0))
 	if got, _ := takeAll(); len(got) != 3 {
 		t.Fatalf("a third window with 3 left: %d admitted", len(got))
+	}
+}
+
+// TestQuotaLateAnswerIsTheSameWindow: an answer noted late (its time to
+// the reset read hundreds of ms before Redis ran the script, as on a
+// loaded machine) is still of its window. Looser than the window's
+// quota, it admits nothing more, and it teaches no window length; the
+// next window's answer a minute on does, the window's own length.
+func TestQuotaLateAnswerIsTheSameWindow(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	b := newBudget(t, srv.Client(), Options{})
+	take := func() (admitted int) {
+		for range 20 {
+			r, err := b.Take(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Spent {
+				admitted++
+			}
+		}
+		return admitted
+	}
+	span := func() string {
+		v, _ := srv.Client().HGet(ctx, "sl:budget:{api.example}", "qspan").Result()
+		return v
+	}
+	if _, err := b.Take(ctx); err != nil { // request 1
+		t.Fatal(err)
+	}
+	w1 := time.Now().Add(time.Minute)
+	if err := b.NoteQuota(ctx, 1, 5, 10, time.Until(w1), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := take(); got != 5 { // requests 2-6
+		t.Fatalf("%d admitted after 5 left; want 5", got)
+	}
+	for _, late := range []time.Duration{60 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
+		// The answer to request 2: 8 left after it, so 6 after request 6.
+		if err := b.NoteQuota(ctx, 2, 8, 10, time.Until(w1)+late, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, s := take(), span(); got != 0 || s != "" {
+			t.Fatalf("an answer %v late: %d more admitted, window length %q; want none, unknown", late, got, s)
+		}
+	}
+	if err := b.NoteQuota(ctx, 6, 3, 10, time.Until(w1.Add(time.Minute)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, s := take(), span(); got != 3 || s == "" {
+		t.Fatalf("the next window with 3 left: %d admitted, window length %q; want 3, about a minute", got, s)
+	} else if us, _ := strconv.ParseInt(s, 10, 64); us < (59*time.Second).Microseconds() || us > (61*time.Second).Microseconds() {
+		t.Fatalf("window length %d µs; want about a minute", us)
 	}
 }

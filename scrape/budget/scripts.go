@@ -82,11 +82,20 @@ return {string.format('%.0f', slot - now), string.format('%.0f', slot), string.f
 // replace the guess sooner (scrape's quotaPoll).
 const quotaPollUS = "20000"
 
-// quotaTolUS is how far apart, in µs, two processes' views of one
-// window's reset may be: each converts the server's reset to Redis's
-// clock through its own, and the conversions differ by the calls'
-// latency and the machines' clock error.
-const quotaTolUS = "50000"
+// quotaTolUS is how far apart, in µs, two views of one window's reset
+// may be: each process converts the server's reset to Redis's clock
+// through its own (the time left, read before the call), and the
+// conversions differ by the call's latency, which a loaded machine
+// stretches to tens or hundreds of ms, and the machines' clock error.
+// Resets come in whole seconds (X-RateLimit-Reset, RateLimit-Reset), so
+// two windows' resets are at least a second apart: half of that tells a
+// late answer from a new window. Once the window's length is known, half
+// of it does (quota). At 50 ms, an answer noted 60 ms late looked like a
+// new window: it replaced the window's tighter quota with its own looser
+// one and taught the budget a 60 ms window, whose guessed fresh quotas
+// then let every process spend the limit again and again (the 429s of
+// TestCoordSharesTheServersQuota on a loaded machine).
+const quotaTolUS = "500000"
 
 // quota records what the answer to request ARGV[1] of the budget's
 // sequence said of the server's window (X-RateLimit-* or RateLimit): the
@@ -112,12 +121,12 @@ local limit, span = tonumber(ARGV[4]), tonumber(ARGV[5])
 local q = redis.call('HMGET', KEYS[1], 'qseq', 'qreset', 'qguess', 'qspan', 'qrem')
 local qseq, qreset, guess, qspan = tonumber(q[1]) or 0, tonumber(q[2]) or 0, q[3] == '1', tonumber(q[4]) or 0
 local qrem = tonumber(q[5]) or 0
-local tol = ` + quotaTolUS + `
 if limit > 0 then redis.call('HSET', KEYS[1], 'qlimit', limit) end
 if span > 0 then
   qspan = span
   redis.call('HSET', KEYS[1], 'qspan', span)
 end
+local tol = math.max(` + quotaTolUS + `, qspan / 2)
 local newWindow = reset > qreset + tol
 if newWindow and qreset > 0 and not guess then
   local gap = reset - qreset
