@@ -522,15 +522,10 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 	}
 	lo, hi := float64(slices.Min(conc)), float64(slices.Max(conc))
 	if limit := res.Config.LimitPerSecond(); limit > 0 {
-		ref, err := plotter.NewLine(plotter.XYs{{X: lo / 1.6, Y: limit}, {X: hi * 1.6, Y: limit}})
+		ref, err := addLimitLine(p, lo/1.6, hi*1.6, limit, fmt.Sprintf("server limit (%s requests/s)", fmtMBps(limit)))
 		if err != nil {
 			return nil, err
 		}
-		ref.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
-		ref.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
-		ref.Width = vg.Points(1.5)
-		p.Add(ref)
-		p.Legend.Add(fmt.Sprintf("server limit (%s requests/s)", fmtMBps(limit)), ref)
 		names.add(plotter.XYs{{X: hi, Y: limit}}, "limit", ref.Color)
 	}
 	if len(ceiling) > 0 {
@@ -549,16 +544,40 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		p.Legend.Add("ceiling: most the server admits in the run's fixed windows", line, points)
 		names.add(ceiling, "ceiling", c)
 	}
-	p.X.Scale = plot.LogScale{}
-	p.X.Min, p.X.Max = lo/1.6, hi*endRoom
-	var ticks []plot.Tick
-	for _, c := range conc {
-		ticks = append(ticks, plot.Tick{Value: float64(c), Label: fmt.Sprint(c)})
-	}
-	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	p.Y.Min, p.Y.Max = 0, top*1.45 // the legend sits above the lines
-	if err := names.place(p, p.Y.Min, p.Y.Max, false); err != nil {
+	if err := countAxis(p, conc, top, &names); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// addLimitLine draws a limit (the server's, or a shared budget) as the
+// dashed red line from x0 to x1 that every rate chart uses, with its
+// legend entry.
+func addLimitLine(p *plot.Plot, x0, x1, y float64, legend string) (*plotter.Line, error) {
+	ref, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
+	if err != nil {
+		return nil, err
+	}
+	ref.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	ref.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+	ref.Width = vg.Points(1.5)
+	p.Add(ref)
+	p.Legend.Add(legend, ref)
+	return ref, nil
+}
+
+// countAxis sets a log x axis ticked at each count of xs (workers,
+// processes), a y axis from 0 with room above top for the legend, and
+// places the line-end labels.
+func countAxis(p *plot.Plot, xs []int64, top float64, names *endLabels) error {
+	lo, hi := float64(slices.Min(xs)), float64(slices.Max(xs))
+	p.X.Scale = plot.LogScale{}
+	p.X.Min, p.X.Max = lo/1.6, hi*endRoom
+	var ticks []plot.Tick
+	for _, n := range xs {
+		ticks = append(ticks, plot.Tick{Value: float64(n), Label: fmt.Sprint(n)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.Y.Min, p.Y.Max = 0, top*1.45 // the legend sits above the lines
+	return names.place(p, p.Y.Min, p.Y.Max, false)
 }

@@ -77,15 +77,9 @@ func timelineChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		return nil, nil
 	}
 	if limit := res.Config.LimitPerSecond(); limit > 0 {
-		ref, err := plotter.NewLine(plotter.XYs{{X: 0, Y: limit}, {X: end, Y: limit}})
-		if err != nil {
+		if _, err := addLimitLine(p, 0, end, limit, fmt.Sprintf("server limit (%s requests/s); × on the axis: first 429", fmtMBps(limit))); err != nil {
 			return nil, err
 		}
-		ref.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
-		ref.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
-		ref.Width = vg.Points(1.5)
-		p.Add(ref)
-		p.Legend.Add(fmt.Sprintf("server limit (%s requests/s); × on the axis: first 429", fmtMBps(limit)), ref)
 		top = max(top, limit)
 	}
 	p.X.Min, p.X.Max = 0, end

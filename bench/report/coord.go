@@ -73,15 +73,7 @@ func (s *CoordReport) markdown(b *strings.Builder, charts map[string][]byte) {
 	b.WriteString(coordHeadline(res) + "\n\n")
 	coordTable(res).markdown(b)
 	b.WriteString("\n")
-	if res.Agreement.OK {
-		b.WriteString("- Truth: every shared run's folder holds the mock's counts for every node, once; every shard split holds every node once.\n\n")
-	} else {
-		b.WriteString("- **RESULTS DIFFER:**\n")
-		for _, p := range res.Agreement.Problems {
-			fmt.Fprintf(b, "  - %s\n", p)
-		}
-		b.WriteString("\n")
-	}
+	agreementMarkdown(b, res.Agreement, "Truth: every shared run's folder holds the mock's counts for every node, once; every shard split holds every node once.", "RESULTS DIFFER:")
 	chartLink(b, charts, CoordSVG, "Request rate at the API by number of processes: one shared budget against the static shard split")
 	b.WriteString(coordMethod)
 }
@@ -146,24 +138,10 @@ func coordChart(res *measure.CoordResult) (*plot.Plot, error) {
 		names.add(xys, strings.SplitN(s.label, ":", 2)[0], s.c)
 	}
 	lo, hi := float64(slices.Min(procs)), float64(slices.Max(procs))
-	ref, err := plotter.NewLine(plotter.XYs{{X: lo / 1.6, Y: res.Config.Rate}, {X: hi * 1.6, Y: res.Config.Rate}})
-	if err != nil {
+	if _, err := addLimitLine(p, lo/1.6, hi*1.6, res.Config.Rate, fmt.Sprintf("the budget (%s requests/s)", fmtMBps(res.Config.Rate))); err != nil {
 		return nil, err
 	}
-	ref.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
-	ref.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
-	ref.Width = vg.Points(1.5)
-	p.Add(ref)
-	p.Legend.Add(fmt.Sprintf("the budget (%s requests/s)", fmtMBps(res.Config.Rate)), ref)
-	p.X.Scale = plot.LogScale{}
-	p.X.Min, p.X.Max = lo/1.6, hi*endRoom
-	var ticks []plot.Tick
-	for _, n := range procs {
-		ticks = append(ticks, plot.Tick{Value: float64(n), Label: fmt.Sprint(n)})
-	}
-	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	p.Y.Min, p.Y.Max = 0, top*1.45 // the legend sits above the lines
-	if err := names.place(p, p.Y.Min, p.Y.Max, false); err != nil {
+	if err := countAxis(p, procs, top, &names); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/bench/measure"
 	"github.com/sluicehq/sluice/bench/units"
 )
 
@@ -51,15 +52,7 @@ func (e *ExtractReport) markdown(b *strings.Builder, charts map[string][]byte) {
 	for _, s := range res.Skipped {
 		fmt.Fprintf(b, "- Skipped %s at %s: %s.\n", kindLabel(s.Kind), units.FormatSize(s.Size), skipReason(s, res.Config.MemoryCap))
 	}
-	if res.Agreement.OK {
-		b.WriteString("- Values: every kind found exactly the generator's values (count, first, last).\n")
-	} else {
-		b.WriteString("- **VALUES DISAGREE:**\n")
-		for _, p := range res.Agreement.Problems {
-			fmt.Fprintf(b, "  - %s\n", p)
-		}
-	}
-	b.WriteString("\n")
+	agreementMarkdown(b, res.Agreement, "Values: every kind found exactly the generator's values (count, first, last).", "VALUES DISAGREE:")
 	chartLink(b, charts, ThroughputSVG, "Extraction throughput by mode and body size")
 	chartLink(b, charts, MemorySVG, "Peak RSS by mode and body size, log scales")
 	if hasSweep(res) {
@@ -114,4 +107,18 @@ func ShellQuote(args []string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// agreementMarkdown writes a report's truth check: the one line that says
+// what agreed, or the heading and each problem found.
+func agreementMarkdown(b *strings.Builder, a measure.Agreement, ok, differ string) {
+	if a.OK {
+		b.WriteString("- " + ok + "\n")
+	} else {
+		b.WriteString("- **" + differ + "**\n")
+		for _, p := range a.Problems {
+			fmt.Fprintf(b, "  - %s\n", p)
+		}
+	}
+	b.WriteString("\n")
 }

@@ -113,15 +113,7 @@ func (s *ScrapeReport) markdown(b *strings.Builder, charts map[string][]byte, pr
 	b.WriteString(scrapeHeadline(res) + "\n\n")
 	scrapeTable(res).markdown(b)
 	b.WriteString("\n")
-	if res.Agreement.OK {
-		b.WriteString("- Truth: every run stored exactly the mock's counts, first, last and hourly buckets for every node it did not dead-letter; none missing, none twice.\n\n")
-	} else {
-		b.WriteString("- **RESULTS DIFFER FROM THE MOCK'S TRUTH:**\n")
-		for _, p := range res.Agreement.Problems {
-			fmt.Fprintf(b, "  - %s\n", p)
-		}
-		b.WriteString("\n")
-	}
+	agreementMarkdown(b, res.Agreement, "Truth: every run stored exactly the mock's counts, first, last and hourly buckets for every node it did not dead-letter; none missing, none twice.", "RESULTS DIFFER FROM THE MOCK'S TRUTH:")
 	chartLink(b, charts, prefix+ConcurrencySVG, "Achieved request rate by concurrency, with the server's limit")
 	chartLink(b, charts, prefix+TimelineSVG, "Request rate over time (per 200 ms, first run of each concurrency), with the server's limit and the first 429")
 	b.WriteString(scrapeMethod)
