@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/sluicehq/sluice/store"
 )
 
 // exportRun is store's golden run folder; exportGolden its expected exports.
@@ -115,19 +113,7 @@ func TestExportCommandErrors(t *testing.T) {
 func TestExportUnfinishedRun(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	r, err := store.Open(dir, store.Params{URL: "http://127.0.0.1/x"}, store.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SetPlan(100, 10); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.CommitBatch(0, []store.Record{{Node: "AS1", Mode: "stream"}}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
+	unfinished(t, dir)
 	code, stdout, stderr := runExport(t, dir)
 	if code != exitRetry || stdout != "" || !strings.Contains(stderr, "9 of 10 planned batches are not committed") ||
 		!strings.Contains(stderr, "--partial") {
