@@ -106,7 +106,7 @@ func TestClientsTakeOneReservationPerRequest(t *testing.T) {
 // which the other client, which sent nothing, then obeys.
 func TestOne429SlowsEveryClient(t *testing.T) {
 	srv := redistest.Start(t)
-	mock, err := mockapi.Start(mockapi.Config{Seed: 1, MaxConcurrent: 1, Latency: mockapi.Latency{Kind: mockapi.LatencyFixed, A: 20 * time.Millisecond},
+	mock, err := mockapi.Start(mockapi.Config{Seed: 1, MaxConcurrent: 1, RetryAfter: 50 * time.Millisecond, Latency: mockapi.Latency{Kind: mockapi.LatencyFixed, A: 20 * time.Millisecond},
 		Sizes: mockapi.SizeDist{Kind: mockapi.SizeFixed, Min: 2000, Max: 2000}}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestOne429SlowsEveryClient(t *testing.T) {
 func TestSlotsCapRequestsInFlight(t *testing.T) {
 	srv := redistest.Start(t)
 	for _, shared := range []bool{true, false} {
-		mock, err := mockapi.Start(mockapi.Config{Seed: 1, MaxConcurrent: 2, Latency: mockapi.Latency{Kind: mockapi.LatencyFixed, A: 20 * time.Millisecond},
+		mock, err := mockapi.Start(mockapi.Config{Seed: 1, MaxConcurrent: 2, RetryAfter: 50 * time.Millisecond, Latency: mockapi.Latency{Kind: mockapi.LatencyFixed, A: 20 * time.Millisecond},
 			Sizes: mockapi.SizeDist{Kind: mockapi.SizeFixed, Min: 2000, Max: 2000}}, "")
 		if err != nil {
 			t.Fatal(err)
