@@ -287,29 +287,47 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// binDir holds the binary that buildBinary built; TestMain removes it.
-var binDir string
+// packageDirs are the folders that outlive a single test (the binary, the
+// coordinated tests' reference run); TestMain removes them.
+var packageDirs struct {
+	sync.Mutex
+	dirs []string
+}
+
+// packageTempDir makes a folder that TestMain removes after the last test.
+func packageTempDir(pattern string) (string, error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", err
+	}
+	packageDirs.Lock()
+	defer packageDirs.Unlock()
+	packageDirs.dirs = append(packageDirs.dirs, dir)
+	return dir, nil
+}
 
 func TestMain(m *testing.M) {
 	quickRaceExit()
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	for _, dir := range packageDirs.dirs {
+		os.RemoveAll(dir)
 	}
 	os.Exit(code)
 }
 
-// buildBinary builds the sluice binary once per test run.
+// buildBinary builds the sluice binary once per test run. It asks `go
+// run` for it, which keeps the linked executable in the build cache (`go
+// build -o` links it anew every time, seconds of CPU): -exec cp copies
+// it out instead of running it.
 var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "sluice-bin-")
+	dir, err := packageTempDir("sluice-bin-")
 	if err != nil {
 		return "", err
 	}
-	binDir = dir
 	bin := filepath.Join(dir, "sluice")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "run", "-exec", "cp", ".", bin).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go run -exec cp . %s: %v\n%s", bin, err, out)
 	}
 	return bin, nil
 })
