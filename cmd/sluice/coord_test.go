@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -34,7 +35,7 @@ type coordSetup struct {
 	srv   *redistest.Server
 	mock  *mockapi.Instance
 	nodes string
-	ref   string
+	ref   string // the single process's run, shared by the tests
 }
 
 const (
@@ -42,16 +43,59 @@ const (
 	coordRate  = "200" // the shared budget, below the mock's 250/s
 )
 
+// coordMock is the mock of every coordinated run: a rate limit, and
+// bodies that depend on the seed only (RetryAfter is startMock's, set
+// here for the reference's mock too).
+func coordMock(t *testing.T) mockapi.Config {
+	return mockapi.Config{Seed: 21, Limit: 50, Window: 200 * time.Millisecond, RetryAfter: 50 * time.Millisecond,
+		Latency: mustLatency(t, "uniform:1ms:10ms"), Sizes: mustSizes(t, "lognormal:8KiB:1:64KiB")}
+}
+
 func newCoordSetup(t *testing.T) *coordSetup {
 	t.Helper()
-	srv := redistest.Start(t)
-	mock := startMock(t, mockapi.Config{Seed: 21, Limit: 50, Window: 200 * time.Millisecond,
-		Latency: mustLatency(t, "uniform:1ms:10ms"), Sizes: mustSizes(t, "lognormal:8KiB:1:64KiB")})
-	s := &coordSetup{srv: srv, mock: mock, nodes: writeNodes(t, demoNodes(coordNodes)), ref: filepath.Join(t.TempDir(), "ref")}
-	if code, stderr := runCLI(t, s.args(s.ref, false)...); code != exitOK {
-		t.Fatalf("reference run: exit %d: %s", code, tail(stderr))
+	s := &coordSetup{srv: redistest.Start(t), mock: startMock(t, coordMock(t)), nodes: writeNodes(t, demoNodes(coordNodes))}
+	ref, err := coordRef(coordMock(t))
+	if err != nil {
+		t.Fatal(err)
 	}
+	s.ref = ref
 	return s
+}
+
+// coordRef is the single process's run that the coordinated runs are
+// compared with. The mock's bodies depend on its seed only, so one run,
+// made once per test binary against a mock of its own, is the reference
+// of every test; each test keeps its own mock, for its own counts.
+func coordRef(cfg mockapi.Config) (string, error) {
+	coordRefOnce.Do(func() { coordRefDir, coordRefErr = runCoordRef(cfg) })
+	return coordRefDir, coordRefErr
+}
+
+var (
+	coordRefOnce sync.Once
+	coordRefDir  string
+	coordRefErr  error
+)
+
+func runCoordRef(cfg mockapi.Config) (string, error) {
+	dir, err := packageTempDir("sluice-coord-ref-")
+	if err != nil {
+		return "", err
+	}
+	mock, err := mockapi.Start(cfg, "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer mock.Close()
+	s := &coordSetup{mock: mock, nodes: filepath.Join(dir, "nodes.txt"), ref: filepath.Join(dir, "ref")}
+	if err := os.WriteFile(s.nodes, []byte(strings.Join(demoNodes(coordNodes), "\n")+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	var errb syncBuffer
+	if code := runTest(context.Background(), append([]string{"sluice"}, s.args(s.ref, false)...), &stdio{in: strings.NewReader(""), out: io.Discard, err: &errb}); code != exitOK {
+		return "", fmt.Errorf("reference run: exit %d: %s", code, tail(errb.String()))
+	}
+	return s.ref, nil
 }
 
 func (s *coordSetup) args(out string, coord bool, extra ...string) []string {
