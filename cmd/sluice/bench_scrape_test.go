@@ -13,7 +13,7 @@ import (
 // Not parallel: it measures its children's speed and memory.
 func TestBenchScrapeReport(t *testing.T) {
 	dir := t.TempDir()
-	code, stdout, stderr := runSluice(t, "bench", "scrape", "--nodes", "24", "--sizes", "uniform:2KiB:32KiB",
+	code, stdout, stderr := runSluiceBin(t, "bench", "scrape", "--nodes", "24", "--sizes", "uniform:2KiB:32KiB",
 		"--latency", "fixed:1ms", "--limit", "30", "--window", "250ms", "--concurrency", "1,8",
 		"--batch-size", "10", "--seed", "4", "--report", dir, "--log-format", "json")
 	if code != 0 {
@@ -94,19 +94,18 @@ func TestBenchScrapeUsageErrors(t *testing.T) {
 // mock's truth, its section sits beside the mock's in one report, and
 // both have a timeline whose bins count every request sent.
 func TestBenchScrapeNginx(t *testing.T) {
-	quickRaceExit()
 	nginxtest.Bin(t) // skips without nginx (fails under CI=true)
 	dir := t.TempDir()
 	common := []string{"--nodes", "40", "--sizes", "uniform:2KiB:8KiB", "--concurrency", "4",
 		"--batch-size", "10", "--seed", "5", "--report", dir, "--log-format", "json"}
-	code, stdout, stderr := runSluice(t, append([]string{"bench", "scrape", "--server", "nginx", "--limit", "1000"}, common...)...)
+	code, stdout, stderr := runSluiceBin(t, append([]string{"bench", "scrape", "--server", "nginx", "--limit", "1000"}, common...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	if !strings.Contains(stdout, "against a real nginx") || !strings.Contains(stdout, "every run stored exactly the mock's counts") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
-	if code, _, stderr := runSluice(t, append([]string{"bench", "scrape", "--latency", "fixed:1ms", "--limit", "1000"}, common...)...); code != 0 {
+	if code, _, stderr := runSluiceBin(t, append([]string{"bench", "scrape", "--latency", "fixed:1ms", "--limit", "1000"}, common...)...); code != 0 {
 		t.Fatalf("mock run: exit %d: %s", code, stderr)
 	}
 	rep := loadReport(t, dir)
