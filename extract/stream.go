@@ -559,6 +559,22 @@ func (s *streamScanner) key(n *pathNode) (*pathNode, error) {
 			return n.match(buf[start:j], &s.scratch), nil
 		}
 	}
+	if s.strict {
+		// A key the index shows valid (see strictClose) is compared as
+		// it stands, as in default mode.
+		q := s.ix.quoteInWord(s.pos)
+		if q < 0 || !s.ix.plainShort(s.pos+1, q) {
+			q = s.strictClose(s.pos)
+		}
+		if q >= 0 {
+			start := s.pos + 1
+			s.pos = q + 1
+			if q-start < n.minKey || q-start > s.keyLimit {
+				return nil, nil
+			}
+			return n.match(s.buf[start:q], &s.scratch), nil
+		}
+	}
 	s.mark, s.markLimit, s.markDrop = s.pos, s.keyLimit, true
 	var err error
 	if s.strict {

@@ -26,7 +26,7 @@ func (s *streamScanner) strictString() error {
 	if q < 0 {
 		q = s.closeQuoteSlow(s.pos)
 	}
-	if q >= 0 && s.ix.plainShort(s.pos+1, q) {
+	if q >= 0 && s.ix.plain(s.pos+1, q) {
 		s.pos = q + 1
 		return nil
 	}
@@ -100,137 +100,262 @@ func (s *streamScanner) strictString() error {
 	}
 }
 
-// skipStrict consumes the value at s.pos (after whitespace) and validates it
-// and everything in it per RFC 8259. Nesting is tracked in the bit stack, not
-// by recursion.
-func (s *streamScanner) skipStrict() error {
-	d0 := s.depth
-	for {
-		// A value is expected here. (The fast path of peek is written
-		// out: peek is too big to inline.)
-		var c byte
-		var ok bool
-		if s.pos < s.end && s.buf[s.pos] > ' ' {
-			c = s.buf[s.pos]
-		} else if c, ok = s.peekSlow(); !ok {
-			return s.eofErr("looking for value")
-		}
-		switch c {
-		case '{':
-			if err := s.push(true); err != nil {
-				return err
-			}
-			if c, ok = s.peek(); !ok {
-				return s.eofErr("in object")
-			}
-			if c == '}' {
-				s.pos++
-				s.depth--
-				break
-			}
-			if err := s.strictMemberKey(c); err != nil {
-				return err
-			}
-			continue
-		case '[':
-			if err := s.push(false); err != nil {
-				return err
-			}
-			if c, ok = s.peek(); !ok {
-				return s.eofErr("in array")
-			}
-			if c == ']' {
-				s.pos++
-				s.depth--
-				break
-			}
-			continue
-		case '"':
-			// strictString's index path, inlined.
-			if q := s.ix.quoteInWord(s.pos); q >= 0 && s.ix.plainShort(s.pos+1, q) {
-				s.pos = q + 1
-			} else if err := s.strictString(); err != nil {
-				return err
-			}
-		case 't':
-			if err := s.literal("true"); err != nil {
-				return err
-			}
-		case 'f':
-			if err := s.literal("false"); err != nil {
-				return err
-			}
-		case 'n':
-			if err := s.literal("null"); err != nil {
-				return err
-			}
-		default:
-			if err := s.strictNumber(c); err != nil {
-				return err
-			}
-		}
-		// A value has ended: close containers until one goes on.
-		for {
-			if s.depth == d0 {
-				return nil
-			}
-			if s.pos < s.end && s.buf[s.pos] > ' ' {
-				c = s.buf[s.pos]
-			} else if c, ok = s.peekSlow(); !ok {
-				return s.eofErr("in object or array")
-			}
-			d := s.depth - 1
-			obj := s.stack[d>>6]&(1<<(d&63)) != 0
-			if c == ',' {
-				s.pos++
-				if obj {
-					if c, ok = s.peek(); !ok {
-						return s.eofErr("looking for object key")
-					}
-					if err := s.strictMemberKey(c); err != nil {
-						return err
-					}
-				}
-				break
-			}
-			if obj && c == '}' || !obj && c == ']' {
-				s.pos++
-				s.depth--
-				continue
-			}
-			if obj {
-				return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object member (want ',' or '}')")
-			}
-			return s.fail(s.pos, "invalid character "+quoteChar(c)+" after array element (want ',' or ']')")
-		}
-	}
+// The states of skipStrict, for its whitespace step, and what each says of
+// an input that ends there.
+const (
+	atValue = iota
+	atMore
+	atFirstValue
+	atFirstKey
+	atKey
+	atColon
+)
+
+var strictEOF = [...]string{
+	atValue:      "looking for value",
+	atMore:       "in object or array",
+	atFirstValue: "in array",
+	atFirstKey:   "in object",
+	atKey:        "looking for object key",
+	atColon:      "after object key",
 }
 
-// strictMemberKey consumes an object key that starts with c and the colon
-// after it.
-func (s *streamScanner) strictMemberKey(c byte) error {
-	if c != '"' {
-		return s.fail(s.pos, "invalid character "+quoteChar(c)+" looking for object key")
+// skipStrict consumes the value at s.pos (after whitespace) and validates it
+// and everything in it per RFC 8259. Nesting is tracked in the bit stack, not
+// by recursion. The walk is a state machine whose states are the labels
+// below (what it expects next); it keeps its position and depth in locals
+// and handles the common tokens inline (a string the index shows plain, an
+// integer or a literal within the buffer). Anything else, and the
+// buffer's end, goes through s.pos to the token's own function; ws reloads
+// the buffer after it.
+func (s *streamScanner) skipStrict() error {
+	d0 := s.depth
+	d := d0
+	buf, i := s.buf[:s.end], s.pos
+	var c byte
+	var at int // the state ws returns to
+	var obj, ok bool
+	var q int // a closing quote
+
+	// A value: at the start, after ':' and after ',' in an array.
+value:
+	if i >= len(buf) || buf[i] <= ' ' {
+		at = atValue
+		goto ws
 	}
-	// strictString's index path, inlined.
-	if q := s.ix.quoteInWord(s.pos); q >= 0 && s.ix.plainShort(s.pos+1, q) {
-		s.pos = q + 1
-	} else if err := s.strictString(); err != nil {
+	c = buf[i]
+valueC:
+	switch c {
+	case '{', '[':
+		if d >= maxDepth {
+			s.depth = d
+			return s.tooDeep(i)
+		}
+		i++
+		if c == '{' {
+			s.stack[d>>6] |= 1 << (d & 63)
+			d++
+			goto firstKey
+		}
+		s.stack[d>>6] &^= 1 << (d & 63)
+		d++
+		goto firstValue
+	case '"':
+		q = s.ix.quoteInWord(i)
+		if q < 0 || !s.ix.plainShort(i+1, q) {
+			q = s.strictClose(i)
+		}
+		if q >= 0 {
+			i = q + 1
+			goto more
+		}
+	case 't':
+		if i+4 <= len(buf) && string(buf[i:i+4]) == "true" {
+			i += 4
+			goto more
+		}
+	case 'f':
+		if i+5 <= len(buf) && string(buf[i:i+5]) == "false" {
+			i += 5
+			goto more
+		}
+	case 'n':
+		if i+4 <= len(buf) && string(buf[i:i+4]) == "null" {
+			i += 4
+			goto more
+		}
+	case '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		// An integer that ends within the buffer (see strictNumber).
+		j := i + 1
+		for j+8 <= len(buf) {
+			r := digitRun(binary.LittleEndian.Uint64(buf[j:]))
+			j += r
+			if r < 8 {
+				break
+			}
+		}
+		for j < len(buf) && buf[j]-'0' <= 9 {
+			j++
+		}
+		if j < len(buf) {
+			if e := buf[j]; e != '.' && e|0x20 != 'e' {
+				i = j
+				goto more
+			}
+		}
+	}
+	s.pos, s.depth = i, d
+	if err := s.strictToken(c); err != nil {
 		return err
 	}
-	if s.pos < s.end && s.buf[s.pos] == ':' {
-		s.pos++
+	buf, i = s.buf[:s.end], s.pos
+
+	// After a value: ',' or a closing bracket, unless the skip is done.
+more:
+	if d == d0 {
+		s.pos, s.depth = i, d
 		return nil
 	}
-	c, ok := s.peekSlow()
-	if !ok {
-		return s.eofErr("after object key")
+	if i >= len(buf) || buf[i] <= ' ' {
+		at = atMore
+		goto ws
 	}
+	c = buf[i]
+moreC:
+	obj = s.stack[(d-1)>>6]&(1<<((d-1)&63)) != 0
+	switch {
+	case c == ',':
+		i++
+		if obj {
+			goto key
+		}
+		goto value
+	case obj && c == '}' || !obj && c == ']':
+		i++
+		d--
+		goto more
+	case obj:
+		return s.fail(i, "invalid character "+quoteChar(c)+" after object member (want ',' or '}')")
+	}
+	return s.fail(i, "invalid character "+quoteChar(c)+" after array element (want ',' or ']')")
+
+	// After '[': a value or ']'.
+firstValue:
+	if i >= len(buf) || buf[i] <= ' ' {
+		at = atFirstValue
+		goto ws
+	}
+	c = buf[i]
+firstValueC:
+	if c == ']' {
+		i++
+		d--
+		goto more
+	}
+	goto valueC
+
+	// After '{': a key or '}'.
+firstKey:
+	if i >= len(buf) || buf[i] <= ' ' {
+		at = atFirstKey
+		goto ws
+	}
+	c = buf[i]
+firstKeyC:
+	if c == '}' {
+		i++
+		d--
+		goto more
+	}
+	goto keyC
+
+	// After ',' in an object: a key, then ':'.
+key:
+	if i >= len(buf) || buf[i] <= ' ' {
+		at = atKey
+		goto ws
+	}
+	c = buf[i]
+keyC:
+	if c != '"' {
+		return s.fail(i, "invalid character "+quoteChar(c)+" looking for object key")
+	}
+	q = s.ix.quoteInWord(i)
+	if q < 0 || !s.ix.plainShort(i+1, q) {
+		q = s.strictClose(i)
+	}
+	if q >= 0 {
+		i = q + 1
+	} else {
+		s.pos, s.depth = i, d
+		if err := s.strictString(); err != nil {
+			return err
+		}
+		buf, i = s.buf[:s.end], s.pos
+	}
+	if i < len(buf) && buf[i] == ':' {
+		i++
+		goto value
+	}
+	at = atColon
+	if i < len(buf) && buf[i] > ' ' {
+		c = buf[i]
+		goto colonC
+	}
+
+	// Whitespace, or the buffer's end, before the byte that state at
+	// wants.
+ws:
+	s.pos, s.depth = i, d
+	if c, ok = s.peekSlow(); !ok {
+		return s.eofErr(strictEOF[at])
+	}
+	buf, i = s.buf[:s.end], s.pos
+	switch at {
+	case atValue:
+		goto valueC
+	case atMore:
+		goto moreC
+	case atFirstValue:
+		goto firstValueC
+	case atFirstKey:
+		goto firstKeyC
+	case atKey:
+		goto keyC
+	}
+colonC:
 	if c != ':' {
-		return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object key")
+		return s.fail(i, "invalid character "+quoteChar(c)+" after object key")
 	}
-	s.pos++
-	return nil
+	i++
+	goto value
+}
+
+// strictClose returns the index of the quote that closes the string whose
+// opening quote is at i if the index has it and shows the string valid
+// (no odd byte in it), or -1. Callers inline the common case, a short
+// string within one index word (quoteInWord and plainShort).
+func (s *streamScanner) strictClose(i int) int {
+	if q := s.closeQuoteSlow(i); q >= 0 && s.ix.plain(i+1, q) {
+		return q
+	}
+	return -1
+}
+
+// strictToken consumes the string, literal or number that starts with c
+// at s.pos.
+func (s *streamScanner) strictToken(c byte) error {
+	switch c {
+	case '"':
+		return s.strictString()
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	}
+	return s.strictNumber(c)
 }
 
 // Number states: what the next byte may be.
