@@ -355,9 +355,12 @@ func (s *streamScanner) push(obj bool) error {
 	return nil
 }
 
-// object reads an object whose keys lead to the children of n. The
-// byte-level fast paths (the next byte is in the buffer and is not
-// whitespace) are written out here because peek is too big to inline.
+// object reads an object whose keys lead to the children of n. Between
+// calls it keeps its position in locals (buf, i; s.pos is set before each
+// call and read back after it), and it handles inline what most members
+// are: a key whose end the index has, and an unselected string, number or
+// container after it. peek is too big to inline, so its fast path (the
+// next byte is in the buffer and is not whitespace) is written out.
 func (s *streamScanner) object(n *pathNode) error {
 	if err := s.push(true); err != nil {
 		return err
@@ -372,108 +375,151 @@ func (s *streamScanner) object(n *pathNode) error {
 		s.depth--
 		return nil
 	}
+	buf, i := s.buf[:s.end], s.pos
 	for {
 		if c != '"' {
-			return s.fail(s.pos, "invalid character "+quoteChar(c)+" looking for object key")
+			return s.fail(i, "invalid character "+quoteChar(c)+" looking for object key")
 		}
-		child, err := s.key(n)
-		if err != nil {
-			return err
-		}
-		if s.pos < s.end && s.buf[s.pos] == ':' {
-			s.pos++
+		var child *pathNode
+		if q := s.ix.quoteInWord(i); q >= 0 && (!s.strict || s.ix.plainShort(i+1, q)) {
+			// key's fast path: the index has the key's end, and in
+			// strict mode shows it valid.
+			if l := q - i - 1; l >= n.minKey && l <= s.keyLimit {
+				child = n.match(buf[i+1:q], &s.scratch)
+			}
+			i = q + 1
 		} else {
+			s.pos = i
+			var err error
+			if child, err = s.key(n); err != nil {
+				return err
+			}
+			buf, i = s.buf[:s.end], s.pos
+		}
+		if i < len(buf) && buf[i] == ':' {
+			i++
+		} else {
+			s.pos = i
 			if c, ok = s.peekSlow(); !ok {
 				return s.eofErr("after object key")
 			}
 			if c != ':' {
 				return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object key")
 			}
-			s.pos++
+			buf, i = s.buf[:s.end], s.pos+1
 		}
-		if s.pos < s.end && s.buf[s.pos] > ' ' {
-			c = s.buf[s.pos]
-		} else if c, ok = s.peekSlow(); !ok {
-			return s.eofErr("looking for object value")
+		if i < len(buf) && buf[i] > ' ' {
+			c = buf[i]
+		} else {
+			s.pos = i
+			if c, ok = s.peekSlow(); !ok {
+				return s.eofErr("looking for object value")
+			}
+			buf, i = s.buf[:s.end], s.pos
 		}
-		switch {
-		case child != nil:
-			err = s.value(child, c)
-		case s.strict:
-			err = s.skipStrict()
-		case c == '"':
-			q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
-			if q < 0 {
-				q = s.closeQuoteSlow(s.pos)
-			}
-			if q >= 0 {
-				s.pos = q + 1
-				break
-			}
-			// Inline fast path of skipString: an unescaped quote in the buffer.
-			buf, j := s.buf[:s.end], s.pos+1
-			for ; j+8 <= len(buf); j += 8 {
-				if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
-					j += bits.TrailingZeros64(m) >> 3
-					break
+		if child == nil && !s.strict {
+			// An unselected value in default mode: skipValue, with the
+			// common cases inline.
+			switch {
+			case c == '"':
+				if q := s.ix.quoteInWord(i); q >= 0 {
+					i = q + 1
+					goto next
+				}
+			case c >= '0' && c <= '9' || c == '-':
+				// skipScalar's number: digits eight at a time, then
+				// the other number bytes, if it ends in the buffer.
+				j := i + 1
+				for j+8 <= len(buf) {
+					r := digitRun(binary.LittleEndian.Uint64(buf[j:]))
+					j += r
+					if r < 8 {
+						break
+					}
+				}
+				for j < len(buf) && numChar[buf[j]] {
+					j++
+				}
+				if j < len(buf) {
+					i = j
+					goto next
 				}
 			}
-			for j < len(buf) && buf[j] != '"' {
-				j++
-			}
-			if j < len(buf) && buf[j-1] != '\\' {
-				s.pos = j + 1
-			} else {
-				err = s.skipString()
-			}
-		case c == '{' || c == '[':
-			err = s.skipFast()
-		case c >= '0' && c <= '9' || c == '-':
-			// Inline fast path of skipScalar: a number that ends in the
-			// buffer. Digits eight at a time, then the other number bytes.
-			buf, j := s.buf[:s.end], s.pos+1
-			for j+8 <= len(buf) {
-				r := digitRun(binary.LittleEndian.Uint64(buf[j:]))
-				j += r
-				if r < 8 {
-					break
-				}
-			}
-			for j < len(buf) && numChar[buf[j]] {
-				j++
-			}
-			if j < len(buf) {
-				s.pos = j
-			} else {
-				err = s.skipScalar(c)
-			}
-		default:
-			err = s.skipScalar(c)
 		}
-		if err != nil {
+		s.pos = i
+		if err := s.member(child, c); err != nil {
 			return err
 		}
-		if s.pos < s.end && s.buf[s.pos] > ' ' {
-			c = s.buf[s.pos]
-		} else if c, ok = s.peekSlow(); !ok {
-			return s.eofErr("in object")
+		buf, i = s.buf[:s.end], s.pos
+	next:
+		if i < len(buf) && buf[i] > ' ' {
+			c = buf[i]
+		} else {
+			s.pos = i
+			if c, ok = s.peekSlow(); !ok {
+				return s.eofErr("in object")
+			}
+			buf, i = s.buf[:s.end], s.pos
 		}
 		switch c {
 		case ',':
-			s.pos++
-			if s.pos < s.end && s.buf[s.pos] > ' ' {
-				c = s.buf[s.pos]
-			} else if c, ok = s.peekSlow(); !ok {
-				return s.eofErr("looking for object key")
+			i++
+			if i < len(buf) && buf[i] > ' ' {
+				c = buf[i]
+			} else {
+				s.pos = i
+				if c, ok = s.peekSlow(); !ok {
+					return s.eofErr("looking for object key")
+				}
+				buf, i = s.buf[:s.end], s.pos
 			}
 		case '}':
-			s.pos++
+			s.pos = i + 1
 			s.depth--
 			return nil
 		default:
-			return s.fail(s.pos, "invalid character "+quoteChar(c)+" after object member (want ',' or '}')")
+			return s.fail(i, "invalid character "+quoteChar(c)+" after object member (want ',' or '}')")
 		}
 	}
+}
+
+// member reads the value of an object member that starts with c at s.pos
+// and follows child (nil: not selected).
+func (s *streamScanner) member(child *pathNode, c byte) error {
+	switch {
+	case child != nil:
+		return s.value(child, c)
+	case s.strict:
+		return s.skipStrict()
+	case c == '"':
+		q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
+		if q < 0 {
+			q = s.closeQuoteSlow(s.pos)
+		}
+		if q >= 0 {
+			s.pos = q + 1
+			return nil
+		}
+		// Inline fast path of skipString: an unescaped quote in the buffer.
+		buf, j := s.buf[:s.end], s.pos+1
+		for ; j+8 <= len(buf); j += 8 {
+			if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+		}
+		for j < len(buf) && buf[j] != '"' {
+			j++
+		}
+		if j < len(buf) && buf[j-1] != '\\' {
+			s.pos = j + 1
+			return nil
+		}
+		return s.skipString()
+	case c == '{' || c == '[':
+		return s.skipFast()
+	}
+	return s.skipScalar(c)
 }
 
 // array reads an array whose elements all follow node elem.

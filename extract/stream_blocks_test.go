@@ -43,16 +43,19 @@ func runBlocks(t testing.TB, o Options, m uint8, r io.Reader) (string, string) {
 
 // sameAcrossBlocks checks that every block mode gives the byte loop's
 // values and error (offset included) on doc at buffer size bs, in default
-// and in strict mode.
+// and in strict mode, also with a MaxValueSize that some values exceed.
 func sameAcrossBlocks(t *testing.T, name string, doc []byte, paths []string, bs int) {
 	t.Helper()
 	for _, strict := range []bool{false, true} {
-		o := Options{Paths: paths, BufferSize: bs, Strict: strict}
-		wantV, wantE := runBlocks(t, o, blocksOff, bytes.NewReader(doc))
-		for _, m := range blockModes()[1:] {
-			gotV, gotE := runBlocks(t, o, m, bytes.NewReader(doc))
-			if gotV != wantV || gotE != wantE {
-				t.Fatalf("%s (buffer %d, %s, strict %v): values %.200q err %s; byte loop: %.200q err %s", name, bs, blockModeName[m], strict, gotV, gotE, wantV, wantE)
+		for _, maxValue := range []int{0, 5 + bs%23} {
+			o := Options{Paths: paths, BufferSize: bs, Strict: strict, MaxValueSize: maxValue}
+			wantV, wantE := runBlocks(t, o, blocksOff, bytes.NewReader(doc))
+			for _, m := range blockModes()[1:] {
+				gotV, gotE := runBlocks(t, o, m, bytes.NewReader(doc))
+				if gotV != wantV || gotE != wantE {
+					t.Fatalf("%s (buffer %d, max value %d, %s, strict %v): values %.200q err %s; byte loop: %.200q err %s",
+						name, bs, maxValue, blockModeName[m], strict, gotV, gotE, wantV, wantE)
+				}
 			}
 		}
 	}
