@@ -142,25 +142,44 @@ func TestParseUnit(t *testing.T) {
 	}
 }
 
-// BenchmarkParseTimestamp measures the parser per value beside the
-// reference parser it replaced (ref/…), in the same run; cpu-ns/op is the
-// process's CPU time per value, steadier than the wall time on a shared
-// machine:
+// BenchmarkParseTimestamp measures the parser per value and layout beside
+// the fast paths it replaced (prev, timestamp_prev_test.go) and the parser
+// before any fast path (ref, timestamp_ref_test.go), in the same run;
+// cpu-ns/op is the process's CPU time per value, steadier than the wall
+// time on a shared machine:
 //
-//	go test -run '^$' -bench ParseTimestamp ./extract
+//	go test -run '^$' -bench ParseTimestamp -cpu 1 ./extract
+//
+// benchstat -col /parser compares the three.
 func BenchmarkParseTimestamp(b *testing.B) {
-	for _, p := range []struct {
-		name  string
-		parse func([]byte, Unit) (int64, bool)
-	}{{"fast", ParseTimestamp}, {"ref", refParseTimestamp}} {
-		for _, raw := range []string{`"2022-09-12T08:00:03"`, `1662969603`, `"2022-09-12T08:00:03.25+02:00"`} {
-			b.Run(p.name+"/"+raw, func(b *testing.B) {
-				v := []byte(raw)
+	for _, l := range []struct {
+		name, raw string
+		unit      Unit
+	}{
+		{"ripestat", `"2022-09-12T08:00:03"`, Seconds},
+		{"zulu", `"2022-09-12T08:00:03Z"`, Seconds},
+		{"offset", `"2022-09-12T10:00:03+02:00"`, Seconds},
+		{"millis-offset", `"2022-09-12T10:00:03.123+02:00"`, Seconds},
+		{"nanos-zulu", `"2022-09-12T08:00:03.123456789Z"`, Seconds},
+		{"space-basic-offset", `"2022-09-12 10:00:03+0200"`, Seconds},
+		{"int-seconds", `1662969603`, Seconds},
+		{"int-millis", `1662969603250`, Milliseconds},
+		{"int-negative", `-1662969603`, Seconds},
+	} {
+		for _, p := range []struct {
+			name  string
+			parse func([]byte, Unit) (int64, bool)
+		}{{"new", ParseTimestamp}, {"prev", prevParseTimestamp}, {"ref", refParseTimestamp}} {
+			b.Run("layout="+l.name+"/parser="+p.name, func(b *testing.B) {
+				v := []byte(l.raw)
+				if _, ok := p.parse(v, l.unit); !ok {
+					b.Fatalf("%s does not take %s", p.name, l.raw)
+				}
 				b.ReportAllocs()
 				b.SetBytes(int64(len(v)))
 				c0 := cpuTime()
 				for b.Loop() {
-					p.parse(v, Seconds)
+					p.parse(v, l.unit)
 				}
 				if cpu := cpuTime() - c0; cpu > 0 {
 					b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
