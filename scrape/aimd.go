@@ -67,6 +67,41 @@ import (
 //     after a guess). A second such 429 within aimdJitterGap means the
 //     configured rate is over the limit: the law below measures it
 //     (TestControlLawConfiguredOverTheLimit).
+//   - Stalls: a server that stops for longer than B/R (nginx on a
+//     loaded machine: its one worker is not scheduled) then handles the
+//     requests that came meanwhile at one instant, a bunch, and refuses
+//     its tail however far under R the client sends. Read as overload,
+//     that 429 makes the stretch's fit or measure read the send rate less
+//     B over the stretch's length (70 % of R for a stall 0.8 s after a
+//     pause), and each later stall cut 5 % more: runs against a real
+//     nginx fell to 16–69 % of R. Such a bunch shows in its answers'
+//     time: the admitted ones before the refusals took the stall's
+//     length, not the usual few ms. So a 429 that itself took more than
+//     aimdHeld× the admitted answers' average (plus aimdHeldMin), or came
+//     within aimdHeldMin of an admitted answer that did, was held by a
+//     stall: the gate still pauses for its Retry-After, the rate, the
+//     probe and the fit stay as they were, and the next stretch starts at
+//     the reopening. At most one 429 in aimdHeldGap is read so: overload
+//     on a server whose answers are slow now and then is still cut. The
+//     average takes each answer at most at twice its
+//     value, so a stall's bunch does not become the usual time. A server
+//     that is slow for every answer moves the average with it; a 429
+//     under real overload comes at once (GCRA, windows)
+//     (TestControlLawServerStall).
+//   - Proof: a stretch of aimdProof or more that ended at its first 429
+//     shows the server admits what it admitted over it (at most its last
+//     2 s): proven is the highest such rate. No cut goes below
+//     aimdDecrease·proven (a client starved of CPU sends and is admitted
+//     under its own rate, and a measure then reads the client, not the
+//     server; the reference told the limit fell 100 → 90 → 72 → 59 on a
+//     loaded machine, TestControlLawIsolatedRefusals). A 429 within
+//     aimdJitterGap of a cut the proof held up, while sending at or
+//     under proven, means it no longer holds (the limit fell, or the
+//     burst was far larger than guessed): it is dropped.
+//   - A blind first guess: when not one answer was admitted before the
+//     first 429 (refusals come back before bodies), the cut is half the
+//     send rate, and the first admitted answers of that stretch replace
+//     it with the guess above, up or down (TestControlLawFirstAnswerRefused).
 //   - Epoch: 429s for requests sent before the cut plus aimdSettle are
 //     answers to the old rate and are ignored (after a pause, nothing is
 //     in flight: the epoch is the reopening). aimdSettle is short (200 ms)
@@ -79,6 +114,9 @@ import (
 //     (rate−R) per second once the burst is spent); 1 %/s keeps the
 //     saw-tooth between 95 % and ~100 % of the limit.
 //
+// TestControlLawServerStall, TestControlLawIsolatedRefusals and
+// TestControlLawFirstAnswerRefused hold the rules for stalls, the proof
+// and a blind first guess.
 // TestControlLawJitterAtTheConfiguredRate (sim_test.go) holds the jitter
 // rule: a client at the configured rate keeps ≥ 97 % of it after jitter
 // 429s, with and without Retry-After.
@@ -106,6 +144,11 @@ const (
 	aimdPausedSlow    = 5                      // with Retry-After, the probe is this many times slower
 	aimdHold          = 0.97                   // with a fitted limit, the probe slows again past this fraction of it
 	aimdJitterGap     = 5 * time.Second        // a second 429 at the configured rate within this is overload, not jitter
+	aimdHeld          = 4                      // a 429 this many times slower than admitted answers (plus aimdHeldMin) was held by a stall
+	aimdHeldMin       = 50 * time.Millisecond
+	aimdHeldGap       = 500 * time.Millisecond // at most one 429 a stall's in this: overload that looks held is still cut
+	aimdProof         = time.Second            // a stretch this long, all admitted, proves a lower bound of the limit
+	aimdLatencyGain   = 8                      // the admitted answers' latency average moves by 1/8 of each new one
 )
 
 // aimd adapts the shared request rate to a server's limit as the control
@@ -132,7 +175,13 @@ type aimd struct {
 	known   float64 // the last limit the fit found; 0: none
 	gated   bool    // the last cut came with a client-wide pause (Retry-After)
 
-	jittered time.Time // the last 429 read as jitter at the configured rate; zero: none
+	jittered time.Time     // the last 429 read as jitter at the configured rate; zero: none
+	latency  time.Duration // moving average of the admitted answers' time to headers; 0: none yet
+	heldAns  time.Time     // the last admitted answer a stall held (see heldAt); zero: none
+	skipped  time.Time     // the last 429 read as a stall's; zero: none
+	proven   float64       // a limit the server has shown it admits; 0: none (see proveAt)
+	floored  time.Time     // the last cut that proven held up; zero: none
+	cutAt    time.Time     // the instant of the 429 being read
 
 	// The stretch of the last point, [pointFrom, closed): admitted
 	// answers to its requests that arrive after the cut still count in
@@ -142,6 +191,7 @@ type aimd struct {
 	pointFrom, closed time.Time
 	closedAt          int
 	guessCur          float64
+	blind             bool // the guess was made with nothing admitted: half the send rate
 }
 
 // point is one stretch that began with a full bucket: n admitted in d.
@@ -213,6 +263,15 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 	if math.IsInf(cur, 1) {
 		cur = max(a.sent.rateAt(t), adm)
 	}
+	if a.heldAt(t, sent) && (a.skipped.IsZero() || t.Sub(a.skipped) >= aimdHeldGap) {
+		a.skipped = t
+		// A refusal the server held far longer than its admitted
+		// answers take: a stall's bunch, not overload (see the control
+		// law, Stalls). The gate pauses for the Retry-After; the rate,
+		// its probe and the fit are left as they were.
+		a.from, a.full, a.fullN = resume, gated, 0
+		return a.rate, false
+	}
 	if a.jitterAt(t, cur, adm) {
 		// Not overload: see the control law (Jitter). Pause for the
 		// Retry-After (the gate does), cut a little, probe back
@@ -222,6 +281,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		a.step = r * aimdGuessIncrease
 		return r, changed
 	}
+	a.proveAt(t, cur)
 	var r float64
 	startFull := a.full || a.from.IsZero()
 	if startFull && !a.from.IsZero() && t.Sub(a.from) > aimdStretch {
@@ -235,7 +295,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		last = point{d: t.Sub(a.from), n: a.fullN}
 		if a.from.IsZero() { // the first stretch: since the first request
 			first := a.sent.first
-			if first.IsZero() || a.admitted.first.Before(first) {
+			if first.IsZero() || (!a.admitted.first.IsZero() && a.admitted.first.Before(first)) {
 				first = a.admitted.first
 			}
 			last = point{d: t.Sub(first), n: n}
@@ -244,7 +304,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		a.npoints++
 		a.pointFrom, a.closed, a.closedAt = t.Add(-last.d), t, a.npoints
 	}
-	a.guessCur = 0
+	a.guessCur, a.blind = 0, false
 	switch est, span, ok := a.slope(); {
 	case startFull && ok:
 		if span >= aimdFitSpan {
@@ -259,7 +319,8 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		// empty bucket (after this cut) measures R itself.
 		a.guessCur = cur
 		r := aimdDeepest * cur // refused from the start, so far
-		if last.n >= aimdMinAdmitted {
+		a.blind = last.n < aimdMinAdmitted
+		if !a.blind {
 			r = prior(last)
 		}
 		r, changed := a.apply(a.cut(r, cur, 0), resume, gated)
@@ -307,6 +368,21 @@ func (a *aimd) jitterAt(t time.Time, cur, adm float64) bool {
 	return !from.IsZero() && t.Sub(from) >= aimdLongFirst && adm >= aimdDecrease*cur
 }
 
+// heldAt reports whether the 429 answered at t to a request sent at sent
+// took far longer than the server's admitted answers do (see the control
+// law, Stalls).
+func (a *aimd) heldAt(t, sent time.Time) bool {
+	if a.latency == 0 {
+		return false
+	}
+	if t.Sub(sent) > aimdHeld*a.latency+aimdHeldMin {
+		return true // itself held
+	}
+	// the admitted answers just before it were held: it is the end of
+	// their bunch
+	return !a.heldAns.IsZero() && t.Sub(a.heldAns) <= aimdHeldMin
+}
+
 // prior is the rate to send at after one stretch from a full bucket, p:
 // its first admitted request found the bucket full, the next B were the
 // burst and the rest came at the rate R, so n − 1 = B + R·d; with B taken
@@ -334,7 +410,33 @@ func (a *aimd) apply(r float64, resume time.Time, gated bool) (float64, bool) {
 // aimdDecrease, by at most (1-deepest), within the floor and the ceiling.
 func (a *aimd) cut(r, cur, deepest float64) float64 {
 	r = max(min(r, aimdDecrease*cur), deepest*cur)
+	if p := aimdDecrease * a.proven; p > r && p < cur {
+		r, a.floored = p, a.cutAt // held up by the proof
+	}
 	return max(aimdFloor, min(a.ceiling, r))
+}
+
+// proveAt updates the limit the server has proven, from the stretch that
+// a 429 at t, sending at cur, ends (see the control law, Proof): a
+// stretch of aimdProof or more whose n answers were all admitted shows
+// R ≥ (n − 1)/(d + aimdBurstSpan). A 429 within aimdJitterGap of a cut
+// that the proof held up, at the rate it held, says the proof was wrong
+// (or the limit fell): it is dropped.
+func (a *aimd) proveAt(t time.Time, cur float64) {
+	if a.proven > 0 && !a.floored.IsZero() && t.Sub(a.floored) < aimdJitterGap && cur <= a.proven {
+		a.proven, a.floored = 0, time.Time{}
+		return
+	}
+	a.cutAt = t
+	if from := a.from; !from.IsZero() && t.Sub(from) >= aimdProof {
+		if f := t.Add(-aimdStretch); f.After(from) {
+			from = f
+		}
+		n := a.admitted.countAt(from, t)
+		if p := float64(n) / t.Sub(from).Seconds(); p > a.proven {
+			a.proven = p
+		}
+	}
 }
 
 // slope fits n = B + R·d to the stretches that began full and returns R,
@@ -367,6 +469,17 @@ func (a *aimd) succeededAt(t, sent time.Time) (float64, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.admitted.addAt(t)
+	switch d := t.Sub(sent); {
+	case a.latency == 0:
+		a.latency = d
+	case d > aimdHeld*a.latency+aimdHeldMin:
+		a.heldAns = t // held by a stall: the bunch's refusals come next
+		fallthrough
+	default:
+		// at most twice the average: a stall's bunch must not
+		// become the typical answer time
+		a.latency += (min(d, 2*a.latency) - a.latency) / aimdLatencyGain
+	}
 	switch {
 	case !sent.Before(a.pointFrom) && sent.Before(a.closed) && !t.Before(a.closed) && a.npoints == a.closedAt:
 		// A late answer of the stretch the last cut measured (a body
@@ -374,7 +487,10 @@ func (a *aimd) succeededAt(t, sent time.Time) (float64, bool) {
 		// guess made from it rises with it.
 		p := &a.points[(a.npoints-1)%len(a.points)]
 		p.n++
-		if r := a.cut(prior(*p), a.guessCur, 0); a.guessCur > 0 && p.n >= aimdMinAdmitted && r > a.rate {
+		// A blind guess (nothing admitted yet at the 429: refusals
+		// come back before bodies) is replaced by the first real one.
+		if r := a.cut(prior(*p), a.guessCur, 0); a.guessCur > 0 && p.n >= aimdMinAdmitted && (r > a.rate || a.blind) {
+			a.blind = false
 			a.rate, a.step = r, a.step*r/a.rate
 			return a.rate, true
 		}

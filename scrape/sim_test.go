@@ -48,6 +48,7 @@ type simServer interface {
 type simResult struct {
 	ok, refused int       // answers over the whole run
 	first429    time.Time // zero: none
+	pauses      int       // answers that moved the client-wide gate (a Retry-After pause each)
 	rates       []float64 // admitted+refused requests sent per 250 ms slot, as a rate
 	slot        time.Duration
 }
@@ -82,7 +83,9 @@ func simulate(srv simServer, start float64, workers int, latency, d time.Duratio
 			pending = pending[1:]
 			now = a.at
 			before := l.aimd.rateAt(a.at)
-			l.observeAt(a.status, a.h, a.seq, a.sent, a.at)
+			if l.observeAt(a.status, a.h, a.seq, a.sent, a.at).gateMoved {
+				res.pauses++
+			}
 			if simTrace != nil && l.aimd.rateAt(a.at) < before {
 				simTrace(fmt.Sprintf("%v: %d → rate %.1f (was %.1f) gate %v", a.at.Sub(t0), a.status, l.aimd.rateAt(a.at), before, l.gate.untilAt(a.at).Sub(t0)))
 			}
@@ -101,6 +104,12 @@ func simulate(srv simServer, start float64, workers int, latency, d time.Duratio
 		status, h := srv.handle(now)
 		// answers come in order of arrival: insert sorted
 		a := answer{at: now.Add(latency), sent: now, seq: seq, status: status, h: h}
+		if sb, ok := srv.(*slowBodies); ok && status == http.StatusOK {
+			a.at = now.Add(sb.body) // a body takes longer than a refusal
+		}
+		if st, ok := srv.(interface{ stallAt(time.Time) time.Duration }); ok {
+			a.at = a.at.Add(st.stallAt(now)) // held by a stalled server
+		}
 		i := len(pending)
 		for i > 0 && pending[i-1].at.After(a.at) {
 			i--
@@ -270,5 +279,136 @@ func TestControlLawConfiguredOverTheLimit(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// stallServer is a limiter on a loaded machine: at each instant of at
+// (after the first request) it stops for stall, and then handles every
+// request that came meanwhile at one instant, as nginx does after a stall
+// (its clock is read once per event loop). A GCRA then sees a bunch where
+// the client sent evenly: after a stall longer than burst/rate it refuses
+// some of them, however far under the limit the client sends.
+type stallServer struct {
+	simServer
+	at    []time.Duration
+	stall time.Duration
+	t0    time.Time
+}
+
+// stallAt reports how long a request arriving at t waits for the server.
+func (s *stallServer) stallAt(t time.Time) time.Duration {
+	if s.t0.IsZero() {
+		s.t0 = t
+	}
+	for _, a := range s.at {
+		if from := s.t0.Add(a); !t.Before(from) && t.Before(from.Add(s.stall)) {
+			return from.Add(s.stall).Sub(t)
+		}
+	}
+	return 0
+}
+
+func (s *stallServer) handle(t time.Time) (int, http.Header) {
+	return s.simServer.handle(t.Add(s.stallAt(t)))
+}
+
+// TestControlLawServerStall: a server that stalls now and then (nginx on
+// a loaded machine: BenchmarkNginxLimit fell to 16–69 % of the limit in
+// some runs) refuses a few requests of a client under its limit. With
+// Retry-After each such 429 costs a pause, which the law cannot avoid; it
+// must not also read the refusal as overload (a fit or a measure of the
+// stretch reads the send rate minus burst/length: 70 % of the limit for a
+// stall 0.8 s after a pause, and every later stall cut 5 % more, to 55 %).
+// Five stalls of 200 ms in 30 s, 1 ms answers otherwise.
+func TestControlLawServerStall(t *testing.T) {
+	const limit, burst = 100.0, 10.0
+	const run = 30 * time.Second
+	for _, ra := range []string{"", "1"} {
+		for _, start := range []float64{3 * limit, 0, limit} {
+			for _, workers := range []int{8, 32} {
+				t.Run(fmt.Sprintf("retry-after=%q/start=%v/workers=%d", ra, start, workers), func(t *testing.T) {
+					srv := &stallServer{simServer: &gcraServer{rate: limit, burst: burst, retryAfter: ra},
+						at: []time.Duration{1600 * time.Millisecond, 2500 * time.Millisecond, 6 * time.Second, 14 * time.Second, 22 * time.Second}, stall: 200 * time.Millisecond}
+					r := simulate(srv, start, workers, time.Millisecond, run)
+					paused := float64(r.pauses)
+					share := float64(r.ok) / (run.Seconds() - paused) / limit
+					t.Logf("%.1f%% of the limit outside %d pauses, %d refused", 100*share, r.pauses, r.refused)
+					if share < 0.9 {
+						t.Errorf("achieved %.1f%% of the limit outside the pauses, want ≥ 90%%", 100*share)
+					}
+					if ra != "" && r.pauses > len(srv.at)+2 {
+						t.Errorf("%d pauses, want at most %d (one a stall, the first 429 and one to learn the limit)", r.pauses, len(srv.at)+2)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestControlLawIsolatedRefusals: five 429s in 30 s while the client
+// sends under a limit the server has long admitted (what a loaded machine
+// did to a client told the limit: each such refusal, read as overload,
+// cut 5–20 % more and the slow probe with Retry-After never came back;
+// BenchmarkNginxLimit's reference fell to 60 % of the limit). The proof
+// (aimd.go, Proof) holds the cuts near the admitted rate. Each refusal
+// still costs its pause and a cut of 5 %, which the probe with
+// Retry-After is too slow to win back between them: the bound is the
+// share outside the pauses that the law reaches (80–86 % without the
+// proof).
+func TestControlLawIsolatedRefusals(t *testing.T) {
+	const limit, burst = 100.0, 10.0
+	const run = 30 * time.Second
+	for _, ra := range []string{"", "1"} {
+		for _, start := range []float64{3 * limit, 0} {
+			for _, workers := range []int{8, 32} {
+				t.Run(fmt.Sprintf("retry-after=%q/start=%v/workers=%d", ra, start, workers), func(t *testing.T) {
+					h := http.Header{}
+					if ra != "" {
+						h.Set("Retry-After", ra)
+					}
+					at := []time.Duration{8 * time.Second, 11 * time.Second, 17 * time.Second, 20 * time.Second, 25 * time.Second}
+					srv := &jitterServer{simServer: &gcraServer{rate: limit, burst: burst, retryAfter: ra}, at: at, h: h}
+					r := simulate(srv, start, workers, time.Millisecond, run)
+					share := float64(r.ok) / (run.Seconds() - float64(r.pauses)) / limit
+					t.Logf("%.1f%% of the limit outside %d pauses, %d refused", 100*share, r.pauses, r.refused)
+					if share < 0.86 {
+						t.Errorf("achieved %.1f%% of the limit outside the pauses, want ≥ 86%%", 100*share)
+					}
+				})
+			}
+		}
+	}
+}
+
+// slowBodies is a limiter whose admitted answers take body (a body to
+// send) where its refusals take the simulation's latency.
+type slowBodies struct {
+	simServer
+	body time.Duration
+}
+
+// TestControlLawFirstAnswerRefused: an unlimited client whose first
+// answers are 429s (a refusal comes back before any body does, as nginx's
+// did on a loaded machine) must still guess the limit from the first
+// stretch once its admitted answers arrive. The first stretch was timed
+// from the zero instant when nothing had been admitted yet (the guess was
+// half the send rate, 160/s against nginx's 100/s, which cost a second
+// pause).
+func TestControlLawFirstAnswerRefused(t *testing.T) {
+	const limit, burst = 100.0, 10.0
+	const run = 30 * time.Second
+	for _, workers := range []int{16, 32} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			srv := &slowBodies{simServer: &gcraServer{rate: limit, burst: burst, retryAfter: "1"}, body: 20 * time.Millisecond}
+			r := simulate(srv, 0, workers, time.Millisecond, run)
+			share := float64(r.ok) / run.Seconds() / limit
+			t.Logf("%.1f%% of the limit, %d pauses, %d refused", 100*share, r.pauses, r.refused)
+			if r.pauses > 2 {
+				t.Errorf("%d pauses, want at most 2 (the first 429 and one to learn the limit)", r.pauses)
+			}
+			if share < 0.9 {
+				t.Errorf("achieved %.1f%% of the limit, want ≥ 90%%", 100*share)
+			}
+		})
 	}
 }
