@@ -1,6 +1,9 @@
 package extract
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // A pathNode is one node of the trie that merges all selectors, so that a
 // single pass over the document follows every selector at once. The root
@@ -20,6 +23,15 @@ type pathNode struct {
 type pathEdge struct {
 	key  string // unescaped key
 	node *pathNode
+	// For a key of 8 to 16 bytes: its first and its last eight bytes, so
+	// that match compares it in two loads (the two may overlap).
+	head, tail uint64
+}
+
+// keyWords returns the first and the last eight bytes of b, which has 8 to
+// 16 bytes.
+func keyWords(b []byte) (head, tail uint64) {
+	return binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[len(b)-8:])
 }
 
 // buildTrie merges sels into one trie. It also returns the length of the
@@ -68,7 +80,11 @@ func (n *pathNode) child(st Step) *pathNode {
 	if len(st.Key) > n.maxKey {
 		n.maxKey = len(st.Key)
 	}
-	n.keys = append(n.keys, pathEdge{key: st.Key, node: c})
+	e := pathEdge{key: st.Key, node: c}
+	if len(st.Key) >= 8 && len(st.Key) <= 16 {
+		e.head, e.tail = keyWords([]byte(st.Key))
+	}
+	n.keys = append(n.keys, e)
 	return c
 }
 
@@ -78,7 +94,14 @@ func (n *pathNode) match(raw []byte, scratch *[]byte) *pathNode {
 	if len(raw) < n.minKey {
 		return nil // unescaping never makes a key longer
 	}
-	if len(raw) <= n.maxKey {
+	if len(raw) >= 8 && len(raw) <= 16 {
+		h, t := keyWords(raw)
+		for i := range n.keys {
+			if e := &n.keys[i]; len(e.key) == len(raw) && e.head == h && e.tail == t {
+				return e.node
+			}
+		}
+	} else if len(raw) <= n.maxKey {
 		for i := range n.keys {
 			if string(raw) == n.keys[i].key {
 				return n.keys[i].node
