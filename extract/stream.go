@@ -289,7 +289,7 @@ func (s *streamScanner) capture(n *pathNode, c byte) error {
 		// (index.odd) up to it is valid. Anything else goes to
 		// strictString, which finds the first fault.
 		q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
-		if q < 0 {
+		if q < 0 && s.blocks != blocksOff {
 			q = s.closeQuoteSlow(s.pos)
 		}
 		if q >= 0 && s.ix.plain(s.pos+1, q) {
@@ -426,6 +426,25 @@ func (s *streamScanner) object(n *pathNode) error {
 					i = q + 1
 					goto next
 				}
+				if s.blocks == blocksOff {
+					// Without the index: the next quote, eight bytes
+					// at a time, ends the string unless a backslash
+					// precedes it (then skipString sorts it out).
+					j := i + 1
+					for ; j+8 <= len(buf); j += 8 {
+						if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
+							j += bits.TrailingZeros64(m) >> 3
+							break
+						}
+					}
+					for j < len(buf) && buf[j] != '"' {
+						j++
+					}
+					if j < len(buf) && buf[j-1] != '\\' {
+						i = j + 1
+						goto next
+					}
+				}
 			case c >= '0' && c <= '9' || c == '-':
 				// skipScalar's number: digits eight at a time, then
 				// the other number bytes, if it ends in the buffer.
@@ -493,7 +512,7 @@ func (s *streamScanner) member(child *pathNode, c byte) error {
 		return s.skipStrict()
 	case c == '"':
 		q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
-		if q < 0 {
+		if q < 0 && s.blocks != blocksOff {
 			q = s.closeQuoteSlow(s.pos)
 		}
 		if q >= 0 {
@@ -571,7 +590,7 @@ func (s *streamScanner) key(n *pathNode) (*pathNode, error) {
 		// Fast path: the index has the closing quote. A key too long to
 		// equal a selector key once unescaped is not compared.
 		q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
-		if q < 0 {
+		if q < 0 && s.blocks != blocksOff {
 			q = s.closeQuoteSlow(s.pos)
 		}
 		if q >= 0 {
@@ -609,7 +628,7 @@ func (s *streamScanner) key(n *pathNode) (*pathNode, error) {
 		// A key the index shows valid (see strictClose) is compared as
 		// it stands, as in default mode.
 		q := s.ix.quoteInWord(s.pos)
-		if q < 0 || !s.ix.plainShort(s.pos+1, q) {
+		if (q < 0 || !s.ix.plainShort(s.pos+1, q)) && s.blocks != blocksOff {
 			q = s.strictClose(s.pos)
 		}
 		if q >= 0 {

@@ -143,7 +143,7 @@ func (s *streamScanner) skipFast() error {
 	d := d0
 	buf, i := s.buf[:s.end], s.pos
 	for {
-		if s.ixAt(i) {
+		if s.blocks != blocksOff && s.ixAt(i) {
 			var done bool
 			var err error
 			if i, d, done, err = s.ixSkip(i, d, d0); err != nil || done {

@@ -23,7 +23,7 @@ func (s *streamScanner) strictString() error {
 	// With the index: the closing quote, and no byte before it that
 	// needs a look (index.odd) means a valid string.
 	q := s.ix.quoteInWord(s.pos) // closeQuote, inlined
-	if q < 0 {
+	if q < 0 && s.blocks != blocksOff {
 		q = s.closeQuoteSlow(s.pos)
 	}
 	if q >= 0 && s.ix.plain(s.pos+1, q) {
@@ -162,7 +162,7 @@ valueC:
 		goto firstValue
 	case '"':
 		q = s.ix.quoteInWord(i)
-		if q < 0 || !s.ix.plainShort(i+1, q) {
+		if (q < 0 || !s.ix.plainShort(i+1, q)) && s.blocks != blocksOff {
 			q = s.strictClose(i)
 		}
 		if q >= 0 {
@@ -281,7 +281,7 @@ keyC:
 		return s.fail(i, "invalid character "+quoteChar(c)+" looking for object key")
 	}
 	q = s.ix.quoteInWord(i)
-	if q < 0 || !s.ix.plainShort(i+1, q) {
+	if (q < 0 || !s.ix.plainShort(i+1, q)) && s.blocks != blocksOff {
 		q = s.strictClose(i)
 	}
 	if q >= 0 {
