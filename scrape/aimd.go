@@ -100,8 +100,12 @@ import (
 //     burst was far larger than guessed): it is dropped.
 //   - A blind first guess: when not one answer was admitted before the
 //     first 429 (refusals come back before bodies), the cut is half the
-//     send rate, and the first admitted answers of that stretch replace
-//     it with the guess above, up or down (TestControlLawFirstAnswerRefused).
+//     send rate, and, for an unlimited client (whose send rate says
+//     nothing about the server), the first admitted answers of that
+//     stretch replace it with the guess above, up or down
+//     (TestControlLawFirstAnswerRefused); a configured rate keeps its
+//     half, as a guess from three answers of a slow start reads far
+//     lower (7 % of the limit for a client told it).
 //   - Epoch: 429s for requests sent before the cut plus aimdSettle are
 //     answers to the old rate and are ignored (after a pause, nothing is
 //     in flight: the epoch is the reopening). aimdSettle is short (200 ms)
@@ -319,8 +323,11 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		// empty bucket (after this cut) measures R itself.
 		a.guessCur = cur
 		r := aimdDeepest * cur // refused from the start, so far
-		a.blind = last.n < aimdMinAdmitted
-		if !a.blind {
+		// Only an unlimited client's send rate is no base at all: a
+		// configured one keeps its half (the guess from a few answers
+		// would read far lower).
+		a.blind = last.n < aimdMinAdmitted && math.IsInf(a.ceiling, 1)
+		if last.n >= aimdMinAdmitted {
 			r = prior(last)
 		}
 		r, changed := a.apply(a.cut(r, cur, 0), resume, gated)

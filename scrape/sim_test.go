@@ -412,3 +412,24 @@ func TestControlLawFirstAnswerRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestControlLawFirstAnswerRefusedConfigured: a client told the limit
+// whose first 429 (timing jitter, 50 ms in) comes before any body: its
+// half of the configured rate stays, where a guess from the first three
+// admitted answers fell to 8–13/s, the run to 28 % of the limit. An early 429 at the configured
+// rate still costs this client about half the limit, as before (left:
+// it cannot be told from the overload of a fast start).
+func TestControlLawFirstAnswerRefusedConfigured(t *testing.T) {
+	const limit, burst = 100.0, 10.0
+	const run = 30 * time.Second
+	h := http.Header{}
+	h.Set("Retry-After", "1")
+	srv := &slowBodies{simServer: &jitterServer{simServer: &gcraServer{rate: limit, burst: burst, retryAfter: "1"},
+		at: []time.Duration{50 * time.Millisecond}, h: h}, body: 200 * time.Millisecond}
+	r := simulate(srv, limit, 32, time.Millisecond, run)
+	share := float64(r.ok) / run.Seconds() / limit
+	t.Logf("%.1f%% of the limit, %d pauses, %d refused", 100*share, r.pauses, r.refused)
+	if share < 0.5 {
+		t.Errorf("achieved %.1f%% of the limit, want ≥ 50%%", 100*share)
+	}
+}
