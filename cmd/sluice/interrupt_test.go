@@ -46,8 +46,8 @@ func TestSignalKeepsFinishedNodes(t *testing.T) {
 			"--base-url", inst.URL, "--rate", "0", "--concurrency", "4", "--batch-size", "10",
 			"--drain-timeout", "30s", "--progress", "none"}
 	}
-	ref := filepath.Join(t.TempDir(), "ref")
-	if code, s := runCLI(t, args(ref)...); code != exitOK {
+	ref := filepath.Join(t.TempDir(), "ref") // the binary's too: the signal is the only difference
+	if code, s := runBin(t, args(ref)...); code != exitOK {
 		t.Fatalf("uninterrupted run: exit %d: %s", code, tail(s))
 	}
 	before := resourceRequests(t, inst)
