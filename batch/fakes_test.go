@@ -14,12 +14,16 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sluicehq/sluice/bench/synth"
+	"github.com/sluicehq/sluice/bench/testenv"
 	"github.com/sluicehq/sluice/scrape"
 	"github.com/sluicehq/sluice/scrape/clock"
 	"github.com/sluicehq/sluice/store"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	testenv.NoRaceExitSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // attempt is what the fake Fetcher does on one attempt of a node.
 type attempt struct {

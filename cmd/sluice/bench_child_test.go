@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"strings"
 )
 
 // The bench commands start this executable as `sluice bench child`. Under
@@ -16,13 +15,4 @@ func init() {
 		os.Exit(run(context.Background(), []string{"sluice", "bench", "child"},
 			&stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
 	}
-}
-
-// quickRaceExit makes the children of the bench commands skip the second
-// a -race binary sleeps at exit (so that late races get reported): the
-// children are many and short. They inherit the environment; TestMain
-// sets it once for the process, so that the bench tests can run in
-// parallel (t.Setenv forbids that).
-func quickRaceExit() {
-	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 }

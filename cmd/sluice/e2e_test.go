@@ -307,7 +307,7 @@ func packageTempDir(pattern string) (string, error) {
 }
 
 func TestMain(m *testing.M) {
-	quickRaceExit()
+	testenv.NoRaceExitSleep() // for the bench commands' children too
 	code := m.Run()
 	for _, dir := range packageDirs.dirs {
 		os.RemoveAll(dir)
