@@ -24,21 +24,46 @@ const (
 // is on 7-bit bytes, so no byte carries into the next.
 func tsNotDigits(x uint64) uint64 { return ((x&^tsHi + 0x76*tsLo) | x) & tsHi }
 
-// tsQuoted parses a JSON string "YYYY-MM-DD?hh:mm:ss[.frac][zone]" (raw
-// with its quotes, at least 21 bytes), with ? one of T, t and space, the
-// fraction a '.' or ',' and one digit or more (floored away), and the zone
-// none (UTC), Z, z, ±hh:mm, ±hhmm or ±hh. It reports false for anything
-// else, invalid fields and instants outside the valid range included.
-func tsQuoted(raw []byte) (int64, bool) {
+// ParseTimestamp turns one selected value into unix seconds. raw is a JSON
+// token as EmitFunc receives it, or bare text (as a regex capture may be):
+//
+//   - a number: unix seconds, or milliseconds when unit is Milliseconds;
+//     fractions are floored (-1.5 s is -2);
+//   - a JSON string (quotes included, escapes decoded) or bare text holding
+//     an ISO 8601 / RFC 3339 date-time: 2022-09-12T08:00:03 (no zone means
+//     UTC, as RIPEstat sends it), with T, t or a space between date and time,
+//     an optional fraction (floored) and an optional zone (Z, +02:00, +0200);
+//     a few rarer ISO 8601 layouts (date only, no seconds, basic format) go
+//     through time.Parse.
+//
+// Only instants in the years 0000 to 9999 (UTC) are timestamps, whatever
+// the form: anything else (null, true, "n/a", objects, -99999999999999,
+// 2^63-1, the year 10000) reports ok == false, so a wild value is counted
+// invalid instead of making a bucket no calendar has. The common layouts
+// are parsed by hand without allocating.
+func ParseTimestamp(raw []byte, unit Unit) (int64, bool) {
 	n := len(raw)
-	if n < 21 || raw[n-1] != '"' {
-		return 0, false
+	if n < 21 || raw[0] != '"' || raw[n-1] != '"' {
+		if n <= 18 {
+			if sec, ok := tsInteger(raw, unit); ok {
+				return sec, true
+			}
+		}
+		return tsGeneral(raw, unit)
 	}
+	// The quoted fast path, here rather than in a function of its own
+	// (a call less per value): a JSON string
+	// "YYYY-MM-DD?hh:mm:ss[.frac][zone]" (raw with its quotes, at least 21
+	// bytes), with ? one of T, t and space, the fraction a '.' or ',' and
+	// one digit or more (floored away), and the zone none (UTC), Z, z,
+	// ±hh:mm, ±hhmm or ±hh, valid fields and instants in the valid range.
+	// Anything else goes to tsGeneral.
 	b := (*[21]byte)(raw)
 	// First what follows the seconds (nothing, in RIPEstat's bodies), so
 	// that little is live across it: an optional fraction, then an
 	// optional zone, east of UTC by off seconds.
 	var off int64
+	var zq uint64 // the zone's hours and minutes, laid out as in p2 below
 	if n > 21 {
 		// The zone is found from the end, in the last 8
 		// bytes (e, the closing quote in byte 7), where each form has its
@@ -47,45 +72,43 @@ func tsQuoted(raw []byte) (int64, bool) {
 		// zone starts, is the one found. The bytes a sign is looked for
 		// in are never the date's '-' (n >= 22).
 		e := binary.LittleEndian.Uint64(raw[n-8:])
-		x := e ^ tsZeros
-		nd := tsNotDigits(x)
 		zl := 1 // bytes of zone and closing quote
 		// z: the offset's digit values, hours in bytes 2 and 3, minutes
-		// in bytes 5 and 6 (where ±hh:mm has them); s: its sign.
+		// in bytes 5 and 6 (where ±hh:mm has them); s: its sign. Z and
+		// ±hh:mm, the common zones, are told by one byte each and need
+		// no more than the digits they hold checked.
 		var z uint64
 		var s byte
-		switch {
-		case nd&(0x80<<48) != 0: // no digit before the quote: Z or nothing valid
-			if byte(e>>48)|0x20 != 'z' {
-				return 0, false
-			}
+		if byte(e>>48)|0x20 == 'z' {
 			zl = 2
-		case byte(e>>32) == ':': // ±hh:mm in bytes 1 to 6
+		} else if x, nd := e^tsZeros, tsNotDigits(e^tsZeros); byte(e>>32) == ':' { // ±hh:mm in bytes 1 to 6
 			s = byte(e >> 8)
-			if !tsIsSign(s) || nd&(0x80<<16|0x80<<24|0x80<<40) != 0 {
-				return 0, false
+			if !tsIsSign(s) || nd&(0x80<<16|0x80<<24|0x80<<40|0x80<<48) != 0 {
+				return tsGeneral(raw, unit)
 			}
 			zl, z = 7, x&(0xffff<<16|0xffff<<40)
-		case tsIsSign(byte(e >> 16)): // ±hhmm in bytes 2 to 6
-			if nd&(0x80<<24|0x80<<32|0x80<<40) != 0 {
-				return 0, false
+		} else {
+			switch {
+			case nd&(0x80<<48) != 0: // no digit before the quote, and no Z
+				return tsGeneral(raw, unit)
+			case tsIsSign(byte(e >> 16)): // ±hhmm in bytes 2 to 6
+				if nd&(0x80<<24|0x80<<32|0x80<<40) != 0 {
+					return tsGeneral(raw, unit)
+				}
+				zl, s, z = 6, byte(e>>16), x>>8&(0xffff<<16)|x&(0xffff<<40)
+			case tsIsSign(byte(e >> 32)): // ±hh in bytes 4 to 6
+				if nd&(0x80<<40) != 0 {
+					return tsGeneral(raw, unit)
+				}
+				zl, s, z = 4, byte(e>>32), x>>24&(0xffff<<16)
 			}
-			zl, s, z = 6, byte(e>>16), x>>8&(0xffff<<16)|x&(0xffff<<40)
-		case tsIsSign(byte(e >> 32)): // ±hh in bytes 4 to 6
-			if nd&(0x80<<40) != 0 {
-				return 0, false
-			}
-			zl, s, z = 4, byte(e>>32), x>>24&(0xffff<<16)
 		}
 		if z != 0 {
-			// Hours to byte 2, minutes to byte 5; hours above 23 or
-			// minutes above 59 set the high bit there; then hours*3600 +
-			// minutes*60 in the top 24 bits of one product.
-			q := z*10 + z>>8
-			if (q+(127-23)<<16+(127-59)<<40)&(0x80<<16|0x80<<40) != 0 {
-				return 0, false
-			}
-			off = int64((q & (0xff<<16 | 0xff<<40)) * (3600<<24 | 60) >> 40)
+			// Hours to byte 0, minutes to byte 3, as the time's in p2
+			// below, where the same limits are checked at once; then
+			// hours*3600 + minutes*60 in the top 24 bits of one product.
+			zq = (z*10 + z>>8) >> 16
+			off = int64((zq & (0xff | 0xff<<24)) * (3600<<40 | 60<<16) >> 40)
 			if s == '-' {
 				off = -off
 			}
@@ -95,22 +118,22 @@ func tsQuoted(raw []byte) (int64, bool) {
 		// the word that ends at the zone (and starts at 14 or later).
 		if zs := n - zl; zs != 20 {
 			if zs < 22 || zs > n || b[20] != '.' && b[20] != ',' {
-				return 0, false
+				return tsGeneral(raw, unit)
 			}
 			f := raw[21:zs]
 			for len(f) > 8 {
 				if tsNotDigits(binary.LittleEndian.Uint64(f)^tsZeros) != 0 {
-					return 0, false
+					return tsGeneral(raw, unit)
 				}
 				f = f[8:]
 			}
 			j := zs - 8
 			if uint(j) > uint(n-8) { // never: it keeps the load unchecked
-				return 0, false
+				return tsGeneral(raw, unit)
 			}
 			last := binary.LittleEndian.Uint64(raw[j:]) ^ tsZeros
 			if tsNotDigits(last)>>(8*uint(8-len(f))&63) != 0 {
-				return 0, false
+				return tsGeneral(raw, unit)
 			}
 		}
 	}
@@ -135,7 +158,7 @@ func tsQuoted(raw []byte) (int64, bool) {
 	sep := b[11]
 	bad := ((t0 + add0) | t0 | (t1 + add1) | t1 | (t2 + add2) | t2) & tsHi
 	if bad != 0 || sep|0x20 != 't' && sep != ' ' {
-		return 0, false
+		return tsGeneral(raw, unit)
 	}
 	// Each byte k now holds 10*digit(k)+digit(k+1), at most 99: no carry.
 	// p2 has hour, minute and second in bytes 0, 3 and 6.
@@ -151,18 +174,16 @@ func tsQuoted(raw []byte) (int64, bool) {
 		lim2 = 127 - 23 | (127-59)<<24 | (127-59)<<48
 		limM = 0x80 | 0x80<<24 | 0x80<<40 | 0x80<<48
 	)
-	if ((p0+lim0)|(p2+lim2))&limM != 0 || d-1 >= uint(tsMonthLen[mo&15]) && !tsLeapDay(y, mo, d) {
-		return 0, false
+	if ((p0+lim0)|(p2+lim2)|(zq+lim2))&limM != 0 || d-1 >= uint(tsMonthLen[mo&15]) && !tsLeapDay(y, mo, d) {
+		return tsGeneral(raw, unit)
 	}
 	// Hour*3600 + minute*60 lands in the top 24 bits of one product.
 	sod := int64((p2&(0xff|0xff<<24))*(3600<<40|60<<16)>>40 + p2>>48&0xff)
 	sec := tsDays(y, mo, d)*86400 + sod
-	if off != 0 {
-		// Only a zone can push the years 0000 and 9999 out of the range.
-		sec -= off
-		if uint64(sec-MinTimestamp) > MaxTimestamp-MinTimestamp {
-			return 0, false
-		}
+	// Only a zone can push the years 0000 and 9999 out of the range.
+	sec -= off
+	if y-1 >= 9998 && uint64(sec-MinTimestamp) > MaxTimestamp-MinTimestamp {
+		return tsGeneral(raw, unit)
 	}
 	return sec, true
 }

@@ -10,6 +10,13 @@ import (
 // that sent them to the general parser would pass every other test and
 // only be slower.
 func TestParseTimestampFastPathsTake(t *testing.T) {
+	general := tsGeneral
+	defer func() { tsGeneral = general }()
+	var asked []byte
+	tsGeneral = func(raw []byte, unit Unit) (int64, bool) {
+		asked = raw
+		return general(raw, unit)
+	}
 	for _, raw := range []string{
 		`"2022-09-12T08:00:03"`, `"2022-09-12t08:00:03"`, `"2022-09-12 08:00:03"`,
 		`"2022-09-12T08:00:03Z"`, `"2022-09-12T08:00:03z"`, `"2022-09-12T10:00:03+02:00"`,
@@ -23,8 +30,9 @@ func TestParseTimestampFastPathsTake(t *testing.T) {
 		if !ok {
 			t.Fatalf("reference refuses %s", raw)
 		}
-		if got, ok := tsQuoted([]byte(raw)); !ok || got != want {
-			t.Errorf("tsQuoted(%s) = %d, %v; want %d, true", raw, got, ok, want)
+		asked = nil
+		if got, ok := ParseTimestamp([]byte(raw), Seconds); !ok || got != want || asked != nil {
+			t.Errorf("ParseTimestamp(%s) = %d, %v (general parser asked: %v); want %d, true from the fast path", raw, got, ok, asked != nil, want)
 		}
 	}
 	for _, v := range []struct {
