@@ -87,29 +87,41 @@ func CheckWindow(start, end time.Time, width time.Duration) error {
 }
 
 // Add counts one selected value (raw as EmitFunc receives it). It does not
-// keep raw.
+// keep raw. Per value it calls the parser and, only with per-bucket
+// counts, addBucket: the rest is inline.
 func (t *Tally) Add(raw []byte) {
 	sec, ok := ParseTimestamp(raw, t.Unit)
 	if !ok {
 		t.Invalid++
 		return
 	}
-	t.AddUnix(sec)
+	t.note(sec)
+	if t.Bucket > 0 {
+		t.addBucket(sec)
+	}
 }
 
 // AddUnix counts one valid timestamp given in unix seconds.
 func (t *Tally) AddUnix(sec int64) {
-	if t.Count == 0 || sec < t.First {
-		t.First = sec
+	t.note(sec)
+	if t.Bucket > 0 {
+		t.addBucket(sec)
 	}
-	if t.Count == 0 || sec > t.Last {
-		t.Last = sec
+}
+
+// note counts sec in Count, First and Last; small enough to be inlined.
+func (t *Tally) note(sec int64) {
+	if t.Count == 0 {
+		t.First, t.Last = sec, sec
 	}
+	t.First, t.Last = min(t.First, sec), max(t.Last, sec)
 	t.Count++
+}
+
+// addBucket counts the valid sec in its bucket (t.Bucket > 0): with a
+// window in the dense array, else in the map.
+func (t *Tally) addBucket(sec int64) {
 	w := t.width()
-	if w == 0 {
-		return
-	}
 	if t.End > t.Start {
 		if t.dense == nil {
 			t.base = tsFloorDiv(t.Start, w) * w

@@ -63,3 +63,41 @@ func TestTallyAddAllocs(t *testing.T) {
 		t.Errorf("Tally.Add: %v allocs per value, want 0", n)
 	}
 }
+
+// BenchmarkTallyAdd measures Tally.Add per value, parse included, on a
+// run of RIPEstat's timestamps a second apart: without per-bucket counts,
+// with a window (the dense array) and with the bucket map. cpu-ns/op is
+// the process's CPU time per value:
+//
+//	go test -run '^$' -bench TallyAdd -cpu 1 ./extract
+func BenchmarkTallyAdd(b *testing.B) {
+	vals := make([][]byte, 4096)
+	for i := range vals {
+		vals[i] = []byte(`"` + time.Unix(1662969603+int64(i), 0).UTC().Format("2006-01-02T15:04:05") + `"`)
+	}
+	for _, c := range []struct {
+		name string
+		t    Tally
+	}{
+		{"counts", Tally{}},
+		{"window", Tally{Bucket: time.Minute, Start: 1662940800, End: 1662940800 + 86400}},
+		{"map", Tally{Bucket: time.Minute}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			tl := c.t
+			b.ReportAllocs()
+			c0 := cpuTime()
+			i := 0
+			for b.Loop() {
+				tl.Add(vals[i&(len(vals)-1)])
+				i++
+			}
+			if cpu := cpuTime() - c0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
+			if tl.Count != int64(b.N) || tl.Invalid != 0 {
+				b.Fatalf("counted %d valid, %d invalid of %d", tl.Count, tl.Invalid, b.N)
+			}
+		})
+	}
+}
