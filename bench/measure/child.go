@@ -90,6 +90,10 @@ func (c *child) pass(ctx context.Context, n int) (Values, error) {
 		err = c.run(r, &c.rec)
 	}
 	wall, cpu := time.Since(t0), processCPU()-c0
+	// The source's share is taken now, before drained reads once more:
+	// that read is outside wall, and counted in it, a short pass's source
+	// time came out longer than its wall (a negative extract time).
+	spent, spentCPU := c.body.timed.spent, c.body.timed.cpu
 	if c.heap != nil {
 		c.heap.mark()
 	}
@@ -105,9 +109,9 @@ func (c *child) pass(ctx context.Context, n int) (Values, error) {
 	}
 	if n > 0 {
 		c.wall += wall
-		c.source += c.body.timed.spent
+		c.source += spent
 		c.cpu += cpu
-		c.sourceCPU += c.body.timed.cpu
+		c.sourceCPU += spentCPU
 	}
 	return c.rec.values(), nil
 }

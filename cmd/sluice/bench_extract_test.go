@@ -49,10 +49,7 @@ func TestBenchExtractReport(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"bench", "extract", "--sizes", "64KiB,256KiB", "--reps", "2", "--sweep", "4KiB,64KiB",
 		"--sweep-size", "64KiB", "--min-bytes", "0", "--seed", "3", "--report", dir, "--log-format", "json"}
-	// In process, so that its children are the -race test binary: the
-	// binary's children measure a 64 KiB body so fast that the extract
-	// time (less the read's) can come out negative (seen once, MB/s -161).
-	code, stdout, stderr := runSluice(t, args...)
+	code, stdout, stderr := runSluiceBin(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
