@@ -34,7 +34,7 @@ type Server struct {
 	// bodies finish but does not wait out stalls.
 	stalls       context.Context
 	cancelStalls context.CancelFunc
-	wg           sync.WaitGroup // handlers in flight
+	inflight     inflight // handlers running
 }
 
 // New validates cfg and returns a Server.
@@ -63,7 +63,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Close() { s.cancel() }
 
 // Wait waits until no handler is running.
-func (s *Server) Wait() { s.wg.Wait() }
+func (s *Server) Wait() { s.inflight.wait() }
 
 // Stats returns a snapshot of what the server answered so far.
 func (s *Server) Stats() Stats { return s.stats.snapshot() }
@@ -140,8 +140,8 @@ func (s *Server) drawFault(resource string, r *rand.Rand) Fault {
 
 // ServeHTTP routes a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.wg.Add(1)
-	defer s.wg.Done()
+	s.inflight.add(1)
+	defer s.inflight.add(-1)
 	switch {
 	case r.URL.Path == "/truth":
 		s.serveTruth(w, r)
@@ -216,4 +216,38 @@ func retryAfter(now, reset time.Time) int64 {
 	d := reset.Sub(now)
 	sec := int64((d + time.Second - 1) / time.Second)
 	return max(sec, 1)
+}
+
+// inflight counts the handlers running. Not a sync.WaitGroup: a request
+// may arrive while Close waits, and a WaitGroup's Add from zero must
+// happen before its Wait (the race detector caught TestCloseEndsLatency
+// doing that). A handler that starts once Wait has returned is not waited
+// for; Close has cancelled its waits, so it ends at once.
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n falls to 0; nil while n is 0
+}
+
+func (f *inflight) add(d int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		f.idle = make(chan struct{})
+	}
+	f.n += d
+	if f.n == 0 {
+		close(f.idle)
+		f.idle = nil
+	}
+}
+
+// wait returns once no handler runs.
+func (f *inflight) wait() {
+	f.mu.Lock()
+	idle := f.idle
+	f.mu.Unlock()
+	if idle != nil {
+		<-idle
+	}
 }
