@@ -14,8 +14,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/sluicehq/sluice/bench/cputime"
 	"github.com/sluicehq/sluice/bench/synth"
-	"github.com/sluicehq/sluice/bench/testenv"
 	"github.com/sluicehq/sluice/scrape"
 )
 
@@ -55,14 +55,14 @@ func BenchmarkClient(b *testing.B) {
 			cnt := newCounter(b)
 			b.SetBytes(int64(plain.Len()))
 			b.ReportAllocs()
-			cpu0 := testenv.ProcessCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if err := cnt.consume(bytes.NewReader(plain.Bytes())); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-			b.ReportMetric(float64((testenv.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 		b.Run(size.name+"/zstd+extract-only", func(b *testing.B) {
 			cnt := newCounter(b)
@@ -70,7 +70,7 @@ func BenchmarkClient(b *testing.B) {
 			defer dec.Close()
 			b.SetBytes(int64(plain.Len()))
 			b.ReportAllocs()
-			cpu0 := testenv.ProcessCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				dec.Reset(&onlyReader{bytes.NewReader(packed)})
 				if err := cnt.consume(dec); err != nil {
@@ -78,7 +78,7 @@ func BenchmarkClient(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-			b.ReportMetric(float64((testenv.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 		for _, enc := range []string{"identity", "zstd"} {
 			for _, conc := range []int{1, 8, 64} {
@@ -95,7 +95,7 @@ func BenchmarkClient(b *testing.B) {
 					b.SetBytes(int64(plain.Len()))
 					b.ReportAllocs()
 					b.ResetTimer()
-					cpu0 := testenv.ProcessCPU()
+					cpu0 := cputime.Process()
 					var left atomic.Int64
 					left.Store(int64(b.N))
 					var wg sync.WaitGroup
@@ -112,7 +112,7 @@ func BenchmarkClient(b *testing.B) {
 					}
 					wg.Wait()
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-					b.ReportMetric(float64((testenv.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+					b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 				})
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/bench/testenv"
+	"github.com/sluicehq/sluice/bench/cputime"
 )
 
 // The export benchmarks read one generated folder of 100,000 nodes (100
@@ -98,13 +98,13 @@ func BenchmarkReadRecords100k(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			rows := 0
-			cpu0 := testenv.ProcessCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if err := bc.read(dir, func(Record) error { rows++; return nil }); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportRows(b, rows, testenv.ProcessCPU()-cpu0)
+			reportRows(b, rows, cputime.Process()-cpu0)
 		})
 	}
 }
@@ -120,13 +120,13 @@ func BenchmarkExport100k(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
-			cpu0 := testenv.ProcessCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if err := Export(io.Discard, dir, o); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportRows(b, benchFolderNodes*b.N, testenv.ProcessCPU()-cpu0)
+			reportRows(b, benchFolderNodes*b.N, cputime.Process()-cpu0)
 		})
 	}
 }
@@ -166,15 +166,15 @@ func BenchmarkVsReference100k(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			var cpu, refCPU, wall, refWall time.Duration
 			for b.Loop() {
-				c0, w0 := testenv.ProcessCPU(), time.Now()
+				c0, w0 := cputime.Process(), time.Now()
 				if err := bc.run(dir); err != nil {
 					b.Fatal(err)
 				}
-				c1, w1 := testenv.ProcessCPU(), time.Now()
+				c1, w1 := cputime.Process(), time.Now()
 				if err := readRecordsReference(dir, func(Record) error { return nil }); err != nil {
 					b.Fatal(err)
 				}
-				c2, w2 := testenv.ProcessCPU(), time.Now()
+				c2, w2 := cputime.Process(), time.Now()
 				cpu, refCPU = cpu+c1-c0, refCPU+c2-c1
 				wall, refWall = wall+w1.Sub(w0), refWall+w2.Sub(w1)
 			}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/sluicehq/sluice/bench/cputime"
 	"github.com/sluicehq/sluice/extract"
 )
 
@@ -84,12 +85,12 @@ func (c *child) pass(ctx context.Context, n int) (Values, error) {
 		return Values{}, err
 	}
 	c.rec.reset()
-	t0, c0 := time.Now(), processCPU() // before open: a gzip header is read in open
+	t0, c0 := time.Now(), cputime.Process() // before open: a gzip header is read in open
 	r, err := c.body.open()
 	if err == nil {
 		err = c.run(r, &c.rec)
 	}
-	wall, cpu := time.Since(t0), processCPU()-c0
+	wall, cpu := time.Since(t0), cputime.Process()-c0
 	// The source's share is taken now, before drained reads once more:
 	// that read is outside wall, and counted in it, a short pass's source
 	// time came out longer than its wall (a negative extract time).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/sluicehq/sluice/bench/cputime"
 	"github.com/sluicehq/sluice/bench/synth"
 )
 
@@ -83,9 +84,9 @@ type timedReader struct {
 }
 
 func (t *timedReader) Read(p []byte) (int, error) {
-	t0, c0 := time.Now(), threadCPU()
+	t0, c0 := time.Now(), cputime.Thread()
 	n, err := t.r.Read(p)
-	t.cpu += threadCPU() - c0
+	t.cpu += cputime.Thread() - c0
 	t.spent += time.Since(t0)
 	t.n += int64(n)
 	return n, err
