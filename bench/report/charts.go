@@ -426,14 +426,11 @@ func sweepChart(res *measure.ExtractResult) (*plot.Plot, error) {
 			return nil, err
 		}
 	}
-	line, points, err := plotter.NewLinePoints(xys)
+	c := kindColors[measure.KindStream]
+	line, points, err := circleLine(xys, c)
 	if err != nil {
 		return nil, err
 	}
-	c := kindColors[measure.KindStream]
-	line.Color, points.Color = c, c
-	line.Width = vg.Points(2)
-	points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
 	bars, err := plotter.NewYErrorBars(struct {
 		plotter.XYer
 		plotter.YErrorer
@@ -509,13 +506,10 @@ func concurrencyChart(res *measure.ScrapeResult) (*plot.Plot, error) {
 		{sent, "sent: every request, the ones refused with 429 included", kindColors[measure.KindRegex]},
 		{admitted, "admitted: requests the server answered (not 429)", kindColors[measure.KindStream]},
 	} {
-		line, points, err := plotter.NewLinePoints(s.xys)
+		line, points, err := circleLine(s.xys, s.c)
 		if err != nil {
 			return nil, err
 		}
-		line.Color, points.Color = s.c, s.c
-		line.Width = vg.Points(2)
-		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
 		p.Add(line, points)
 		p.Legend.Add(s.label, line, points)
 		names.add(s.xys, strings.SplitN(s.label, ":", 2)[0], s.c)
@@ -580,4 +574,17 @@ func countAxis(p *plot.Plot, xs []int64, top float64, names *endLabels) error {
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	p.Y.Min, p.Y.Max = 0, top*1.45 // the legend sits above the lines
 	return names.place(p, p.Y.Min, p.Y.Max, false)
+}
+
+// circleLine is a data series as most charts draw it: a 2 pt line in c
+// through 3.5 pt circles.
+func circleLine(xys plotter.XYs, c color.Color) (*plotter.Line, *plotter.Scatter, error) {
+	line, points, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return nil, nil, err
+	}
+	line.Color, points.Color = c, c
+	line.Width = vg.Points(2)
+	points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
+	return line, points, nil
 }

@@ -7,8 +7,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/sluicehq/sluice/bench/measure"
 )
@@ -44,14 +42,11 @@ func latencyPanel(res *measure.ScrapeResult) (*plot.Plot, error) {
 		{p95, "p95", measure.KindFull},
 		{p50, "p50", measure.KindStream},
 	} {
-		line, points, err := plotter.NewLinePoints(s.xys)
+		c := kindColors[s.k]
+		line, points, err := circleLine(s.xys, c)
 		if err != nil {
 			return nil, err
 		}
-		c := kindColors[s.k]
-		line.Color, points.Color = c, c
-		line.Width = vg.Points(2)
-		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
 		p.Add(line, points)
 		p.Legend.Add(s.label+" node latency", line, points)
 		if err := labelEnd(p, s.xys, fmt.Sprintf("%s %s ms", s.label, fmtMBps(s.xys[len(s.xys)-1].Y)), c); err != nil {

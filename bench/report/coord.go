@@ -10,8 +10,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/sluicehq/sluice/bench/measure"
 )
@@ -126,13 +124,10 @@ func coordChart(res *measure.CoordResult) (*plot.Plot, error) {
 		if len(xys) == 0 {
 			continue
 		}
-		line, points, err := plotter.NewLinePoints(xys)
+		line, points, err := circleLine(xys, s.c)
 		if err != nil {
 			return nil, err
 		}
-		line.Color, points.Color = s.c, s.c
-		line.Width = vg.Points(2)
-		points.Shape, points.Radius = draw.CircleGlyph{}, vg.Points(3.5)
 		p.Add(line, points)
 		p.Legend.Add(s.label, line, points)
 		names.add(xys, strings.SplitN(s.label, ":", 2)[0], s.c)
