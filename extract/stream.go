@@ -430,16 +430,7 @@ func (s *streamScanner) object(n *pathNode) error {
 					// Without the index: the next quote, eight bytes
 					// at a time, ends the string unless a backslash
 					// precedes it (then skipString sorts it out).
-					j := i + 1
-					for ; j+8 <= len(buf); j += 8 {
-						if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
-							j += bits.TrailingZeros64(m) >> 3
-							break
-						}
-					}
-					for j < len(buf) && buf[j] != '"' {
-						j++
-					}
+					j := scanQuote(buf, i+1)
 					if j < len(buf) && buf[j-1] != '\\' {
 						i = j + 1
 						goto next
@@ -520,16 +511,8 @@ func (s *streamScanner) member(child *pathNode, c byte) error {
 			return nil
 		}
 		// Inline fast path of skipString: an unescaped quote in the buffer.
-		buf, j := s.buf[:s.end], s.pos+1
-		for ; j+8 <= len(buf); j += 8 {
-			if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
-				j += bits.TrailingZeros64(m) >> 3
-				break
-			}
-		}
-		for j < len(buf) && buf[j] != '"' {
-			j++
-		}
+		buf := s.buf[:s.end]
+		j := scanQuote(buf, s.pos+1)
 		if j < len(buf) && buf[j-1] != '\\' {
 			s.pos = j + 1
 			return nil

@@ -176,17 +176,7 @@ func (s *streamScanner) skipFast() error {
 				// Find the next quote eight bytes at a time. It ends the
 				// string unless a backslash precedes it; then skipString
 				// sorts out the escapes.
-				j := i + 1
-				for ; j+8 <= len(buf); j += 8 {
-					if m := zeroBytes(binary.LittleEndian.Uint64(buf[j:]) ^ ('"' * swarLo)); m != 0 {
-						j += bits.TrailingZeros64(m) >> 3
-						goto found
-					}
-				}
-				for j < len(buf) && buf[j] != '"' {
-					j++
-				}
-			found:
+				j := scanQuote(buf, i+1)
 				if j < len(buf) && buf[j-1] != '\\' {
 					i = j + 1
 					continue

@@ -34,3 +34,17 @@ func scanStr(buf []byte, i int) int {
 	}
 	return len(buf)
 }
+
+// scanQuote returns the index of the first '"' in buf at or after i, or
+// len(buf) if there is none.
+func scanQuote(buf []byte, i int) int {
+	for ; i+8 <= len(buf); i += 8 {
+		if m := zeroBytes(binary.LittleEndian.Uint64(buf[i:]) ^ ('"' * swarLo)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(buf) && buf[i] != '"' {
+		i++
+	}
+	return i
+}
