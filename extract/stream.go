@@ -439,14 +439,7 @@ func (s *streamScanner) object(n *pathNode) error {
 			case c >= '0' && c <= '9' || c == '-':
 				// skipScalar's number: digits eight at a time, then
 				// the other number bytes, if it ends in the buffer.
-				j := i + 1
-				for j+8 <= len(buf) {
-					r := digitRun(binary.LittleEndian.Uint64(buf[j:]))
-					j += r
-					if r < 8 {
-						break
-					}
-				}
+				j := digitsEnd(buf, i+1)
 				for j < len(buf) && numChar[buf[j]] {
 					j++
 				}

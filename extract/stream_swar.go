@@ -48,3 +48,19 @@ func scanQuote(buf []byte, i int) int {
 	}
 	return i
 }
+
+// digitsEnd returns the index of the first byte in buf at or after i that
+// is not a digit, or len(buf): eight bytes at a time, then one by one.
+func digitsEnd(buf []byte, i int) int {
+	for i+8 <= len(buf) {
+		r := digitRun(binary.LittleEndian.Uint64(buf[i:]))
+		i += r
+		if r < 8 {
+			return i
+		}
+	}
+	for i < len(buf) && buf[i]-'0' <= 9 {
+		i++
+	}
+	return i
+}

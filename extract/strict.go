@@ -186,17 +186,7 @@ valueC:
 		}
 	case '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		// An integer that ends within the buffer (see strictNumber).
-		j := i + 1
-		for j+8 <= len(buf) {
-			r := digitRun(binary.LittleEndian.Uint64(buf[j:]))
-			j += r
-			if r < 8 {
-				break
-			}
-		}
-		for j < len(buf) && buf[j]-'0' <= 9 {
-			j++
-		}
+		j := digitsEnd(buf, i+1)
 		if j < len(buf) {
 			if e := buf[j]; e != '.' && e|0x20 != 'e' {
 				i = j
@@ -390,16 +380,7 @@ func (s *streamScanner) strictNumber(c byte) error {
 			if st == numInt || st == numFrac || st == numExpDigit {
 				// Runs of digits, without the state machine, eight at
 				// a time first.
-				for i+8 <= s.end {
-					r := digitRun(binary.LittleEndian.Uint64(s.buf[i:]))
-					i += r
-					if r < 8 {
-						break
-					}
-				}
-				for i < s.end && s.buf[i] >= '0' && s.buf[i] <= '9' {
-					i++
-				}
+				i = digitsEnd(s.buf[:s.end], i)
 				if i == s.end {
 					break
 				}
