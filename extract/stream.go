@@ -417,10 +417,40 @@ func (s *streamScanner) object(n *pathNode) error {
 			}
 			buf, i = s.buf[:s.end], s.pos
 		}
+		if child != nil && c == '"' && len(child.sels) > 0 {
+			// A selected string the index shows plain and whole in the
+			// buffer: capture, inline.
+			q := s.ix.quoteInWord(i)
+			if q < 0 && s.ix.covers(i) {
+				q = s.ixQuote(i)
+			}
+			if q >= 0 && q+1-i <= s.maxValue && (s.ix.plainShort(i+1, q) || s.ix.plain(i+1, q)) {
+				raw := buf[i : q+1 : q+1]
+				for _, sel := range child.sels {
+					if err := s.emit(sel, raw); err != nil {
+						s.err = err
+						return err
+					}
+				}
+				i = q + 1
+				goto next
+			}
+		}
 		if child == nil && !s.strict {
 			// An unselected value in default mode: skipValue, with the
 			// common cases inline.
 			switch {
+			case c == '{' || c == '[':
+				// ixSkip's first try, when the index has the whole
+				// subtree; anything else goes to member, which walks
+				// it again (bracketRun leaves nothing behind).
+				if x := &s.ix; x.covers(i) {
+					off := i - x.lo
+					if k, ok := bracketRun(x.brack, buf[x.lo:], x.hi-x.lo, off>>6, x.brack[off>>6]&^(1<<(off&63)-1), min(64, maxDepth-s.depth)); ok {
+						i = x.lo + k + 1
+						goto next
+					}
+				}
 			case c == '"':
 				if q := s.ix.quoteInWord(i); q >= 0 {
 					i = q + 1

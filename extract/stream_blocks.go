@@ -57,6 +57,12 @@ type index struct {
 	tail   [64]byte // the last, partial block, padded with spaces
 }
 
+// covers reports whether the index is fresh and has buf[i]; unlike ixAt
+// it builds nothing, and it inlines.
+func (x *index) covers(i int) bool {
+	return len(x.quotes) > 0 && i >= x.lo && i < x.hi
+}
+
 // ixAt reports whether the index covers buf[i], building it from i if
 // needed. i must be outside any string: a quote, a bracket or the start
 // of a token.
@@ -223,7 +229,68 @@ func (s *streamScanner) ixQuote(i int) int {
 // byte loop takes over (or, done, the index after the subtree's closing
 // bracket) and the depth there; err is a nesting or mismatch error.
 // ixAt(i) must hold.
+//
+// From the subtree's opening bracket (d == d0), bracketRun tries first:
+// it keeps the kinds of the open containers in a register, not in the bit
+// stack, and leaves nothing behind, so that what it cannot decide (the
+// subtree goes on past the index, more than 64 levels or the depth limit,
+// a mismatch) is walked again from i by ixSkipStack, on the bit stack,
+// which gives skipFast's errors at skipFast's offsets.
 func (s *streamScanner) ixSkip(i, d, d0 int) (next, depth int, done bool, err error) {
+	if x := &s.ix; d == d0 {
+		off := i - x.lo
+		if k, ok := bracketRun(x.brack, s.buf[x.lo:], x.hi-x.lo, off>>6, x.brack[off>>6]&^(1<<(off&63)-1), min(64, maxDepth-d)); ok {
+			return x.lo + k + 1, d, true, nil
+		}
+	}
+	return s.ixSkipStack(i, d, d0)
+}
+
+// bracketRun visits the brackets of brack from word w, whose bits still to
+// visit are m, over buf (index 0 the index's lo) up to hi, for a subtree
+// whose opening bracket comes first. It keeps the kinds of the open
+// containers in st (bit 0 the innermost, 1 for an object), r of them, and
+// returns the subtree's closing bracket k and ok. It returns !ok, and the
+// caller walks the subtree on the bit stack, at hi, at a mismatch, at a
+// level closing that it did not open, or when r would pass lim.
+func bracketRun(brack []uint64, buf []byte, hi, w int, m uint64, lim int) (k int, ok bool) {
+	base := w << 6
+	var st uint64
+	r := 0
+	for {
+		for ; m != 0; m &= m - 1 {
+			k = base + bits.TrailingZeros64(m)
+			if k >= hi {
+				return -1, false
+			}
+			c := buf[k]
+			curly := uint64(c>>5) & 1 // '{' and '}' have bit 5, '[' and ']' do not
+			if c&2 != 0 {             // '{' or '['
+				if r >= lim {
+					return k, false
+				}
+				st = st<<1 | curly
+				r++
+				continue
+			}
+			if r == 0 || st&1 != curly {
+				return k, false
+			}
+			st >>= 1
+			if r--; r == 0 {
+				return k, true
+			}
+		}
+		if w++; w >= len(brack) {
+			return -1, false
+		}
+		base += 64
+		m = brack[w]
+	}
+}
+
+// ixSkipStack is ixSkip on the bit stack, one bracket at a time.
+func (s *streamScanner) ixSkipStack(i, d, d0 int) (next, depth int, done bool, err error) {
 	x := &s.ix
 	off := i - x.lo
 	w := off >> 6
