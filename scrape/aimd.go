@@ -185,7 +185,6 @@ type aimd struct {
 	skipped  time.Time     // the last 429 read as a stall's; zero: none
 	proven   float64       // a limit the server has shown it admits; 0: none (see proveAt)
 	floored  time.Time     // the last cut that proven held up; zero: none
-	cutAt    time.Time     // the instant of the 429 being read
 
 	// The stretch of the last point, [pointFrom, closed): admitted
 	// answers to its requests that arrive after the cut still count in
@@ -314,7 +313,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		if span >= aimdFitSpan {
 			a.known = est // precise enough to slow the probe near it
 		}
-		return a.apply(a.cut(aimdDecrease*est, cur, aimdFitDeepest), resume, gated)
+		return a.apply(a.cut(aimdDecrease*est, cur, aimdFitDeepest, t), resume, gated)
 	case startFull:
 		// One stretch from a full bucket holds B + R·d: burst and
 		// rate cannot be told apart, so take the burst to be
@@ -330,7 +329,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		if last.n >= aimdMinAdmitted {
 			r = prior(last)
 		}
-		r, changed := a.apply(a.cut(r, cur, 0), resume, gated)
+		r, changed := a.apply(a.cut(r, cur, 0, t), resume, gated)
 		if !gated {
 			// A guess: probe quickly to the next 429, which measures
 			// the limit. With Retry-After that 429 would cost a
@@ -349,7 +348,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 			a.known = adm // measured over seconds near the limit
 		}
 	}
-	r, changed := a.apply(a.cut(r, cur, aimdDeepest), resume, gated)
+	r, changed := a.apply(a.cut(r, cur, aimdDeepest, t), resume, gated)
 	if r < aimdDeepCut*cur && !gated {
 		// A deep cut measured a short stretch (a fixed window spent in
 		// part of it reads low): probe back quickly, as after a guess.
@@ -415,10 +414,12 @@ func (a *aimd) apply(r float64, resume time.Time, gated bool) (float64, bool) {
 
 // cut bounds a new rate r from the current cur: a cut by at least
 // aimdDecrease, by at most (1-deepest), within the floor and the ceiling.
-func (a *aimd) cut(r, cur, deepest float64) float64 {
+// at is the instant of the 429 the cut answers: a cut the proof holds up
+// is remembered from it (see proveAt).
+func (a *aimd) cut(r, cur, deepest float64, at time.Time) float64 {
 	r = max(min(r, aimdDecrease*cur), deepest*cur)
 	if p := aimdDecrease * a.proven; p > r && p < cur {
-		r, a.floored = p, a.cutAt // held up by the proof
+		r, a.floored = p, at // held up by the proof
 	}
 	return max(aimdFloor, min(a.ceiling, r))
 }
@@ -434,7 +435,6 @@ func (a *aimd) proveAt(t time.Time, cur float64) {
 		a.proven, a.floored = 0, time.Time{}
 		return
 	}
-	a.cutAt = t
 	if from := a.from; !from.IsZero() && t.Sub(from) >= aimdProof {
 		if f := t.Add(-aimdStretch); f.After(from) {
 			from = f
@@ -496,7 +496,8 @@ func (a *aimd) succeededAt(t, sent time.Time) (float64, bool) {
 		p.n++
 		// A blind guess (nothing admitted yet at the 429: refusals
 		// come back before bodies) is replaced by the first real one.
-		if r := a.cut(prior(*p), a.guessCur, 0); a.guessCur > 0 && p.n >= aimdMinAdmitted && (r > a.rate || a.blind) {
+		// The guess answers the 429 that closed the stretch.
+		if r := a.cut(prior(*p), a.guessCur, 0, a.closed); a.guessCur > 0 && p.n >= aimdMinAdmitted && (r > a.rate || a.blind) {
 			a.blind = false
 			a.rate, a.step = r, a.step*r/a.rate
 			return a.rate, true
