@@ -31,8 +31,16 @@ import (
 //     guess B = R·100 ms: rate = 0.95·(n−1)/(d + 100 ms) (prior); a first
 //     stretch longer than 300 ms was no fast start: 0.95·n/d. Late
 //     answers of the stretch raise the guess. Without Retry-After the
-//     probe after a guess is quick (10 %/s): a 429 is cheap and the next
-//     one measures R.
+//     probe after a guess is quick (30 %/s of the guess): a 429 is cheap
+//     and the next one measures R. It must be quick rather than merely
+//     fast: the server's bucket refills at R − rate while the client is
+//     under R, and a ramp of slope s that crosses R with a full bucket
+//     overshoots to about R + √(2·B·s) before the next 429. At 10 %/s
+//     the ramp crossed R 2–3 s after the first 429, the bucket full
+//     again, and that second's requests read 108 % of R; at 30 %/s it
+//     reaches R within about a second, while the bucket is still nearly
+//     empty, and every second from 2 s after the first 429 on stays
+//     within 96–102 % of R (TestControlLaw asserts 85–105 %).
 //   - Cut from a stretch that began at a cut: rate = clamp(0.95·admitted,
 //     0.5·rate, 0.95·rate), admitted over the stretch (at most its last
 //     2 s, at least 100 ms). 0.95 leaves the burst room for jitter; the
@@ -138,7 +146,8 @@ const (
 	aimdLongFirst     = 3 * aimdBurstSpan // a first stretch this long is measured, not guessed (prior)
 	aimdDeepCut       = 0.8               // a cut below this fraction of the rate is deep: it probes back quickly
 	aimdIncrease      = 0.01              // per second, as a fraction of the rate after the last cut
-	aimdGuessIncrease = 0.1               // the same after a cut that guessed (prior), without Retry-After
+	aimdGuessIncrease = 0.1               // the same after a 429 read as jitter, and after a deep cut
+	aimdGuessProbe    = 0.3               // the same after a cut that guessed (prior), without Retry-After
 	aimdFloor         = 0.05              // requests per second; never slower than one per 20 s
 	aimdSettle        = 200 * time.Millisecond
 	aimdMinAdmitted   = 3                      // admitted answers a stretch needs to be measured
@@ -334,7 +343,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 			// A guess: probe quickly to the next 429, which measures
 			// the limit. With Retry-After that 429 would cost a
 			// pause of the client: probe as after a measure.
-			a.step = r * aimdGuessIncrease
+			a.step = r * aimdGuessProbe
 		}
 		return r, changed
 	case n < aimdMinAdmitted && !math.IsInf(a.rate, 1):

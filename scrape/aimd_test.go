@@ -30,8 +30,8 @@ func TestAIMDSteps(t *testing.T) {
 		{"first stretch: a guess", func() { oks(-10, 990, 10) }, 1000, 999, 0, guess, true},
 		{"429 in flight during the cut is ignored", nil, 1010, 1005, 0, guess, false},
 		{"429 inside the settling time is ignored", nil, 1150, 1190, 0, guess, false},
-		// grown at 10 %/s (the guess's probe) from the epoch at 1200 for 0.8 s, to the ceiling; halved
-		{"40/s admitted: cut at most by half", func() { oks(1000, 2000, 25) }, 2000, 1999, 0, min(100, guess*1.08) / 2, true},
+		// grown at 30 %/s (the guess's probe) from the epoch at 1200 for 0.8 s, to the ceiling; halved
+		{"40/s admitted: cut at most by half", func() { oks(1000, 2000, 25) }, 2000, 1999, 0, min(100, guess*(1+0.8*aimdGuessProbe)) / 2, true},
 		// 41 counted: 20 ms buckets
 		{"40/s again: cut to 95 % of it", func() { oks(2000, 3000, 25) }, 3000, 2999, 0, 41 * 0.95, true},
 		{"nothing admitted (a spent window): no cut", nil, 3300, 3250, 0, 41 * 0.95, false},
@@ -55,7 +55,7 @@ func TestAIMDSteps(t *testing.T) {
 	}
 }
 
-// TestAIMDGrowth: after the epoch a guess probes at 10 % of its rate per
+// TestAIMDGrowth: after the epoch a guess probes at 30 % of its rate per
 // second, a measured cut at 1 %, up to the ceiling.
 func TestAIMDGrowth(t *testing.T) {
 	a := newAIMD(200)
@@ -69,10 +69,12 @@ func TestAIMDGrowth(t *testing.T) {
 	for ms := 1200; ms < 2200; ms += 10 { // 100/s admitted
 		a.succeededAt(at(ms), at(ms))
 	}
-	if r, _ := a.succeededAt(at(2200), at(2200)); math.Abs(r-g*1.1) > 1e-9 {
-		t.Errorf("after 1 s of a guess's growth: %v, want %v", r, g*1.1)
+	if r, _ := a.succeededAt(at(2200), at(2200)); math.Abs(r-g*(1+aimdGuessProbe)) > 1e-9 {
+		t.Errorf("after 1 s of a guess's growth: %v, want %v", r, g*(1+aimdGuessProbe))
 	}
-	for ms := 2210; ms <= 3200; ms += 10 { // 100/s admitted, measured
+	// 166/s admitted, measured: a cut to 95 % of the rate, not deep
+	// (a deep one probes back quickly)
+	for ms := 2206; ms <= 3200; ms += 6 {
 		a.succeededAt(at(ms), at(ms))
 	}
 	m, _ := a.throttledAt(at(3200), at(3200), time.Time{}) // epoch at 3400

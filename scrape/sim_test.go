@@ -138,7 +138,9 @@ func simulate(srv simServer, start float64, workers int, latency, d time.Duratio
 // aimd.go): nginx-like GCRA without and with Retry-After, clients at 3×
 // the limit and unlimited, 8 and 32 workers, 1 ms answers. It is virtual
 // time, so its figures do not depend on the machine; the bounds it checks
-// are the issue's targets with the margin a real run needs.
+// are the issue's targets with the margin a real run needs, and, without
+// headers, the band of 85–105 % of the limit for every second from 2 s
+// after the first 429 on (108 % with the guess's probe at 10 %/s).
 func TestControlLaw(t *testing.T) {
 	const limit, burst = 100.0, 10.0
 	for _, tt := range []struct {
@@ -176,6 +178,13 @@ func TestControlLaw(t *testing.T) {
 					}
 					if refused > tt.max429 {
 						t.Errorf("%.2f%% of requests refused, want ≤ %.0f%%", 100*refused, 100*tt.max429)
+					}
+					// Issue 9's band, the sent rate every second from 2 s
+					// after the first 429 on, burst included. With
+					// Retry-After the pause that learns the limit comes
+					// later than that and reads as a second of nothing.
+					if tt.retryAfter == "" && (lo < 0.85*limit || hi > 1.05*limit) {
+						t.Errorf("per-second rate from 2 s after the first 429 on: %.0f%%–%.0f%% of the limit, want within 85%%–105%%", 100*lo/limit, 100*hi/limit)
 					}
 				})
 			}
