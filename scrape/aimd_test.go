@@ -144,14 +144,16 @@ func TestAIMDUnlimitedFirstCut(t *testing.T) {
 		a.succeededAt(at(805+12*i), at(800+12*i))
 	}
 	r, changed := a.throttledAt(at(1000), at(990), time.Time{})
-	if want := aimdDecrease * 15 / 0.3; !changed || math.Abs(r-want) > 1e-9 {
+	// the stretch: from the first request (800) to the sending of the
+	// refused one (990), not to its answer
+	if want := aimdDecrease * 15 / 0.29; !changed || math.Abs(r-want) > 1e-9 {
 		t.Fatalf("rate %v changed %v, want %v", r, changed, want)
 	}
 	for i := range 5 { // late answers of the stretch
 		a.succeededAt(at(1001+i), at(980+i))
 	}
-	if r, _ := a.succeededAt(at(1010), at(985)); math.Abs(r-aimdDecrease*21/0.3) > 1e-9 {
-		t.Fatalf("after 6 late answers: %v, want %v", r, aimdDecrease*21/0.3)
+	if r, _ := a.succeededAt(at(1010), at(985)); math.Abs(r-aimdDecrease*21/0.29) > 1e-9 {
+		t.Fatalf("after 6 late answers: %v, want %v", r, aimdDecrease*21/0.29)
 	}
 
 	// A first stretch longer than aimdLongFirst is measured: n/d.
@@ -162,8 +164,8 @@ func TestAIMDUnlimitedFirstCut(t *testing.T) {
 	for i := range 40 { // 40 admitted
 		long.succeededAt(at(505+12*i), at(500+12*i))
 	}
-	if r, _ := long.throttledAt(at(1000), at(990), time.Time{}); math.Abs(r-aimdDecrease*40/0.5) > 1e-9 {
-		t.Fatalf("long first stretch: rate %v, want %v", r, aimdDecrease*40/0.5)
+	if r, _ := long.throttledAt(at(1000), at(990), time.Time{}); math.Abs(r-aimdDecrease*40/0.49) > 1e-9 {
+		t.Fatalf("long first stretch: rate %v, want %v", r, aimdDecrease*40/0.49)
 	}
 
 	b := newAIMD(0)
