@@ -182,3 +182,30 @@ func runNginx(b *testing.B, url string, nodes []string, truth map[string]int64, 
 	log.mu.Unlock()
 	return r
 }
+
+// TestSettle: settle counts the requests sent in each whole second from
+// 2 s after the first refused one to the last second that ends before the
+// run's last request, refusals included.
+func TestSettle(t *testing.T) {
+	t0 := time.Unix(1795953600, 0)
+	var sends []sent
+	add := func(from, to time.Duration, every time.Duration, refused bool) {
+		for d := from; d < to; d += every {
+			sends = append(sends, sent{at: t0.Add(d), refused: refused})
+		}
+	}
+	add(0, 500*time.Millisecond, 10*time.Millisecond, false)                        // 100/s
+	add(500*time.Millisecond, 501*time.Millisecond, time.Millisecond, true)         // the first 429, at 0.5 s
+	add(501*time.Millisecond, 2500*time.Millisecond, 5*time.Millisecond, false)     // 200/s, before the band
+	add(2500*time.Millisecond, 3500*time.Millisecond, 10*time.Millisecond, false)   // 100/s
+	add(3500*time.Millisecond, 4500*time.Millisecond, 12500*time.Microsecond, true) // 80/s, refused or not
+	add(4500*time.Millisecond, 5200*time.Millisecond, 5*time.Millisecond, false)    // a partial second: left out
+	slices.Reverse(sends)                                                           // any order
+	lo, hi := settle(sends, 100)
+	if lo != 0.8 || hi != 1 {
+		t.Errorf("settle = %v, %v; want 0.8, 1", lo, hi)
+	}
+	if lo, hi := settle(sends[:10], 100); lo != 0 || hi != 0 {
+		t.Errorf("without a 429: %v, %v; want 0, 0", lo, hi)
+	}
+}
