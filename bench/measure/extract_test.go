@@ -10,6 +10,7 @@ import (
 func TestRunExtractAgreesWithTruth(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
+		launcher Launcher
 		gzip     bool
 		warmup   bool
 		reps     int
@@ -18,8 +19,10 @@ func TestRunExtractAgreesWithTruth(t *testing.T) {
 	}{
 		// Every kind at both sizes but full and json-unmarshal at the
 		// larger (over the memory cap), then the two sweep rows.
-		{"plain", false, false, 2, []int{4 << 10, 1 << 20}, 2*len(Kinds()) - 2 + 2},
-		{"gzip, warm-up", true, true, 1, nil, 2*len(Kinds()) - 2},
+		// The first in this process (see inProcess), the second in
+		// children as sluice bench runs them.
+		{"plain", inProcess{}, false, false, 2, []int{4 << 10, 1 << 20}, 2*len(Kinds()) - 2 + 2},
+		{"gzip, warm-up", testLauncher(), true, true, 1, nil, 2*len(Kinds()) - 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ExtractConfig{
@@ -34,7 +37,7 @@ func TestRunExtractAgreesWithTruth(t *testing.T) {
 				MemoryCap:    4 * (32 << 10), // full and json-unmarshal skipped at 128 KiB
 			}
 			var calls int
-			res, err := RunExtract(context.Background(), cfg, testLauncher(), func(done, total int, row *Row, rep *Rep, err error) {
+			res, err := RunExtract(context.Background(), cfg, tc.launcher, func(done, total int, row *Row, rep *Rep, err error) {
 				calls++
 				if err != nil {
 					t.Errorf("%s at %d: %v", row.Kind, row.Size, err)
