@@ -156,16 +156,18 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	}
 }
 
-// 80,000 nodes (8,000 under -race or -short): the goroutines stay at the pool's size, whatever the
-// length of the list. Goroutines are counted two ways: those inside a
+// 80,000 nodes (2,000 under -race or -short, still 500 times the pool;
+// 80,000 again with SLUICE_LARGE=1): the goroutines stay at the pool's
+// size, whatever the length of the list. Goroutines are counted two ways: those inside a
 // fetch (from a full stack dump, sampled), which must never exceed the
 // concurrency, and all of them, which may briefly include pond workers
 // on their way out but must stay nowhere near the number of nodes.
 func TestRunBoundedGoroutines(t *testing.T) {
 	n := 80000
-	if testenv.Quick() {
-		n = 8000
+	if testenv.Quick() && !testenv.Large() {
+		n = 2000
 	}
+	sampleEvery := int64(n / 8) // full stack dumps, in eight places of the run
 	nodes := testNodes(n)
 	p, _ := NewPlan(nodes, PlanOptions{})
 	base := runtime.NumGoroutine()
@@ -175,7 +177,7 @@ func TestRunBoundedGoroutines(t *testing.T) {
 	var mu sync.Mutex
 	f.before = func(context.Context, string) {
 		raise(&mostAll, int64(runtime.NumGoroutine()-base))
-		if calls.Add(1)%1000 != 0 {
+		if calls.Add(1)%sampleEvery != 0 {
 			return
 		}
 		mu.Lock()
