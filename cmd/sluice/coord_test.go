@@ -33,7 +33,7 @@ import (
 // process without --coord.
 type coordSetup struct {
 	srv   *redistest.Server
-	mock  *mockapi.Instance
+	mock  *mockServer
 	nodes string
 	ref   string // the single process's run, shared by the tests
 }
@@ -82,7 +82,7 @@ func runCoordRef(cfg mockapi.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	mock, err := mockapi.Start(cfg, "127.0.0.1:0")
+	mock, err := launchMock(cfg)
 	if err != nil {
 		return "", err
 	}
@@ -281,7 +281,7 @@ func writtenOnce(t *testing.T, out string, ws []*worker) {
 func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 	t.Parallel()
 	s := newCoordSetup(t)
-	before := s.mock.Server.Stats().Total
+	before := s.mock.Stats(t).Total
 	out := filepath.Join(t.TempDir(), "shared")
 	figures := t.TempDir()
 	var ws []*worker
@@ -293,13 +293,13 @@ func TestCoordFourWorkersEqualOneProcess(t *testing.T) {
 		w.wait(t)
 	}
 	s.sameAsRef(t, out)
-	checkWorkerFigures(t, figures, len(ws), s.mock.Server.Stats().Total, before)
+	checkWorkerFigures(t, figures, len(ws), s.mock.Stats(t).Total, before)
 	s.checkTruth(t, out)
 	writtenOnce(t, out, ws)
 	if code, stderr := runCLI(t, "export", out, "--format", "csv"); code != exitOK {
 		t.Fatalf("export of the merged folder: exit %d: %s", code, tail(stderr))
 	}
-	st := s.mock.Server.Stats().Total
+	st := s.mock.Stats(t).Total
 	req, r429 := st.Requests-before.Requests, st.Status429-before.Status429
 	if req < coordNodes || r429*20 > req {
 		t.Fatalf("%d requests, %d of them 429: want at least %d and at most 5 %% 429s", req, r429, coordNodes)
@@ -419,11 +419,11 @@ func TestCoordFinalizerKilled(t *testing.T) {
 		}
 		// A rerun of the same command finds the run finalized: exit 0,
 		// nothing fetched.
-		before := s.mock.Server.Stats().Total.Requests
+		before := s.mock.Stats(t).Total.Requests
 		if code, stderr := runCLI(t, s.args(out, true, "--run", run)...); code != exitOK {
 			t.Fatalf("rerun: exit %d: %s", code, tail(stderr))
 		}
-		if n := s.mock.Server.Stats().Total.Requests - before; n != 0 {
+		if n := s.mock.Stats(t).Total.Requests - before; n != 0 {
 			t.Fatalf("the rerun of a finalized run sent %d requests", n)
 		}
 		return
@@ -467,7 +467,7 @@ func TestCoordUnreachableExits4(t *testing.T) {
 	if code != exitCoordLost || !strings.Contains(stderr, "redis unreachable") {
 		t.Fatalf("exit %d; want %d, redis unreachable: %s", code, exitCoordLost, tail(stderr))
 	}
-	if n := mock.Server.Stats().Total.Requests; n != 0 {
+	if n := mock.Stats(t).Total.Requests; n != 0 {
 		t.Fatalf("%d requests sent without Redis; want none", n)
 	}
 }
@@ -490,7 +490,7 @@ func TestCoordGlobalConcurrency(t *testing.T) {
 	for _, w := range ws {
 		w.wait(t)
 	}
-	st := mock.Server.Stats().Total
+	st := mock.Stats(t).Total
 	recs, dead := comparable(t, out)
 	if st.Status429 != 0 || st.MaxOpen > 2 || len(recs) != 40 || len(dead) != 0 {
 		t.Fatalf("%d 429s, %d open at most, %d records, dead %v; want 0, 2, 40, none", st.Status429, st.MaxOpen, len(recs), dead)
@@ -574,7 +574,7 @@ func TestCoordSharesTheServersQuota(t *testing.T) {
 	for _, w := range ws {
 		w.wait(t)
 	}
-	st := mock.Server.Stats().Total
+	st := mock.Stats(t).Total
 	v, err := mockapi.CheckRun(out, demoNodes(n), truthOf(t, mock))
 	if err != nil {
 		t.Fatal(err)

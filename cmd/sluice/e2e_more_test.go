@@ -72,7 +72,7 @@ func TestScrapeTemplate(t *testing.T) {
 	if len(v.Mismatches) > 0 || v.OK != len(nodes) {
 		t.Fatalf("ok %d, mismatches %v", v.OK, v.Mismatches)
 	}
-	if inst.Server.Stats().Clients["tmpl-test"].Requests == 0 {
+	if inst.Stats(t).Clients["tmpl-test"].Requests == 0 {
 		t.Error("the {app} variable did not reach the server as sourceapp")
 	}
 }

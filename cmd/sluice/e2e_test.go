@@ -33,28 +33,6 @@ import (
 
 const e2eDay = "2026-11-21"
 
-// startMock starts the mock API for a test and stops it at the end. Its
-// Retry-After unit is 50 ms unless cfg says otherwise: the client obeys
-// it on the real clock as it would whole seconds (read by the same
-// parser, tested with both forms in scrape), without the test waiting
-// seconds for every 503.
-func startMock(t *testing.T, cfg mockapi.Config) *mockapi.Instance {
-	t.Helper()
-	if cfg.RetryAfter == 0 {
-		cfg.RetryAfter = 50 * time.Millisecond
-	}
-	inst, err := mockapi.Start(cfg, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := inst.Close(); err != nil {
-			t.Log("mock close:", err)
-		}
-	})
-	return inst
-}
-
 // writeNodes writes a node list file and returns its path.
 func writeNodes(t *testing.T, nodes []string) string {
 	t.Helper()
@@ -66,12 +44,12 @@ func writeNodes(t *testing.T, nodes []string) string {
 }
 
 // truthOf returns the ground-truth function of inst for the e2e day.
-func truthOf(t *testing.T, inst *mockapi.Instance) func(string) (synth.Truth, error) {
+func truthOf(t *testing.T, inst *mockServer) func(string) (synth.Truth, error) {
 	start, end, err := ripestatWindow(e2eDay, "", "", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(node string) (synth.Truth, error) { return inst.Server.Truth(node, start, end) }
+	return func(node string) (synth.Truth, error) { return inst.Truth(node, start, end) }
 }
 
 // inProcess serialises the part of runCLI that urfave/cli runs before a
@@ -185,7 +163,7 @@ func TestRipestatEveryFault(t *testing.T) {
 	if !slices.Contains(names, "AS1") || !slices.Contains(names, "AS2") {
 		t.Errorf("dead letters %v: want AS1 and AS2 among them", names)
 	}
-	st := inst.Server.Stats()
+	st := inst.Stats(t)
 	for _, f := range mockapi.AllFaults() {
 		if st.Faults[f] == 0 {
 			t.Errorf("fault %s never struck: the test does not cover it", f)

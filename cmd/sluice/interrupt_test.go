@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"maps"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -15,21 +13,6 @@ import (
 	"github.com/sluicehq/sluice/bench/mockapi"
 	"github.com/sluicehq/sluice/store"
 )
-
-// resourceRequests reads the mock's /stats: data requests per node.
-func resourceRequests(t *testing.T, inst *mockapi.Instance) map[string]int64 {
-	t.Helper()
-	resp, err := http.Get(inst.URL + "/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st mockapi.Stats
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st.Resources
-}
 
 // TestSignalKeepsFinishedNodes (issue 10 item 4, with the real binary):
 // SIGTERM once a batch is committed gives exit 3; the rerun asks the mock
@@ -50,7 +33,7 @@ func TestSignalKeepsFinishedNodes(t *testing.T) {
 	if code, s := runBin(t, args(ref)...); code != exitOK {
 		t.Fatalf("uninterrupted run: exit %d: %s", code, tail(s))
 	}
-	before := resourceRequests(t, inst)
+	before := inst.Stats(t).Resources
 
 	out := filepath.Join(t.TempDir(), "out")
 	cmd := exec.Command(bin, args(out)...)
@@ -72,12 +55,12 @@ func TestSignalKeepsFinishedNodes(t *testing.T) {
 	if len(finished) == 0 || len(finished) == len(nodes) {
 		t.Fatalf("the interrupted run committed %d of %d nodes", len(finished), len(nodes))
 	}
-	mid := resourceRequests(t, inst)
+	mid := inst.Stats(t).Resources
 
 	if code, s := runCLI(t, args(out)...); code != exitOK {
 		t.Fatalf("rerun: exit %d: %s", code, tail(s))
 	}
-	after := resourceRequests(t, inst)
+	after := inst.Stats(t).Resources
 	var missing, twice []string
 	for _, n := range nodes {
 		asked := after[n] - mid[n]

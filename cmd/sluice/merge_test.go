@@ -63,9 +63,9 @@ func TestMergeShards(t *testing.T) {
 	if code, stderr := runCLI(t, "export", into); code != exitOK {
 		t.Fatalf("export of the merged folder: exit %d: %s", code, tail(stderr))
 	}
-	before := inst.Server.Stats().Total.Requests
-	if code, stderr := runCLI(t, args(into)...); code != exitFailed || inst.Server.Stats().Total.Requests != before {
+	before := inst.Stats(t).Total.Requests
+	if code, stderr := runCLI(t, args(into)...); code != exitFailed || inst.Stats(t).Total.Requests != before {
 		t.Fatalf("the whole job on the merged folder: exit %d, %d requests; want every batch skipped: %s",
-			code, inst.Server.Stats().Total.Requests-before, tail(stderr))
+			code, inst.Stats(t).Total.Requests-before, tail(stderr))
 	}
 }

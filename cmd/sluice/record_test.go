@@ -89,7 +89,7 @@ func TestRecordReplayServeEveryFault(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("live run: exit %d, want %d (dead letters): %s", code, exitFailed, tail(stderr))
 	}
-	st := inst.Server.Stats()
+	st := inst.Stats(t)
 	for _, f := range mockapi.AllFaults() {
 		if st.Faults[f] == 0 && f != mockapi.Fault503 {
 			t.Errorf("fault %s never struck: the test does not cover it", f)

@@ -52,7 +52,7 @@ func TestRunReportsTrueFigures(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Errorf("stdout not empty: %q", stdout.String())
 	}
-	mock := inst.Server.Stats().Total
+	mock := inst.Stats(t).Total
 	if mock.Status429 == 0 {
 		t.Fatal("the mock refused nothing: the test does not cover 429s")
 	}

@@ -34,6 +34,7 @@ func serveMockCommand(io *stdio) *cli.Command {
 			&cli.IntFlag{Name: "limit", Usage: "requests per window per client (sourceapp, else IP); 0: no limit", EnvVars: mockEnv("limit")},
 			&cli.DurationFlag{Name: "window", Value: time.Second, Usage: "fixed rate-limit window", EnvVars: mockEnv("window")},
 			&cli.IntFlag{Name: "max-concurrent", Usage: "open requests per client; 0: no limit (RIPEstat documents 8)", EnvVars: mockEnv("max-concurrent")},
+			&cli.DurationFlag{Name: "retry-after", Value: time.Second, Usage: "unit of the Retry-After sent with a 429 over --max-concurrent and with 500 and 503 faults; 1s is written in whole seconds, another unit as decimal seconds (0.05)", EnvVars: mockEnv("retry-after")},
 			&cli.StringFlag{Name: "latency", Value: "none", Usage: "time to first byte: `SPEC` (none, fixed:D, uniform:D1:D2, lognormal:MEDIAN:SIGMA)", EnvVars: mockEnv("latency")},
 			&cli.StringFlag{Name: "bandwidth", Usage: "cap per answer in bytes per second, e.g. 10MB; empty: none", EnvVars: mockEnv("bandwidth")},
 			&cli.StringFlag{Name: "faults", Value: "none", Usage: "fault rates: `SPEC`, e.g. 500=0.05,reset=0.02,stall=0.01", EnvVars: mockEnv("faults")},
@@ -91,9 +92,10 @@ func mockConfig(c *cli.Context) (mockapi.Config, error) {
 		Limit:         c.Int("limit"),
 		Window:        c.Duration("window"),
 		MaxConcurrent: c.Int("max-concurrent"),
+		RetryAfter:    c.Duration("retry-after"),
 	}
-	if cfg.Limit < 0 || cfg.MaxConcurrent < 0 || cfg.Window <= 0 {
-		return cfg, fmt.Errorf("--limit, --max-concurrent must be >= 0 and --window > 0 (got %d, %d, %v)", cfg.Limit, cfg.MaxConcurrent, cfg.Window)
+	if cfg.Limit < 0 || cfg.MaxConcurrent < 0 || cfg.Window <= 0 || cfg.RetryAfter <= 0 {
+		return cfg, fmt.Errorf("--limit, --max-concurrent must be >= 0 and --window, --retry-after > 0 (got %d, %d, %v, %v)", cfg.Limit, cfg.MaxConcurrent, cfg.Window, cfg.RetryAfter)
 	}
 	if c.Duration("log-interval") <= 0 {
 		return cfg, fmt.Errorf("--log-interval %v: want a positive duration", c.Duration("log-interval"))

@@ -78,7 +78,7 @@ func TestServeMock(t *testing.T) {
 	go func() {
 		code <- runTest(ctx, []string{"sluice", "serve-mock", "--addr", "127.0.0.1:0", "--seed", "3",
 			"--limit", "2", "--window", "1h", "--size-dist", "fixed:8KiB", "--faults", "none",
-			"--override", "AS9=updates:7", "--override", "AS10=503", "--log-interval", "20ms"},
+			"--override", "AS9=updates:7", "--override", "AS10=503", "--retry-after", "250ms", "--log-interval", "20ms"},
 			&stdio{in: strings.NewReader(""), out: &out, err: &errs})
 	}()
 	m := waitFor(t, &errs, regexp.MustCompile(`listening" url=(http://127\.0\.0\.1:\d+) scope="loopback only"`))
@@ -111,8 +111,9 @@ func TestServeMock(t *testing.T) {
 	if resp.Header.Get("X-RateLimit-Limit") != "2" || resp.Header.Get("X-RateLimit-Remaining") != "1" {
 		t.Errorf("rate headers: %v", resp.Header)
 	}
-	if resp, _ := get(mockapi.DataPath + "?resource=AS10&sourceapp=t"); resp.StatusCode != 503 {
-		t.Errorf("AS10 override: status %d, want 503", resp.StatusCode)
+	if resp, _ := get(mockapi.DataPath + "?resource=AS10&sourceapp=t"); resp.StatusCode != 503 ||
+		(resp.Header.Get("Retry-After") != "0.25" && resp.Header.Get("Retry-After") != "0.5") {
+		t.Errorf("AS10 override: status %d, Retry-After %q; want 503, one or two units of --retry-after 250ms", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	if resp, _ := get(mockapi.DataPath + "?resource=AS1&sourceapp=t"); resp.StatusCode != 429 {
 		t.Errorf("third request in the window: status %d, want 429", resp.StatusCode)
@@ -153,6 +154,7 @@ func TestServeMockUsageErrors(t *testing.T) {
 		{[]string{"--bandwidth", "fast"}, "--bandwidth"},
 		{[]string{"--limit", "-1"}, "--limit"},
 		{[]string{"--window", "0s"}, "--window"},
+		{[]string{"--retry-after", "0s"}, "--retry-after"},
 		{[]string{"--seed", "x"}, "seed"},
 		{[]string{"extra"}, "unexpected argument"},
 	}
