@@ -16,3 +16,9 @@ package extract
 //
 //go:noescape
 func indexBlocksAVX2(p *byte, n int, quotes *uint64, brackets *uint64, odd *uint64, state *[3]uint64) int
+
+// bracketRunAMD64 is bracketRunGo on the nw words at brack and the bytes
+// at buf; see there.
+//
+//go:noescape
+func bracketRunAMD64(brack *uint64, nw int, buf *byte, hi int, w int, m uint64, lim int) (k int, ok bool)

@@ -135,3 +135,75 @@ done:
 	VZEROUPPER
 	MOVQ R8, ret+48(FP)
 	RET
+
+// func bracketRunAMD64(brack *uint64, nw int, buf *byte, hi int, w int, m uint64, lim int) (k int, ok bool)
+TEXT ·bracketRunAMD64(SB), NOSPLIT, $0-65
+	MOVQ brack+0(FP), AX
+	MOVQ nw+8(FP), CX
+	MOVQ buf+16(FP), DX
+	MOVQ hi+24(FP), BX
+	MOVQ w+32(FP), SI
+	MOVQ m+40(FP), DI
+	MOVQ lim+48(FP), R8
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	XORQ R10, R10
+	XORQ R11, R11
+
+next:
+	TESTQ   DI, DI
+	JZ      word
+	BSFQ    DI, R12
+	ADDQ    R9, R12
+	CMPQ    R12, BX
+	JGE     past
+	MOVBQZX (DX)(R12*1), R13
+	LEAQ    -1(DI), R15
+	ANDQ    R15, DI
+	MOVQ    R13, R14
+	SHRQ    $0x05, R14
+	ANDQ    $0x01, R14
+	TESTB   $0x02, R13
+	JZ      close
+	CMPQ    R11, R8
+	JGE     undecided
+	SHLQ    $0x01, R10
+	ORQ     R14, R10
+	INCQ    R11
+	JMP     next
+
+close:
+	TESTQ R11, R11
+	JZ    undecided
+	MOVQ  R10, R15
+	ANDQ  $0x01, R15
+	CMPQ  R15, R14
+	JNE   undecided
+	SHRQ  $0x01, R10
+	DECQ  R11
+	JNZ   next
+	MOVQ  R12, k+56(FP)
+	MOVB  $0x01, R15
+	MOVB  R15, ok+64(FP)
+	RET
+
+word:
+	INCQ SI
+	CMPQ SI, CX
+	JGE  past
+	ADDQ $0x40, R9
+	MOVQ (AX)(SI*8), DI
+	JMP  next
+
+undecided:
+	MOVQ R12, k+56(FP)
+	XORQ R15, R15
+	MOVB R15, ok+64(FP)
+	RET
+
+past:
+	MOVQ $-1, R12
+	MOVQ R12, k+56(FP)
+	XORQ R15, R15
+	MOVB R15, ok+64(FP)
+	RET

@@ -246,14 +246,15 @@ func (s *streamScanner) ixSkip(i, d, d0 int) (next, depth int, done bool, err er
 	return s.ixSkipStack(i, d, d0)
 }
 
-// bracketRun visits the brackets of brack from word w, whose bits still to
+// bracketRunGo visits the brackets of brack from word w, whose bits still to
 // visit are m, over buf (index 0 the index's lo) up to hi, for a subtree
 // whose opening bracket comes first. It keeps the kinds of the open
 // containers in st (bit 0 the innermost, 1 for an object), r of them, and
 // returns the subtree's closing bracket k and ok. It returns !ok, and the
 // caller walks the subtree on the bit stack, at hi, at a mismatch, at a
 // level closing that it did not open, or when r would pass lim.
-func bracketRun(brack []uint64, buf []byte, hi, w int, m uint64, lim int) (k int, ok bool) {
+// bracketRun calls it, or its copy in assembly (bracketRunAMD64).
+func bracketRunGo(brack []uint64, buf []byte, hi, w int, m uint64, lim int) (k int, ok bool) {
 	base := w << 6
 	var st uint64
 	r := 0

@@ -378,3 +378,77 @@ func TestIndexPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestBracketRun holds bracketRun (the assembly on amd64) and bracketRunGo
+// to a reading with a stack of the same brackets, on random bracket runs:
+// balanced, mismatched, cut by hi or by the words' end, deeper than 64
+// levels and against the limit.
+func TestBracketRun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for range sweep(20000, 2000) {
+		nw := 1 + rng.IntN(4)
+		buf := bytes.Repeat([]byte{'x'}, 64*nw)
+		brack := make([]uint64, nw)
+		depth := 0
+		for k := range buf {
+			if rng.IntN(3) != 0 {
+				continue
+			}
+			open := rng.IntN(100) < 50+40/(1+max(depth, 0)) // deep runs as often as shallow ones
+			if rng.IntN(8) == 0 {
+				open = rng.IntN(2) == 0 // now and then anything: mismatches and stray closes
+			}
+			c := "{["[rng.IntN(2)]
+			if !open {
+				c = "}]"[rng.IntN(2)]
+				depth--
+			} else {
+				depth++
+			}
+			buf[k] = c
+			brack[k/64] |= 1 << (k % 64)
+		}
+		var opens []int
+		for k, c := range buf {
+			if c == '{' || c == '[' {
+				opens = append(opens, k)
+			}
+		}
+		if len(opens) == 0 {
+			continue
+		}
+		i := opens[rng.IntN(len(opens))]
+		hi := i + 1 + rng.IntN(len(buf)-i)
+		lim := rng.IntN(70)
+		w, m := i/64, brack[i/64]&^(1<<(i%64)-1)
+		wantK, wantOK := bracketRunRef(buf, i, hi, lim)
+		if k, ok := bracketRunGo(brack, buf, hi, w, m, lim); k != wantK || ok != wantOK {
+			t.Fatalf("bracketRunGo(%q from %d, hi %d, lim %d) = %d, %v; want %d, %v", buf, i, hi, lim, k, ok, wantK, wantOK)
+		}
+		if k, ok := bracketRun(brack, buf, hi, w, m, lim); k != wantK || ok != wantOK {
+			t.Fatalf("bracketRun(%q from %d, hi %d, lim %d) = %d, %v; want %d, %v", buf, i, hi, lim, k, ok, wantK, wantOK)
+		}
+	}
+}
+
+// bracketRunRef is bracketRunGo's contract read byte by byte with a stack.
+func bracketRunRef(buf []byte, i, hi, lim int) (int, bool) {
+	var stack []byte
+	for k := i; k < hi; k++ {
+		switch c := buf[k]; c {
+		case '{', '[':
+			if len(stack) >= lim {
+				return k, false
+			}
+			stack = append(stack, c)
+		case '}', ']':
+			if len(stack) == 0 || stack[len(stack)-1] != c-2 { // '{'+2 is '}', '['+2 is ']'
+				return k, false
+			}
+			if stack = stack[:len(stack)-1]; len(stack) == 0 {
+				return k, true
+			}
+		}
+	}
+	return -1, false
+}

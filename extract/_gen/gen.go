@@ -172,5 +172,89 @@ func main() {
 	VZEROUPPER()
 	Store(k, ReturnIndex(0))
 	RET()
+
+	bracketRun()
 	Generate()
+}
+
+// bracketRun writes bracketRunAMD64, stream_blocks.go's bracketRunGo in
+// assembly: the Go compiler keeps too little of that loop in registers.
+// It needs nothing beyond amd64's baseline.
+func bracketRun() {
+	TEXT("bracketRunAMD64", NOSPLIT, "func(brack *uint64, nw int, buf *byte, hi, w int, m uint64, lim int) (k int, ok bool)")
+	Doc("bracketRunAMD64 is bracketRunGo on the nw words at brack and the bytes",
+		"at buf; see there.")
+	Pragma("noescape")
+	brack := Load(Param("brack"), GP64())
+	nw := Load(Param("nw"), GP64())
+	buf := Load(Param("buf"), GP64())
+	hi := Load(Param("hi"), GP64())
+	w := Load(Param("w"), GP64())
+	m := Load(Param("m"), GP64())
+	lim := Load(Param("lim"), GP64())
+	base := GP64()
+	MOVQ(w, base)
+	SHLQ(U8(6), base)
+	st, r := GP64(), GP64()
+	XORQ(st, st) // kinds of the open containers, bit 0 the innermost: 1 for an object
+	XORQ(r, r)   // how many
+	k, c, curly, t := GP64(), GP64(), GP64(), GP64()
+
+	Label("next")
+	TESTQ(m, m)
+	JZ(LabelRef("word"))
+	BSFQ(m, k)
+	ADDQ(base, k)
+	CMPQ(k, hi)
+	JGE(LabelRef("past"))
+	MOVBQZX(Mem{Base: buf, Index: k, Scale: 1}, c)
+	LEAQ(Mem{Base: m, Disp: -1}, t)
+	ANDQ(t, m) // the bit visited
+	MOVQ(c, curly)
+	SHRQ(U8(5), curly)
+	ANDQ(U8(1), curly) // '{' and '}' have bit 5, '[' and ']' do not
+	TESTB(U8(2), c.As8())
+	JZ(LabelRef("close")) // '}' or ']'
+	CMPQ(r, lim)
+	JGE(LabelRef("undecided"))
+	SHLQ(U8(1), st)
+	ORQ(curly, st)
+	INCQ(r)
+	JMP(LabelRef("next"))
+
+	Label("close")
+	TESTQ(r, r)
+	JZ(LabelRef("undecided"))
+	MOVQ(st, t)
+	ANDQ(U8(1), t)
+	CMPQ(t, curly)
+	JNE(LabelRef("undecided"))
+	SHRQ(U8(1), st)
+	DECQ(r)
+	JNZ(LabelRef("next"))
+	Store(k, ReturnIndex(0))
+	MOVB(U8(1), t.As8())
+	Store(t.As8(), ReturnIndex(1))
+	RET()
+
+	Label("word")
+	INCQ(w)
+	CMPQ(w, nw)
+	JGE(LabelRef("past"))
+	ADDQ(U8(64), base)
+	MOVQ(Mem{Base: brack, Index: w, Scale: 8}, m)
+	JMP(LabelRef("next"))
+
+	Label("undecided")
+	Store(k, ReturnIndex(0))
+	XORQ(t, t)
+	Store(t.As8(), ReturnIndex(1))
+	RET()
+
+	Label("past")
+	MOVQ(I64(-1), k)
+	Store(k, ReturnIndex(0))
+	XORQ(t, t)
+	Store(t.As8(), ReturnIndex(1))
+	RET()
 }
