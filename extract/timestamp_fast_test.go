@@ -69,12 +69,17 @@ func TestTsDays(t *testing.T) {
 
 // TestParseTimestampZonesMatchReference runs every two-digit offset in
 // each zone form, with and without a fraction, against the reference.
+// The hours-only form is taken once per hour, not once per minute.
 func TestParseTimestampZonesMatchReference(t *testing.T) {
 	for _, frac := range []string{"", ".5", ",123", ".123456789"} {
 		for h := 0; h < 100; h++ {
 			for m := 0; m < 100; m++ {
 				for _, sign := range "+-" {
-					for _, zone := range []string{fmt.Sprintf("%c%02d:%02d", sign, h, m), fmt.Sprintf("%c%02d%02d", sign, h, m), fmt.Sprintf("%c%02d", sign, h)} {
+					zones := []string{fmt.Sprintf("%c%02d:%02d", sign, h, m), fmt.Sprintf("%c%02d%02d", sign, h, m)}
+					if m == 0 {
+						zones = append(zones, fmt.Sprintf("%c%02d", sign, h))
+					}
+					for _, zone := range zones {
 						raw := []byte(`"2022-09-12T08:00:03` + frac + zone + `"`)
 						sec, ok := ParseTimestamp(raw, Seconds)
 						rsec, rok := refParseTimestamp(raw, Seconds)
