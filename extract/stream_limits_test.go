@@ -136,9 +136,10 @@ func (g *genReader) Read(p []byte) (int, error) {
 // TestStreamSkipsGiantValues passes 12 MB strings, keys, numbers and
 // escapes that no selector asks for, and checks that the buffer never grew.
 func TestStreamSkipsGiantValues(t *testing.T) {
-	// 12 MB for the plain string (the case of the issue), 1 MB for the
-	// others: far beyond the 64 KiB buffer either way, and quick under -race.
-	const n, m = 12 << 20 / 8, 1 << 20 / 8
+	// 12 MB for the plain string (the case of the issue; 1 MB under
+	// -race or -short, as the sweeps), 1 MB for the others: far beyond
+	// the 64 KiB buffer either way.
+	n, m := sweep(12<<20/8, 1<<20/8), 1<<20/8
 	for _, tc := range []struct {
 		name string
 		g    genReader
