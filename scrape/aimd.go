@@ -49,6 +49,16 @@ import (
 //     reaches R within about a second, while the bucket is still nearly
 //     empty, and every second from 2 s after the first 429 on stays
 //     within 96–102 % of R (TestControlLaw asserts 85–105 %).
+//   - Short stretch after a guess: a 429 less than aimdProof after a
+//     cut that guessed (without Retry-After) ends a stretch spent on the
+//     guess's ramp. When the guess was low and that 429 came early (a
+//     timing hiccup, the client's own goroutines bunched on a loaded
+//     machine), the stretch's admitted rate is the ramp's, below R, and
+//     the 1 %/s probe of a measure then took the whole run back up: at
+//     3× the limit with one such 429 450 ms in, the run reached 92.7 % of
+//     the limit (real nginx at 32 workers: cuts to 89/s, 84–92 %). So
+//     that cut keeps the guess's quick probe: the next 429 measures R
+//     (TestControlLawEarlyRefusalAfterGuess).
 //   - Cut from a stretch that began at a cut: rate = clamp(0.95·admitted,
 //     0.5·rate, 0.95·rate), admitted over the stretch (at most its last
 //     2 s, at least 100 ms). 0.95 leaves the burst room for jitter; the
@@ -328,6 +338,7 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		a.npoints++
 		a.pointFrom, a.closed, a.closedAt = pointFrom, t, a.npoints
 	}
+	guessed, stretch := a.guessCur > 0, t.Sub(a.from)
 	a.guessCur, a.blind = 0, false
 	switch est, span, ok := a.slope(); {
 	case startFull && ok:
@@ -370,7 +381,14 @@ func (a *aimd) throttledAt(t, sent, open time.Time) (float64, bool) {
 		}
 	}
 	r, changed := a.apply(a.cut(r, cur, aimdDeepest, t), resume, gated)
-	if r < aimdDeepCut*cur && !gated {
+	switch {
+	case gated:
+	case guessed && stretch < aimdProof:
+		// A short stretch after a guess, still on the guess's ramp:
+		// it reads the ramp, not the limit (see the control law,
+		// Short stretch after a guess). Probe on as after the guess.
+		a.step = r * aimdGuessProbe
+	case r < aimdDeepCut*cur:
 		// A deep cut measured a short stretch (a fixed window spent in
 		// part of it reads low): probe back quickly, as after a guess.
 		a.step = r * aimdGuessIncrease
