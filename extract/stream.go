@@ -362,20 +362,31 @@ func (s *streamScanner) push(obj bool) error {
 // container after it. peek is too big to inline, so its fast path (the
 // next byte is in the buffer and is not whitespace) is written out.
 func (s *streamScanner) object(n *pathNode) error {
-	if err := s.push(true); err != nil {
-		return err
+	// push(true), inline.
+	d := s.depth
+	if d >= maxDepth {
+		return s.tooDeep(s.pos)
 	}
+	s.stack[d>>6] |= 1 << (d & 63)
+	s.depth = d + 1
 	s.reach(n.objSels)
-	c, ok := s.peek()
-	if !ok {
-		return s.eofErr("in object")
+	buf, i := s.buf[:s.end], s.pos+1
+	var c byte
+	var ok bool
+	if i < len(buf) && buf[i] > ' ' {
+		c = buf[i]
+	} else {
+		s.pos = i
+		if c, ok = s.peekSlow(); !ok {
+			return s.eofErr("in object")
+		}
+		buf, i = s.buf[:s.end], s.pos
 	}
 	if c == '}' {
-		s.pos++
+		s.pos = i + 1
 		s.depth--
 		return nil
 	}
-	buf, i := s.buf[:s.end], s.pos
 	for {
 		if c != '"' {
 			return s.fail(i, "invalid character "+quoteChar(c)+" looking for object key")
@@ -561,8 +572,17 @@ func (s *streamScanner) array(elem *pathNode) error {
 		s.depth--
 		return nil
 	}
+	// value(elem, c), with its common case, an object with selected
+	// keys, called straight.
+	direct := elem != nil && len(elem.sels) == 0 && len(elem.keys) > 0
 	for {
-		if err := s.value(elem, c); err != nil {
+		var err error
+		if c == '{' && direct {
+			err = s.object(elem)
+		} else {
+			err = s.value(elem, c)
+		}
+		if err != nil {
 			return err
 		}
 		if s.pos < s.end && s.buf[s.pos] > ' ' {
