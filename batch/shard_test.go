@@ -58,6 +58,10 @@ func testNodes(n int) []string {
 // order kept, and each shard a fair share.
 func TestShardPartition(t *testing.T) {
 	nodes := testNodes(10000)
+	pos := make(map[string]int, len(nodes)) // node → its place in the list
+	for i, x := range nodes {
+		pos[x] = i
+	}
 	for _, n := range []int{1, 2, 3, 7, 16} {
 		owner := make(map[string]int, len(nodes))
 		total := 0
@@ -68,10 +72,6 @@ func TestShardPartition(t *testing.T) {
 				t.Errorf("shard %d/%d has %d of %d nodes: not a fair share", k, n, len(part), len(nodes))
 			}
 			last := -1
-			pos := map[string]int{}
-			for i, x := range nodes {
-				pos[x] = i
-			}
 			for _, x := range part {
 				if prev, ok := owner[x]; ok {
 					t.Fatalf("node %s in shards %d and %d of %d", x, prev, k, n)
