@@ -209,10 +209,15 @@ func raise(a *atomic.Int64, v int64) {
 	}
 }
 
-// Within one batch larger than the queue, the pool never holds more than
+// Within one batch larger than the queue (3,000 nodes, 600 under -race
+// or -short: 120 times the queue), the pool never holds more than
 // QueueSize waiting nodes: the submitting loop blocks instead.
 func TestRunBatchBoundedQueue(t *testing.T) {
-	nodes := testNodes(3000)
+	n := 3000
+	if testenv.Quick() && !testenv.Large() {
+		n = 600
+	}
+	nodes := testNodes(n)
 	var mostWaiting, mostRunning atomic.Int64
 	f := newFakeFetcher(func(node string, n int) attempt { return attempt{body: okBody("")} })
 	r, err := newRunner(f, Options{Concurrency: 3, QueueSize: 5})
@@ -231,7 +236,7 @@ func TestRunBatchBoundedQueue(t *testing.T) {
 		_, _, complete, err = r.runBatch(ctx, Batch{Nodes: nodes}, out)
 		return err
 	})
-	if err != nil || !complete || sum.OK != 3000 {
+	if err != nil || !complete || sum.OK != int64(n) {
 		t.Fatalf("err %v complete %v ok %d", err, complete, sum.OK)
 	}
 	if mostWaiting.Load() > 5 || mostRunning.Load() > 3 {
