@@ -46,7 +46,7 @@ func noRaceExitSleep() string {
 // some 0.2 s of CPU to start, and RunExtract's plan, reps, progress and
 // summaries need no process of their own. testLauncher's real children
 // are kept for the cases that test the exec path (gzip and warm-up,
-// disagreement, scrape). There is no child's rusage: the peak RSS is the
+// scrape). There is no child's rusage: the peak RSS is the
 // sample's VmHWM (this process's), or the runtime's Sys where there is
 // no VmHWM.
 type inProcess struct{}

@@ -105,7 +105,7 @@ func (l lyingLauncher) Launch(ctx context.Context, req Request) (Response, Usage
 
 func TestRunExtractReportsDisagreement(t *testing.T) {
 	cfg := ExtractConfig{Sizes: []int64{64 << 10}, Kinds: []Kind{KindStream, PeerToken}, Seed: 1}
-	res, err := RunExtract(context.Background(), cfg, lyingLauncher{testLauncher(), PeerToken}, nil)
+	res, err := RunExtract(context.Background(), cfg, lyingLauncher{inProcess{}, PeerToken}, nil)
 	if !errors.Is(err, ErrDisagree) {
 		t.Fatalf("err = %v, want ErrDisagree", err)
 	}
