@@ -144,9 +144,12 @@ import (
 //     (rate−R) per second once the burst is spent); 1 %/s keeps the
 //     saw-tooth between 95 % and ~100 % of the limit.
 //
-// TestControlLawServerStall, TestControlLawIsolatedRefusals and
-// TestControlLawFirstAnswerRefused hold the rules for stalls, the proof
-// and a blind first guess.
+// TestControlLawServerStall, TestControlLawIsolatedRefusals,
+// TestControlLawFirstAnswerRefused, TestControlLawFirstConnections and
+// TestControlLawEarlyRefusalAfterGuess hold the rules for stalls, the
+// proof, a blind first guess, the first stretch's length and a short
+// stretch after a guess; TestControlLaw holds the guess's quick probe
+// (the band after the first 429).
 // TestControlLawJitterAtTheConfiguredRate (sim_test.go) holds the jitter
 // rule: a client at the configured rate keeps ≥ 97 % of it after jitter
 // 429s, with and without Retry-After.
