@@ -39,9 +39,8 @@ func (u Unit) String() string {
 }
 
 // tsGeneral is ParseTimestamp's general parser, with the range check,
-// for whatever the fast paths do not take whole. A variable only so that a
-// test can see the fast paths take what they are for.
-var tsGeneral = func(raw []byte, unit Unit) (int64, bool) {
+// for whatever the fast paths do not take whole.
+func tsGeneral(raw []byte, unit Unit) (int64, bool) {
 	sec, ok := parseTimestamp(raw, unit)
 	if !ok || sec < MinTimestamp || sec > MaxTimestamp {
 		return 0, false

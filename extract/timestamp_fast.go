@@ -2,16 +2,18 @@ package extract
 
 import "encoding/binary"
 
-// The fast paths of ParseTimestamp: a quoted RFC 3339 date-time with the
-// fixed field positions RIPEstat uses (any fraction, any of the zones the
-// general parser takes) and a plain integer. Both look at bytes in 8-byte
-// words (SWAR): a byte XORed with '0' is a digit's value when it is 0 to
-// 9, and one add per word finds every byte that is not. They only ever
-// accept: whatever they do not take whole goes to the general parser,
-// which then decides, so the acceptance is exactly the general parser's
+// The fast paths of ParseTimestamp: tsQuoted, a quoted RFC 3339 date-time
+// with the fixed field positions RIPEstat uses (any fraction, any of the
+// zones the general parser takes), and tsInteger, a plain integer. Both
+// look at bytes in 8-byte words (SWAR): a byte XORed with '0' (or with a
+// template of the layout) is a digit's value when it is 0 to 9, and one
+// add per word finds every byte that is not. They only ever accept:
+// whatever they do not take whole goes to the general parser, which then
+// decides, so the acceptance is exactly the general parser's
 // (FuzzParseTimestampMatchesReference holds them to it). On the common
 // lengths neither loops over bytes, divides by a variable or calls a
-// function.
+// function; each is its own function so that a test can call it and see
+// it take what it is for.
 
 const (
 	tsLo    = 0x0101010101010101
@@ -42,186 +44,242 @@ func tsNotDigits(x uint64) uint64 { return ((x&^tsHi + 0x76*tsLo) | x) & tsHi }
 // invalid instead of making a bucket no calendar has. The common layouts
 // are parsed by hand without allocating.
 func ParseTimestamp(raw []byte, unit Unit) (int64, bool) {
+	if len(raw) <= 18 {
+		if sec, ok := tsInteger(raw, unit); ok {
+			return sec, true
+		}
+	} else if sec, ok := tsQuoted(raw); ok {
+		return sec, true
+	}
+	return tsGeneral(raw, unit)
+}
+
+// tsQuoted parses a JSON string "YYYY-MM-DD?hh:mm:ss[.frac][zone]" (raw
+// with its quotes, at least 21 bytes), with ? one of T, t and space, the
+// fraction a '.' or ',' and one digit or more (floored away), and the zone
+// none (UTC), Z, z, ±hh:mm, ±hhmm or ±hh, valid fields and instants in the
+// valid range. It reports false for anything else, and ParseTimestamp asks
+// the general parser. It calls nothing, so it needs no stack frame, and
+// the tests can see it take what it is for.
+func tsQuoted(raw []byte) (int64, bool) {
 	n := len(raw)
 	if n < 21 || raw[0] != '"' || raw[n-1] != '"' {
-		if n <= 18 {
-			if sec, ok := tsInteger(raw, unit); ok {
-				return sec, true
-			}
-		}
-		return tsGeneral(raw, unit)
+		return 0, false
 	}
-	// The quoted fast path, here rather than in a function of its own
-	// (a call less per value): a JSON string
-	// "YYYY-MM-DD?hh:mm:ss[.frac][zone]" (raw with its quotes, at least 21
-	// bytes), with ? one of T, t and space, the fraction a '.' or ',' and
-	// one digit or more (floored away), and the zone none (UTC), Z, z,
-	// ±hh:mm, ±hhmm or ±hh, valid fields and instants in the valid range.
-	// Anything else goes to tsGeneral.
 	b := (*[21]byte)(raw)
-	// First what follows the seconds (nothing, in RIPEstat's bodies), so
-	// that little is live across it: an optional fraction, then an
-	// optional zone, east of UTC by off seconds.
+	// First what follows the seconds (nothing, in RIPEstat's bodies, or
+	// Z alone, told at once): an optional fraction, then an optional
+	// zone, east of UTC by off seconds. tail flags, in the high bit of a
+	// byte, a byte of them that is no digit where one must be; it is
+	// tested with the date and time.
 	var off int64
-	var zq uint64 // the zone's hours and minutes, laid out as in p2 below
-	if n > 21 {
-		// The zone is found from the end, in the last 8
-		// bytes (e, the closing quote in byte 7), where each form has its
-		// sign (or Z) at a fixed distance; the fraction has no sign, so
-		// the first sign after the seconds, where the general parser's
-		// zone starts, is the one found. The bytes a sign is looked for
-		// in are never the date's '-' (n >= 22).
-		e := binary.LittleEndian.Uint64(raw[n-8:])
-		zl := 1 // bytes of zone and closing quote
-		// z: the offset's digit values, hours in bytes 2 and 3, minutes
-		// in bytes 5 and 6 (where ±hh:mm has them); s: its sign. Z and
-		// ±hh:mm, the common zones, are told by one byte each and need
-		// no more than the digits they hold checked.
-		var z uint64
-		var s byte
-		if byte(e>>48)|0x20 == 'z' {
-			zl = 2
-		} else if x, nd := e^tsZeros, tsNotDigits(e^tsZeros); byte(e>>32) == ':' { // ±hh:mm in bytes 1 to 6
-			s = byte(e >> 8)
-			if !tsIsSign(s) || nd&(0x80<<16|0x80<<24|0x80<<40|0x80<<48) != 0 {
-				return tsGeneral(raw, unit)
-			}
-			zl, z = 7, x&(0xffff<<16|0xffff<<40)
+	var zq, tail uint64 // zq: the zone's hours and minutes, laid out as in p2 below
+	if n > 21 && (n != 22 || b[20]|0x20 != 'z') {
+		// The zone is found from the end, in the last 8 bytes (x, the
+		// closing quote in byte 7), where each form has its sign (or Z)
+		// at a fixed distance; the fraction has no sign, so the first
+		// sign after the seconds, where the general parser's zone
+		// starts, is the one found. The bytes a sign is looked for in are
+		// never the date's '-' (n >= 22).
+		zs := n - 1 // where the zone starts
+		if raw[n-2]|0x20 == 'z' {
+			zs = n - 2
 		} else {
+			// XORed with '0', a digit is its value; nd flags the bytes
+			// that are not digits (the add may carry out of a byte, but
+			// only out of one that is flagged already). Each form's
+			// digits go to hours in bytes 2 and 3, minutes in bytes 5
+			// and 6 (where ±hh:mm has them).
+			x := binary.LittleEndian.Uint64(raw[n-8:]) ^ tsZeros
+			nd := ((x + 0x76*tsLo) | x) & tsHi
 			switch {
+			case raw[n-4] == ':': // ±hh:mm in bytes 1 to 6
+				sg := raw[n-7] - '+'
+				if sg&^2 != 0 {
+					return 0, false
+				}
+				zs, tail = n-7, nd&(0x80<<16|0x80<<24|0x80<<40|0x80<<48)
+				zq, off = tsZone(x&(0xffff<<16|0xffff<<40), sg)
 			case nd&(0x80<<48) != 0: // no digit before the quote, and no Z
-				return tsGeneral(raw, unit)
-			case tsIsSign(byte(e >> 16)): // ±hhmm in bytes 2 to 6
-				if nd&(0x80<<24|0x80<<32|0x80<<40) != 0 {
-					return tsGeneral(raw, unit)
-				}
-				zl, s, z = 6, byte(e>>16), x>>8&(0xffff<<16)|x&(0xffff<<40)
-			case tsIsSign(byte(e >> 32)): // ±hh in bytes 4 to 6
-				if nd&(0x80<<40) != 0 {
-					return tsGeneral(raw, unit)
-				}
-				zl, s, z = 4, byte(e>>32), x>>24&(0xffff<<16)
+				return 0, false
+			case tsIsSign(raw[n-6]): // ±hhmm in bytes 2 to 6
+				zs, tail = n-6, nd&(0x80<<24|0x80<<32|0x80<<40)
+				zq, off = tsZone(x>>8&(0xffff<<16)|x&(0xffff<<40), raw[n-6]-'+')
+			case tsIsSign(raw[n-4]): // ±hh in bytes 4 to 6
+				zs, tail = n-4, nd&(0x80<<40)
+				zq, off = tsZone(x>>24&(0xffff<<16), raw[n-4]-'+')
 			}
 		}
-		if z != 0 {
-			// Hours to byte 0, minutes to byte 3, as the time's in p2
-			// below, where the same limits are checked at once; then
-			// hours*3600 + minutes*60 in the top 24 bits of one product.
-			zq = (z*10 + z>>8) >> 16
-			off = int64((zq & (0xff | 0xff<<24)) * (3600<<40 | 60<<16) >> 40)
-			if s == '-' {
-				off = -off
+		// A fraction: '.' or ',' right after the seconds, then l digits up
+		// to the zone. 1 to 7 of them are checked with the separator in
+		// the word that ends at the zone, against a template for l; more,
+		// 8 at a time from the front, the last 8 in the word that ends at
+		// the zone.
+		if zs != 20 {
+			if zs < 22 || zs > n {
+				return 0, false
 			}
-		}
-		// A fraction: '.' or ',' right after the seconds, then digits up
-		// to the zone, 8 at a time; the last 1 to 8 are the top bytes of
-		// the word that ends at the zone (and starts at 14 or later).
-		if zs := n - zl; zs != 20 {
-			if zs < 22 || zs > n || b[20] != '.' && b[20] != ',' {
-				return tsGeneral(raw, unit)
-			}
-			f := raw[21:zs]
-			for len(f) > 8 {
-				if tsNotDigits(binary.LittleEndian.Uint64(f)^tsZeros) != 0 {
-					return tsGeneral(raw, unit)
+			w := binary.LittleEndian.Uint64(raw[zs-8 : zs])
+			if l := zs - 21; l < 8 {
+				f := &tsFracs[l&7]
+				v := (w | f.or) ^ f.tmpl
+				tail |= (v + f.add) | v
+			} else {
+				if b[20]|2 != '.' { // '.' and ',' are 2 apart
+					return 0, false
 				}
-				f = f[8:]
-			}
-			j := zs - 8
-			if uint(j) > uint(n-8) { // never: it keeps the load unchecked
-				return tsGeneral(raw, unit)
-			}
-			last := binary.LittleEndian.Uint64(raw[j:]) ^ tsZeros
-			if tsNotDigits(last)>>(8*uint(8-len(f))&63) != 0 {
-				return tsGeneral(raw, unit)
+				tail |= tsNotDigits(w ^ tsZeros)
+				for f := raw[21:zs]; len(f) > 8; f = f[8:] {
+					tail |= tsNotDigits(binary.LittleEndian.Uint64(f) ^ tsZeros)
+				}
 			}
 		}
 	}
-	// Three words over the 19 bytes of date and time: YYYY-MM- , DDThh:mm
-	// and hh:mm:ss (overlapping the second), each XORed with its template,
-	// so that a digit becomes its value and a right separator 0. The
-	// separator between date and time (T, t or space) is checked alone
-	// and zeroed.
+	// Three words over the 19 bytes of date and time: YYYY-MM- , DD and
+	// hh:mm:ss, each XORed with its template, so that a digit becomes its
+	// value and a right separator 0. The separator between date and time
+	// (T, t or space) is looked up alone.
 	const (
 		tmpl0 = '0' | '0'<<8 | '0'<<16 | '0'<<24 | '-'<<32 | '0'<<40 | '0'<<48 | '-'<<56
-		tmpl1 = '0' | '0'<<8 | 0<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
 		tmpl2 = '0' | '0'<<8 | ':'<<16 | '0'<<24 | '0'<<32 | ':'<<40 | '0'<<48 | '0'<<56
 		// Added to a word, these set the high bit of a digit byte above 9
-		// (+0x76) and of a separator byte above 0 (+0x7f).
+		// (+0x76) and of a separator byte above 0 (+0x7f). A carry out of
+		// a byte only comes from one that is flagged already.
 		add0 = 0x7f76767f_76767676
-		add1 = 0x76767f76_767f7676
 		add2 = 0x76767f76_767f7676
 	)
 	t0 := binary.LittleEndian.Uint64(b[1:9]) ^ tmpl0
-	t1 := binary.LittleEndian.Uint64(b[9:17])&^(0xff<<16) ^ tmpl1
+	t1 := uint64(binary.LittleEndian.Uint16(b[9:11])) ^ '0'*0x0101
 	t2 := binary.LittleEndian.Uint64(b[12:20]) ^ tmpl2
-	sep := b[11]
-	bad := ((t0 + add0) | t0 | (t1 + add1) | t1 | (t2 + add2) | t2) & tsHi
-	if bad != 0 || sep|0x20 != 't' && sep != ' ' {
-		return tsGeneral(raw, unit)
+	bad := ((t0 + add0) | t0 | (t1 + 0x7676) | t1 | (t2 + add2) | t2 | tail) & tsHi
+	if bad != 0 || !tsDateTimeSep[b[11]] {
+		return 0, false
 	}
 	// Each byte k now holds 10*digit(k)+digit(k+1), at most 99: no carry.
-	// p2 has hour, minute and second in bytes 0, 3 and 6.
+	// p0 has the century, the year in it and the month in bytes 0, 2 and
+	// 5; p2 hour, minute and second in bytes 0, 3 and 6.
 	p0, p2 := t0*10+t0>>8, t2*10+t2>>8
-	y := uint(p0&0xff)*100 + uint(p0>>16&0xff)
-	mo := uint(p0 >> 40 & 0xff)
-	d := uint(byte(t1))*10 + uint(byte(t1>>8))
+	d := uint(t1*(1+10<<8)>>8) & 0xff
 	// Month above 12, hour above 23, minute and second above 59 set the
-	// high bit of their byte, all at once; month and day 0 fail the day
-	// check.
+	// high bit of their byte, all at once (and the zone's hour and minute
+	// in zq); month and day 0 fail tsDays.
 	const (
 		lim0 = (127 - 12) << 40
 		lim2 = 127 - 23 | (127-59)<<24 | (127-59)<<48
 		limM = 0x80 | 0x80<<24 | 0x80<<40 | 0x80<<48
 	)
-	if ((p0+lim0)|(p2+lim2)|(zq+lim2))&limM != 0 || d-1 >= uint(tsMonthLen[mo&15]) && !tsLeapDay(y, mo, d) {
-		return tsGeneral(raw, unit)
+	if ((p0+lim0)|(p2+lim2)|(zq+lim2))&limM != 0 {
+		return 0, false
+	}
+	hi := uint(p0 & 0xff)
+	days, ok := tsDays(hi, uint(p0>>16&0xff), uint(p0>>38)&(15<<2), d)
+	if !ok {
+		return 0, false
 	}
 	// Hour*3600 + minute*60 lands in the top 24 bits of one product.
 	sod := int64((p2&(0xff|0xff<<24))*(3600<<40|60<<16)>>40 + p2>>48&0xff)
-	sec := tsDays(y, mo, d)*86400 + sod
+	sec := days*86400 + sod - off
 	// Only a zone can push the years 0000 and 9999 out of the range.
-	sec -= off
-	if y-1 >= 9998 && uint64(sec-MinTimestamp) > MaxTimestamp-MinTimestamp {
-		return tsGeneral(raw, unit)
+	if hi-1 >= 98 && uint64(sec-MinTimestamp) > MaxTimestamp-MinTimestamp {
+		return 0, false
 	}
 	return sec, true
 }
 
-func tsIsSign(c byte) bool { return c == '+' || c == '-' }
-
-// tsMonthLen is the length of each month (index 1 to 12) in a common
-// year, 0 for the other indexes.
-var tsMonthLen = [16]uint8{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
-
-// tsLeapDay reports whether y-mo-d is February 29th of a leap year, the
-// one day past tsMonthLen that exists.
-func tsLeapDay(y, mo, d uint) bool {
-	return mo == 2 && d == 29 && y%4 == 0 && (y%100 != 0 || y%400 == 0)
-}
-
-// tsDays returns the days from 1970-01-01 to the valid date y-mo-d of the
-// years 0000 to 9999: Howard Hinnant's days_from_civil, with years that
-// start on March 1st (so that the leap day ends one) and 400 years added
-// (a whole cycle of the calendar) so that the year before 0000 is no
-// negative number; every division is by a constant.
-func tsDays(y, mo, d uint) int64 {
-	y += 399
-	if mo > 2 {
-		y++
+// tsZone returns, for z the digit values of a zone's hours in bytes 2 and
+// 3 and minutes in bytes 5 and 6, and sg its sign less '+' (0 or 2), the
+// hours and minutes in bytes 0 and 3, as tsQuoted's p2 has the time's,
+// and the offset east of UTC in seconds.
+func tsZone(z uint64, sg byte) (zq uint64, off int64) {
+	// Hours*3600 + minutes*60 in the top 24 bits of one product.
+	zq = (z*10 + z>>8) >> 16
+	off = int64((zq & (0xff | 0xff<<24)) * (3600<<40 | 60<<16) >> 40)
+	if sg != 0 {
+		off = -off
 	}
-	c := y * 5243 >> 19 // y/100 for y < 43690
-	days := 1461*y/4 - c + c/4 + uint(tsMarchDays[mo&15]) + d
-	return int64(days) - tsDaysMarch400To1970
+	return zq, off
 }
 
-// tsMarchDays is the day of the March-based year on which each month
-// (index 1 to 12) starts: (153*m+2)/5 for m months since March.
-var tsMarchDays = [16]uint16{0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275}
+// tsFrac is the template of the 8 bytes that end with a fraction of 1 to 7
+// digits after the seconds, for the SWAR test in tsQuoted: ORed with or
+// (',' becomes '.') and XORed with tmpl, a right byte is 0 to 9 (a digit)
+// or 0 (a separator), and add sets the high bit of any other.
+type tsFrac struct{ or, tmpl, add uint64 }
 
-// tsDaysMarch400To1970 is tsDays's count for 1970-01-01 before the
-// subtraction: days from March 1st of the year -400, plus one.
-const tsDaysMarch400To1970 = 865565 + 1
+// tsFracs[l] is the template for l digits (1 to 7); the word starts at
+// byte 13+l of the quoted string, where hh:mm:ss starts at 12.
+var tsFracs = func() (t [8]tsFrac) {
+	for l := 1; l <= 7; l++ {
+		for j := range 8 {
+			var or, tmpl, add byte = 0, '0', 0x76 // a digit
+			switch p := 13 + l + j; p {
+			case 14, 17:
+				tmpl, add = ':', 0x7f
+			case 20:
+				or, tmpl, add = 2, '.', 0x7f
+			}
+			t[l].or |= uint64(or) << (8 * j)
+			t[l].tmpl |= uint64(tmpl) << (8 * j)
+			t[l].add |= uint64(add) << (8 * j)
+		}
+	}
+	return t
+}()
+
+// tsDateTimeSep holds the separators between date and time: T, t and
+// space.
+var tsDateTimeSep = [256]bool{'T': true, 't': true, ' ': true}
+
+// tsIsSign reports whether c is '+' or '-' (2 apart: c-'+' is 0 or 2 for
+// them only).
+func tsIsSign(c byte) bool { return (c-'+')&^2 == 0 }
+
+// tsDays returns the days from 1970-01-01 to the date in century hi (the
+// year's first two digits), year lo of it, month m4/4 (m4 a multiple of 4
+// below 64) and day d, and whether that date exists. Every division is by a power of two: with the year as
+// 100*hi + lo, the leap years up to it are 24*hi + hi/4 + lo/4 (and year
+// 0000), and 365 days a year plus them is 146097*hi/4 + 1461*lo/4; the
+// year is leap when lo (or, for lo == 0, hi) is a multiple of 4, and
+// tsMonths, indexed by month and that remainder, takes out January's and
+// February's share of a leap year's extra day.
+func tsDays(hi, lo, m4, d uint) (int64, bool) {
+	r := lo
+	if r == 0 {
+		r = hi
+	}
+	i := m4 | r&3
+	if d-1 >= uint(tsMonthLen[i]) {
+		return 0, false
+	}
+	return int64((146097*hi)>>2+(1461*lo)>>2+d+uint(tsMonthStart[i])) - tsDaysTo1970, true
+}
+
+// tsMonthLen[mo<<2|r] is the length of month mo (1 to 12; the other
+// months have none) of a year that is leap when r is 0, and
+// tsMonthStart the days before it in the year, plus one, less the leap
+// day that tsDays counts in the year's share but is still to come in
+// January and February.
+var tsMonthLen, tsMonthStart = func() (ln [64]uint8, st [64]uint16) {
+	before := [13]uint16{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
+	days := [13]uint8{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+	for mo := 1; mo <= 12; mo++ {
+		for r := range 4 {
+			i := mo<<2 | r
+			ln[i], st[i] = days[mo], before[mo]+1
+			if r == 0 && mo <= 2 {
+				st[i]--
+			}
+			if r == 0 && mo == 2 {
+				ln[i] = 29
+			}
+		}
+	}
+	return ln, st
+}()
+
+// tsDaysTo1970 is tsDays's count for 1970-01-01 before the subtraction:
+// the days from 0000-01-01, plus the one of tsMonthStart.
+const tsDaysTo1970 = 719528 + 1
 
 // tsInteger parses an optional minus and up to 18 digits (no overflow is
 // possible) as seconds or milliseconds, within the valid range. It reports
