@@ -81,25 +81,28 @@ func tsQuoted(raw []byte) (int64, bool) {
 		// sign after the seconds, where the general parser's zone
 		// starts, is the one found. The bytes a sign is looked for in are
 		// never the date's '-' (n >= 22).
-		zs := n - 1 // where the zone starts
-		if raw[n-2]|0x20 == 'z' {
+		// XORed with '0', a digit is its value; nd flags the bytes that
+		// are not digits (the add may carry out of a byte, but only out
+		// of one that is flagged already). Each form's digits go to
+		// hours in bytes 2 and 3, minutes in bytes 5 and 6 (where ±hh:mm
+		// has them). ±hh:mm, the commonest zone with a sign, is told
+		// first, by its ':'.
+		zs := n - 1          // where the zone starts
+		if raw[n-4] == ':' { // ±hh:mm in bytes 1 to 6
+			sg := raw[n-7] - '+'
+			if sg&^2 != 0 {
+				return 0, false
+			}
+			x := binary.LittleEndian.Uint64(raw[n-8:]) ^ tsZeros
+			nd := ((x + 0x76*tsLo) | x) & tsHi
+			zs, tail = n-7, nd&(0x80<<16|0x80<<24|0x80<<40|0x80<<48)
+			zq, off = tsZone(x&(0xffff<<16|0xffff<<40), sg)
+		} else if raw[n-2]|0x20 == 'z' {
 			zs = n - 2
 		} else {
-			// XORed with '0', a digit is its value; nd flags the bytes
-			// that are not digits (the add may carry out of a byte, but
-			// only out of one that is flagged already). Each form's
-			// digits go to hours in bytes 2 and 3, minutes in bytes 5
-			// and 6 (where ±hh:mm has them).
 			x := binary.LittleEndian.Uint64(raw[n-8:]) ^ tsZeros
 			nd := ((x + 0x76*tsLo) | x) & tsHi
 			switch {
-			case raw[n-4] == ':': // ±hh:mm in bytes 1 to 6
-				sg := raw[n-7] - '+'
-				if sg&^2 != 0 {
-					return 0, false
-				}
-				zs, tail = n-7, nd&(0x80<<16|0x80<<24|0x80<<40|0x80<<48)
-				zq, off = tsZone(x&(0xffff<<16|0xffff<<40), sg)
 			case nd&(0x80<<48) != 0: // no digit before the quote, and no Z
 				return 0, false
 			case tsIsSign(raw[n-6]): // ±hhmm in bytes 2 to 6
@@ -120,17 +123,20 @@ func tsQuoted(raw []byte) (int64, bool) {
 				return 0, false
 			}
 			w := binary.LittleEndian.Uint64(raw[zs-8 : zs])
-			if l := zs - 21; l < 8 {
-				f := &tsFracs[l&7]
+			if l := uint(zs - 21); l < 8 {
+				f := &tsFracs[l]
 				v := (w | f.or) ^ f.tmpl
 				tail |= (v + f.add) | v
 			} else {
 				if b[20]|2 != '.' { // '.' and ',' are 2 apart
 					return 0, false
 				}
-				tail |= tsNotDigits(w ^ tsZeros)
+				// As nd above: tail's high bits are all that is tested.
+				x := w ^ tsZeros
+				tail |= (x + 0x76*tsLo) | x
 				for f := raw[21:zs]; len(f) > 8; f = f[8:] {
-					tail |= tsNotDigits(binary.LittleEndian.Uint64(f) ^ tsZeros)
+					x := binary.LittleEndian.Uint64(f) ^ tsZeros
+					tail |= (x + 0x76*tsLo) | x
 				}
 			}
 		}
