@@ -63,7 +63,7 @@ func launchMock(cfg mockapi.Config) (*mockServer, error) {
 		cfg.RetryAfter = 50 * time.Millisecond
 	}
 	if cfg.Now != nil || cfg.Logger != nil {
-		return nil, errors.New("startMock: a mock in its own process has the real clock and its own log")
+		return nil, errors.New("launchMock: a mock in its own process has the real clock and its own log")
 	}
 	local, err := mockapi.New(cfg)
 	if err != nil {
